@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { serveStatic } from "@hono/node-server/serve-static";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv, Deps } from "./http/context";
+import { errorBody, toErrorResponse } from "./http/errors";
+import { apiRateLimit, loadSession, orgAccess, requestContext, requireUser, sameOriginWrites } from "./http/middleware";
+import { authRoutes } from "./routes/auth";
+import { connectionRoutes } from "./routes/connections";
+import { repositoryRoutes } from "./routes/repositories";
+
+const API_BODY_LIMIT = 1024 * 1024;
+
+/** The admin API (SPEC §5), mounted at /api; its type is what the console's client is typed with. */
+function apiRoutes(deps: Deps) {
+  return new Hono<AppEnv>()
+    .use(
+      bodyLimit({
+        maxSize: API_BODY_LIMIT,
+        onError: (c) => c.json(errorBody("payload_too_large", "The request body is larger than 1 MiB"), 413),
+      }),
+    )
+    .use(apiRateLimit(deps))
+    .use(sameOriginWrites(deps))
+    .use(loadSession(deps))
+    .use("/orgs/*", requireUser)
+    .use("/orgs/:org/*", orgAccess(deps))
+    .route("/", authRoutes(deps))
+    .route("/", connectionRoutes(deps))
+    .route("/", repositoryRoutes(deps));
+}
+
+/** Where the built console is: CONSOLE_DIR, or apps/console/dist beside this package. */
+function consoleDir(deps: Deps): string {
+  if (deps.env.consoleDir) return deps.env.consoleDir;
+  const here = fileURLToPath(new URL(".", import.meta.url));
+  // src/ in development and tests, dist/ when bundled: both sit one level under apps/server.
+  return fileURLToPath(
+    new URL(here.endsWith("/src/") || here.endsWith("/dist/") ? "../../console/dist" : "../console/dist", import.meta.url),
+  );
+}
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "object-src 'none'",
+].join("; ");
+
+export function createApp(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  app.use(requestContext(deps));
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: undefined,
+      strictTransportSecurity: deps.env.publicUrl.startsWith("https://") ? "max-age=31536000; includeSubDomains" : false,
+      referrerPolicy: "no-referrer",
+    }),
+  );
+  app.use(async (c, next) => {
+    await next();
+    if (c.res.headers.get("content-type")?.startsWith("text/html")) c.header("Content-Security-Policy", CSP);
+  });
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }, 200));
+  app.get("/readyz", async (c) => {
+    try {
+      await deps.database.ping();
+      return c.json({ status: "ready" }, 200);
+    } catch {
+      return c.json({ status: "unavailable", reason: "database" }, 503);
+    }
+  });
+
+  const routes = app.route("/api", apiRoutes(deps));
+  // Token service routes (SPEC §6) are mounted here.
+
+  mountConsole(app, deps);
+
+  app.notFound((c) => c.json(errorBody("not_found", "No such endpoint"), 404));
+  app.onError((err, c) => toErrorResponse(c, err, (e) => (c.get("log") ?? deps.log).error({ err: e }, "unhandled error")));
+  return routes;
+}
+
+/** The SPA: hashed assets cached forever, index.html for every other GET outside the APIs. */
+function mountConsole(app: Hono<AppEnv>, deps: Deps) {
+  const root = consoleDir(deps);
+  const indexPath = `${root}/index.html`;
+  const reserved = /^\/(api|oauth|\.well-known|dev-issuer|healthz|readyz)(\/|$)/;
+  app.use(
+    "/assets/*",
+    serveStatic({
+      root,
+      onFound: (_path, c) => {
+        c.header("Cache-Control", "public, max-age=31536000, immutable");
+      },
+    }),
+  );
+  app.use("*", async (c, next) => {
+    if (reserved.test(c.req.path) || c.req.path.startsWith("/assets/")) return next();
+    return serveStatic({ root, onFound: (_p, ctx) => ctx.header("Cache-Control", "no-cache") })(c, next);
+  });
+  app.get("*", (c) => {
+    if (reserved.test(c.req.path) || c.req.path.startsWith("/assets/")) return c.json(errorBody("not_found", "No such endpoint"), 404);
+    if (!existsSync(indexPath)) return c.text("The console is not built: run `pnpm build` (or `pnpm start`, which builds it first).", 503);
+    c.header("Cache-Control", "no-cache");
+    return c.html(readFileSync(indexPath, "utf8"));
+  });
+}
+
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,65 @@
+import type { AuditEvent } from "@oidc/shared";
+import { and, desc, eq, lt } from "drizzle-orm";
+import type { Executor } from "../db/client";
+import { events } from "../db/schema";
+
+export type Actor = { type: "user"; id: string; name: string } | { type: "workflow"; id: string | null; name: string };
+
+export interface NewEvent {
+  orgId: string;
+  connectionId: string | null;
+  type: string;
+  actor: Actor;
+  outcome: "success" | "failure";
+  reason?: string | null;
+  details?: Record<string, unknown>;
+  ip?: string | null;
+}
+
+/** Appends one audit event; call it with the transaction that makes the change it records. */
+export async function recordEvent(db: Executor, event: NewEvent): Promise<void> {
+  await db.insert(events).values(toRow(event));
+}
+
+export function toRow(event: NewEvent): typeof events.$inferInsert {
+  return {
+    orgId: event.orgId,
+    connectionId: event.connectionId,
+    type: event.type,
+    actorType: event.actor.type,
+    actorId: event.actor.id,
+    actorName: event.actor.name,
+    outcome: event.outcome,
+    reason: event.reason ?? null,
+    details: event.details ?? {},
+    ip: event.ip ?? null,
+  };
+}
+
+export function serialiseEvent(row: typeof events.$inferSelect): AuditEvent {
+  return {
+    id: String(row.id),
+    connectionId: row.connectionId,
+    type: row.type,
+    actor: { type: row.actorType, id: row.actorId, name: row.actorName },
+    outcome: row.outcome,
+    reason: row.reason,
+    details: row.details,
+    ip: row.ip,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** Newest first, keyset-paginated on the event id. */
+export async function listConnectionEvents(db: Executor, orgId: string, connectionId: string, limit: number, cursor?: string) {
+  const before = cursor && /^[0-9]{1,18}$/.test(cursor) ? Number(cursor) : undefined;
+  const rows = await db
+    .select()
+    .from(events)
+    .where(and(eq(events.orgId, orgId), eq(events.connectionId, connectionId), before !== undefined ? lt(events.id, before) : undefined))
+    .orderBy(desc(events.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { items: page.map(serialiseEvent), nextCursor: rows.length > limit && last ? String(last.id) : null };
+}

@@ -1,0 +1,163 @@
+/**
+ * Administration for real deployments (SPEC §8): organisations, users, memberships, repositories.
+ *   pnpm cli org:create --slug octo-org --name "Octo Org" [--github-owner octo-org --github-owner-id 123]
+ *   pnpm cli user:create --email ada@example.com --name "Ada" (password from --password-stdin or CLI_PASSWORD)
+ *   pnpm cli member:add --org octo-org --email ada@example.com --role owner|member
+ *   pnpm cli member:remove --org octo-org --email ada@example.com
+ *   pnpm cli repo:add --org octo-org --name api [--name web …]
+ *   pnpm cli list
+ */
+import { parseArgs } from "node:util";
+import { OrgSlugSchema, RepositoryNameSchema, RoleSchema } from "@oidc/shared";
+import { and, eq, sql } from "drizzle-orm";
+import { z } from "zod";
+import { type DatabaseHandle, openDatabase, pgErrorCode } from "./db/client";
+import { memberships, organizations, repositories, sessions, users } from "./db/schema";
+import { EnvError, parseEnv } from "./env";
+import { addRepositories, createOrg, createUser } from "./seed";
+
+export class CliError extends Error {}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+}
+
+function need<T>(schema: z.ZodType<T>, value: unknown, flag: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new CliError(`--${flag}: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  return parsed.data;
+}
+
+async function orgBySlug(h: DatabaseHandle, slug: string) {
+  const [org] = await h.db.select().from(organizations).where(eq(organizations.slug, slug));
+  if (!org) throw new CliError(`No organisation ${slug}`);
+  return org;
+}
+
+async function userByEmail(h: DatabaseHandle, email: string) {
+  const [user] = await h.db
+    .select()
+    .from(users)
+    .where(eq(sql`lower(${users.email})`, email.toLowerCase()));
+  if (!user) throw new CliError(`No user ${email}`);
+  return user;
+}
+
+/** Runs one command; output goes to `print`. Exported for tests. */
+export async function runCli(h: DatabaseHandle, argv: string[], print: (line: string) => void, stdinPassword?: () => Promise<string>) {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      slug: { type: "string" },
+      name: { type: "string", multiple: true },
+      "github-owner": { type: "string" },
+      "github-owner-id": { type: "string" },
+      email: { type: "string" },
+      org: { type: "string" },
+      role: { type: "string" },
+      "password-stdin": { type: "boolean" },
+    },
+    strict: true,
+  });
+  const name = values.name?.[0];
+  try {
+    switch (command) {
+      case "org:create": {
+        const org = await createOrg(h.db, {
+          slug: need(OrgSlugSchema, values.slug, "slug"),
+          name: need(z.string().trim().min(1).max(200), name, "name"),
+          githubOwner: values["github-owner"] ?? null,
+          githubOwnerId: values["github-owner-id"]
+            ? need(z.string().regex(/^\d{1,20}$/, "digits only"), values["github-owner-id"], "github-owner-id")
+            : null,
+        });
+        print(`created organisation ${org.slug} (${org.id})`);
+        return;
+      }
+      case "user:create": {
+        const email = need(z.string().trim().email(), values.email, "email");
+        const password = values["password-stdin"] ? await (stdinPassword ?? readStdin)() : process.env.CLI_PASSWORD;
+        if (!password || password.length < 8)
+          throw new CliError("Give a password of at least 8 characters with --password-stdin or CLI_PASSWORD");
+        const user = await createUser(h.db, { email, name: need(z.string().trim().min(1).max(200), name, "name"), password });
+        print(`created user ${user.email} (${user.id})`);
+        return;
+      }
+      case "member:add": {
+        const org = await orgBySlug(h, need(OrgSlugSchema, values.org, "org"));
+        const user = await userByEmail(h, need(z.string().min(1), values.email, "email"));
+        const role = need(RoleSchema, values.role, "role");
+        await h.db
+          .insert(memberships)
+          .values({ orgId: org.id, userId: user.id, role })
+          .onConflictDoUpdate({ target: [memberships.orgId, memberships.userId], set: { role } });
+        print(`${user.email} is ${role} of ${org.slug}`);
+        return;
+      }
+      case "member:remove": {
+        const org = await orgBySlug(h, need(OrgSlugSchema, values.org, "org"));
+        const user = await userByEmail(h, need(z.string().min(1), values.email, "email"));
+        await h.db.transaction(async (tx) => {
+          await tx.delete(memberships).where(and(eq(memberships.orgId, org.id), eq(memberships.userId, user.id)));
+          // Sessions die with the membership (SPEC §5).
+          await tx.delete(sessions).where(eq(sessions.userId, user.id));
+        });
+        print(`${user.email} is no longer a member of ${org.slug}`);
+        return;
+      }
+      case "repo:add": {
+        const org = await orgBySlug(h, need(OrgSlugSchema, values.org, "org"));
+        const names = (values.name ?? []).map((n) => need(RepositoryNameSchema, n, "name"));
+        if (!names.length) throw new CliError("Give at least one --name");
+        await addRepositories(h.db, org.id, names);
+        print(`added ${names.map((n) => `${org.slug}/${n}`).join(", ")}`);
+        return;
+      }
+      case "list": {
+        const orgs = await h.db.select().from(organizations).orderBy(organizations.slug);
+        for (const org of orgs) {
+          const repos = await h.db.select({ name: repositories.name }).from(repositories).where(eq(repositories.orgId, org.id));
+          const members = await h.db
+            .select({ email: users.email, role: memberships.role })
+            .from(memberships)
+            .innerJoin(users, eq(users.id, memberships.userId))
+            .where(eq(memberships.orgId, org.id));
+          print(`${org.slug}  ${org.name}`);
+          print(`  repositories: ${repos.map((r) => r.name).join(", ") || "(none)"}`);
+          print(`  members: ${members.map((m) => `${m.email} (${m.role})`).join(", ") || "(none)"}`);
+        }
+        return;
+      }
+      default:
+        throw new CliError(
+          `Unknown command ${command ?? "(none)"}. Commands: org:create, user:create, member:add, member:remove, repo:add, list`,
+        );
+    }
+  } catch (error) {
+    if (pgErrorCode(error) === "23505") throw new CliError("That already exists");
+    throw error;
+  }
+}
+
+async function main() {
+  const env = parseEnv();
+  const h = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, poolSize: 2 });
+  try {
+    await h.migrate();
+    await runCli(h, process.argv.slice(2), (line) => process.stdout.write(`${line}\n`));
+  } finally {
+    await h.close();
+  }
+}
+
+if (process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1])) {
+  main().catch((error) => {
+    process.stderr.write(`${error instanceof EnvError || error instanceof CliError ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,461 @@
+import { type Connection, type ConnectionSummary, GITHUB_ACTIONS_ISSUER, lintRulesets, type Ruleset, sortScopes } from "@oidc/shared";
+import { and, asc, desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import { type Actor, recordEvent } from "../audit/events";
+import type { Database, Executor } from "../db/client";
+import { pgConstraint, pgErrorCode } from "../db/client";
+import { connections, repositories, rulesets, users } from "../db/schema";
+import type { OrgAccess } from "../http/context";
+import { ApiError, type Issue, notFound, validationFailed } from "../http/errors";
+
+type ConnectionRow = typeof connections.$inferSelect;
+type RulesetRow = typeof rulesets.$inferSelect;
+
+export interface RulesetValues {
+  id?: string | undefined;
+  label: string;
+  subject: string;
+  conditions: { claim: string; pattern: string }[];
+  resources: string[];
+  scopes: ("pull" | "push" | "delete")[];
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function serialiseRuleset(row: RulesetRow): Ruleset {
+  return {
+    id: row.id,
+    label: row.label,
+    subject: row.subject,
+    conditions: row.conditions,
+    resources: row.resources,
+    scopes: sortScopes(row.scopes),
+    lastUsedAt: iso(row.lastUsedAt),
+  };
+}
+
+export function summarise(row: ConnectionRow, rulesetCount: number): ConnectionSummary {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    type: row.type,
+    status: row.status,
+    rulesetCount,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    lastUsedAt: iso(row.lastUsedAt),
+  };
+}
+
+const creator = alias(users, "creator");
+const updater = alias(users, "updater");
+
+/** The full connection (SPEC §5 GET), or undefined when it is not in this org. */
+export async function loadConnection(db: Executor, org: OrgAccess, id: string): Promise<Connection | undefined> {
+  const [row] = await db
+    .select({
+      c: connections,
+      creator: { id: creator.id, email: creator.email, name: creator.name },
+      updater: { id: updater.id, email: updater.email, name: updater.name },
+    })
+    .from(connections)
+    .leftJoin(creator, eq(creator.id, connections.createdBy))
+    .leftJoin(updater, eq(updater.id, connections.updatedBy))
+    .where(and(eq(connections.id, id), eq(connections.orgId, org.id)))
+    .limit(1);
+  if (!row) return undefined;
+  const rs = await db.select().from(rulesets).where(eq(rulesets.connectionId, id)).orderBy(asc(rulesets.position));
+  const list = rs.map(serialiseRuleset);
+  return {
+    ...summarise(row.c, rs.length),
+    org: org.slug,
+    issuer: row.c.issuer,
+    maxTokenTtlSeconds: row.c.maxTokenTtlSeconds,
+    version: row.c.version,
+    createdBy: row.creator?.id ? row.creator : null,
+    updatedBy: row.updater?.id ? row.updater : null,
+    rulesets: list,
+    warnings: lintRulesets(list),
+  };
+}
+
+export async function requireConnection(db: Executor, org: OrgAccess, id: string): Promise<Connection> {
+  const found = await loadConnection(db, org, id);
+  if (!found) throw notFound("Connection not found");
+  return found;
+}
+
+// ----- list -----
+
+export interface ListOptions {
+  status?: "active" | "inactive" | undefined;
+  q?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [t, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [unknown, unknown];
+    const createdAt = new Date(String(t));
+    if (typeof id === "string" && /^[0-9a-f-]{36}$/.test(id) && !Number.isNaN(createdAt.getTime())) return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw validationFailed([{ path: ["cursor"], message: "Not a cursor from a previous page" }], "The query string is not valid; see issues");
+}
+
+const encodeCursor = (row: ConnectionRow) => Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString("base64url");
+
+/** Newest first, keyset-paginated on (createdAt, id); `q` searches name and description. */
+export async function listConnections(db: Executor, orgId: string, options: ListOptions) {
+  const filters = [eq(connections.orgId, orgId)];
+  if (options.status) filters.push(eq(connections.status, options.status));
+  if (options.q) {
+    const like = `%${options.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    const search = or(ilike(connections.name, like), ilike(connections.description, like));
+    if (search) filters.push(search);
+  }
+  if (options.cursor) {
+    const c = decodeCursor(options.cursor);
+    filters.push(sql`(${connections.createdAt}, ${connections.id}) < (${c.createdAt.toISOString()}::timestamptz, ${c.id}::uuid)`);
+  }
+  const rows = await db
+    .select({
+      c: connections,
+      // Qualified by hand: inside a sub-select drizzle would render a bare "id", which binds to rulesets.id.
+      rulesetCount: sql<number>`(select count(*)::int from "rulesets" r where r."connection_id" = "connections"."id")`,
+    })
+    .from(connections)
+    .where(and(...filters))
+    .orderBy(desc(connections.createdAt), desc(connections.id))
+    .limit(options.limit + 1);
+  const page = rows.slice(0, options.limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map((r) => summarise(r.c, Number(r.rulesetCount))),
+    nextCursor: rows.length > options.limit && last ? encodeCursor(last.c) : null,
+  };
+}
+
+// ----- writes -----
+
+/** Every resource must be a repository of this org: `issues` point at the offending entries. */
+async function checkResources(db: Executor, org: OrgAccess, list: RulesetValues[]): Promise<void> {
+  const prefix = `${org.slug}/`;
+  const names = new Set<string>();
+  for (const r of list) for (const res of r.resources) if (res.startsWith(prefix)) names.add(res.slice(prefix.length).toLowerCase());
+  const known = new Set<string>();
+  if (names.size) {
+    const rows = await db
+      .select({ name: repositories.name })
+      .from(repositories)
+      .where(and(eq(repositories.orgId, org.id), inArray(sql`lower(${repositories.name})`, [...names])));
+    for (const row of rows) known.add(row.name.toLowerCase());
+  }
+  const issues: Issue[] = [];
+  list.forEach((r, i) => {
+    r.resources.forEach((res, j) => {
+      if (!res.startsWith(prefix) || !known.has(res.slice(prefix.length).toLowerCase()))
+        issues.push({ path: ["rulesets", i, "resources", j], message: `${res} is not a repository of ${org.slug}` });
+    });
+  });
+  if (issues.length) throw validationFailed(issues);
+}
+
+/** Canonical repository names (the org's spelling), so that `Octo-Org/API` is stored as listed. */
+async function canonicalResources(db: Executor, org: OrgAccess, list: RulesetValues[]): Promise<RulesetValues[]> {
+  const rows = await db.select({ name: repositories.name }).from(repositories).where(eq(repositories.orgId, org.id));
+  const byLower = new Map(rows.map((r) => [r.name.toLowerCase(), `${org.slug}/${r.name}`]));
+  return list.map((r) => ({
+    ...r,
+    resources: r.resources.map((res) => byLower.get(res.slice(org.slug.length + 1).toLowerCase()) ?? res),
+    scopes: sortScopes(r.scopes),
+  }));
+}
+
+function nameTaken(error: unknown): boolean {
+  return pgErrorCode(error) === "23505" && pgConstraint(error) === "connections_org_name_key";
+}
+
+const nameTakenError = (name: string) =>
+  new ApiError(409, "name_taken", `A connection named "${name}" already exists in this organisation; choose another name`, [
+    { path: ["name"], message: "This name is already used in this organisation" },
+  ]);
+
+async function insertRulesets(tx: Executor, connectionId: string, list: RulesetValues[], previous: Map<string, RulesetRow>) {
+  if (!list.length) return;
+  await tx.insert(rulesets).values(
+    list.map((r, position) => {
+      const old = r.id ? previous.get(r.id) : undefined;
+      return {
+        ...(old ? { id: old.id, createdAt: old.createdAt, lastUsedAt: old.lastUsedAt } : {}),
+        connectionId,
+        position,
+        label: r.label,
+        subject: r.subject,
+        conditions: r.conditions,
+        resources: r.resources,
+        scopes: r.scopes,
+      };
+    }),
+  );
+}
+
+export interface CreateInput {
+  name: string;
+  description: string;
+  type: "github-actions";
+  issuer?: string | undefined;
+  maxTokenTtlSeconds: number;
+  rulesets: RulesetValues[];
+}
+
+export async function createConnection(
+  db: Database,
+  org: OrgAccess,
+  actor: Actor & { type: "user" },
+  input: CreateInput,
+  trustedIssuers: readonly string[],
+  ip: string | null,
+): Promise<Connection> {
+  const issuer = (input.issuer ?? GITHUB_ACTIONS_ISSUER).replace(/\/+$/, "");
+  if (!trustedIssuers.includes(issuer))
+    throw validationFailed([
+      { path: ["issuer"], message: `This deployment does not trust ${issuer}; trusted issuers: ${trustedIssuers.join(", ")}` },
+    ]);
+  await checkResources(db, org, input.rulesets);
+  try {
+    return await db.transaction(async (tx) => {
+      const list = await canonicalResources(tx, org, input.rulesets);
+      const [row] = await tx
+        .insert(connections)
+        .values({
+          orgId: org.id,
+          name: input.name,
+          description: input.description,
+          type: input.type,
+          issuer,
+          maxTokenTtlSeconds: input.maxTokenTtlSeconds,
+          createdBy: actor.id,
+          updatedBy: actor.id,
+        })
+        .returning();
+      if (!row) throw new Error("insert returned nothing");
+      await insertRulesets(tx, row.id, list, new Map());
+      const created = await requireConnection(tx, org, row.id);
+      await recordEvent(tx, {
+        orgId: org.id,
+        connectionId: row.id,
+        type: "connection.created",
+        actor,
+        outcome: "success",
+        ip,
+        details: { name: created.name, rulesets: created.rulesets.map(rulesetSnapshot) },
+      });
+      return created;
+    });
+  } catch (error) {
+    if (nameTaken(error)) throw nameTakenError(input.name);
+    throw error;
+  }
+}
+
+function rulesetSnapshot(r: Ruleset | RulesetValues) {
+  return { label: r.label, subject: r.subject, conditions: r.conditions, resources: r.resources, scopes: r.scopes };
+}
+
+/** `"7"`, `W/"7"` or `7` → 7; anything else never matches. */
+export function parseIfMatch(header: string | undefined): number | "missing" | "invalid" {
+  if (header === undefined || header.trim() === "") return "missing";
+  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  return m?.[1] ? Number(m[1]) : "invalid";
+}
+
+function checkVersion(header: string | undefined, current: number, required: boolean) {
+  const wanted = parseIfMatch(header);
+  if (wanted === "missing") {
+    if (required)
+      throw new ApiError(428, "precondition_required", 'Send If-Match with the ETag of the version you edited (e.g. If-Match: "3")');
+    return;
+  }
+  if (wanted !== current)
+    throw new ApiError(
+      412,
+      "precondition_failed",
+      `This connection was changed by someone else (now version ${current}); reload it and apply your edit again`,
+    );
+}
+
+export interface PatchInput {
+  name?: string | undefined;
+  description?: string | undefined;
+  maxTokenTtlSeconds?: number | undefined;
+  rulesets?: RulesetValues[] | undefined;
+}
+
+/** Locks the row so that concurrent writers queue; compares the version under the lock. */
+async function lockConnection(tx: Executor, org: OrgAccess, id: string): Promise<ConnectionRow> {
+  const [row] = await tx
+    .select()
+    .from(connections)
+    .where(and(eq(connections.id, id), eq(connections.orgId, org.id)))
+    .for("update");
+  if (!row) throw notFound("Connection not found");
+  return row;
+}
+
+function diffRulesets(before: RulesetRow[], after: RulesetValues[]) {
+  const beforeById = new Map(before.map((r) => [r.id, r]));
+  const keptIds = new Set(after.map((r) => r.id).filter(Boolean));
+  const added = after.filter((r) => !r.id).map((r) => r.label);
+  const removed = before.filter((r) => !keptIds.has(r.id)).map((r) => r.label);
+  const changed: { id: string; label: string; before: Record<string, unknown>; after: Record<string, unknown> }[] = [];
+  for (const r of after) {
+    const old = r.id ? beforeById.get(r.id) : undefined;
+    if (!old) continue;
+    const b: Record<string, unknown> = {};
+    const a: Record<string, unknown> = {};
+    const oldSnap = rulesetSnapshot({ ...old, scopes: sortScopes(old.scopes) });
+    const newSnap = rulesetSnapshot(r);
+    for (const key of Object.keys(newSnap) as (keyof typeof newSnap)[]) {
+      if (JSON.stringify(oldSnap[key]) !== JSON.stringify(newSnap[key])) {
+        b[key] = oldSnap[key];
+        a[key] = newSnap[key];
+      }
+    }
+    if (Object.keys(a).length) changed.push({ id: old.id, label: r.label, before: b, after: a });
+  }
+  const order = JSON.stringify(before.map((r) => r.id)) !== JSON.stringify(after.filter((r) => r.id).map((r) => r.id));
+  const reordered = !added.length && !removed.length && order;
+  return added.length || removed.length || changed.length || reordered ? { added, removed, changed, reordered } : undefined;
+}
+
+export async function patchConnection(
+  db: Database,
+  org: OrgAccess,
+  actor: Actor & { type: "user" },
+  id: string,
+  input: PatchInput,
+  ifMatch: string | undefined,
+  ip: string | null,
+): Promise<Connection> {
+  if (parseIfMatch(ifMatch) === "missing") checkVersion(ifMatch, 0, true);
+  if (input.rulesets) await checkResources(db, org, input.rulesets);
+  try {
+    return await db.transaction(async (tx) => {
+      const row = await lockConnection(tx, org, id);
+      checkVersion(ifMatch, row.version, true);
+      const changes: Record<string, { before: unknown; after: unknown }> = {};
+      const update: Partial<typeof connections.$inferInsert> = {};
+      for (const key of ["name", "description", "maxTokenTtlSeconds"] as const) {
+        const value = input[key];
+        if (value !== undefined && value !== row[key]) {
+          changes[key] = { before: row[key], after: value };
+          Object.assign(update, { [key]: value });
+        }
+      }
+      let rulesetChanges: ReturnType<typeof diffRulesets>;
+      if (input.rulesets) {
+        const before = await tx.select().from(rulesets).where(eq(rulesets.connectionId, id)).orderBy(asc(rulesets.position));
+        const previous = new Map(before.map((r) => [r.id, r]));
+        const issues: Issue[] = [];
+        input.rulesets.forEach((r, i) => {
+          if (r.id && !previous.has(r.id))
+            issues.push({ path: ["rulesets", i, "id"], message: "No such ruleset in this connection; leave id out to add a new one" });
+        });
+        if (issues.length) throw validationFailed(issues);
+        const list = await canonicalResources(tx, org, input.rulesets);
+        rulesetChanges = diffRulesets(before, list);
+        if (rulesetChanges) {
+          // Replace the list; kept ids keep their creation time and last use.
+          await tx.delete(rulesets).where(eq(rulesets.connectionId, id));
+          await insertRulesets(tx, id, list, previous);
+        }
+      }
+      if (!Object.keys(update).length && !rulesetChanges) return requireConnection(tx, org, id);
+      await tx
+        .update(connections)
+        .set({ ...update, version: row.version + 1, updatedAt: new Date(), updatedBy: actor.id })
+        .where(eq(connections.id, id));
+      await recordEvent(tx, {
+        orgId: org.id,
+        connectionId: id,
+        type: "connection.updated",
+        actor,
+        outcome: "success",
+        ip,
+        details: { version: row.version + 1, changes: { ...changes, ...(rulesetChanges ? { rulesets: rulesetChanges } : {}) } },
+      });
+      return requireConnection(tx, org, id);
+    });
+  } catch (error) {
+    if (nameTaken(error)) throw nameTakenError(input.name ?? "");
+    throw error;
+  }
+}
+
+/** Idempotent: the same status again changes nothing and writes no event. */
+export async function setStatus(
+  db: Database,
+  org: OrgAccess,
+  actor: Actor & { type: "user" },
+  id: string,
+  status: "active" | "inactive",
+  ifMatch: string | undefined,
+  ip: string | null,
+): Promise<Connection> {
+  return db.transaction(async (tx) => {
+    const row = await lockConnection(tx, org, id);
+    checkVersion(ifMatch, row.version, false);
+    if (row.status !== status) {
+      const now = new Date();
+      await tx
+        .update(connections)
+        .set({
+          status,
+          version: row.version + 1,
+          updatedAt: now,
+          updatedBy: actor.id,
+          // Deactivation revokes every access token issued so far (SPEC §6.4).
+          ...(status === "inactive" ? { tokensValidAfter: now } : {}),
+        })
+        .where(eq(connections.id, id));
+      await recordEvent(tx, {
+        orgId: org.id,
+        connectionId: id,
+        type: status === "inactive" ? "connection.deactivated" : "connection.activated",
+        actor,
+        outcome: "success",
+        ip,
+        details: { version: row.version + 1 },
+      });
+    }
+    return requireConnection(tx, org, id);
+  });
+}
+
+export async function deleteConnection(
+  db: Database,
+  org: OrgAccess,
+  actor: Actor & { type: "user" },
+  id: string,
+  ifMatch: string | undefined,
+  ip: string | null,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    const row = await lockConnection(tx, org, id);
+    checkVersion(ifMatch, row.version, false);
+    await tx.delete(connections).where(eq(connections.id, id));
+    await recordEvent(tx, {
+      orgId: org.id,
+      connectionId: id,
+      type: "connection.deleted",
+      actor,
+      outcome: "success",
+      ip,
+      details: { name: row.name, version: row.version },
+    });
+  });
+}

@@ -1,0 +1,210 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+/** Millisecond precision, so that a timestamp survives a round trip through a JS Date (cursors). */
+const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
+const createdAt = () => ts("created_at").notNull().defaultNow();
+
+export const organizations = pgTable(
+  "organizations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    githubOwner: text("github_owner"),
+    githubOwnerId: text("github_owner_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("organizations_slug_key").on(t.slug),
+    check("organizations_slug_format", sql`${t.slug} ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$' and char_length(${t.slug}) <= 64`),
+    check("organizations_owner_id_digits", sql`${t.githubOwnerId} is null or ${t.githubOwnerId} ~ '^[0-9]{1,20}$'`),
+  ],
+);
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`)],
+);
+
+export const memberships = pgTable(
+  "memberships",
+  {
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text("role").$type<"owner" | "member">().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.userId] }),
+    index("memberships_user_idx").on(t.userId),
+    check("memberships_role_check", sql`${t.role} in ('owner', 'member')`),
+  ],
+);
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    /** SHA-256 of the cookie's secret, so that a database leak yields no usable session. */
+    idHash: text("id_hash").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: ts("expires_at").notNull(),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId), index("sessions_expires_idx").on(t.expiresAt)],
+);
+
+export const repositories = pgTable(
+  "repositories",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("repositories_org_name_key").on(t.orgId, sql`lower(${t.name})`),
+    check("repositories_name_format", sql`${t.name} ~ '^[A-Za-z0-9_.-]{1,100}$'`),
+  ],
+);
+
+export const connections = pgTable(
+  "connections",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    type: text("type").$type<"github-actions">().notNull().default("github-actions"),
+    issuer: text("issuer").notNull(),
+    status: text("status").$type<"active" | "inactive">().notNull().default("active"),
+    maxTokenTtlSeconds: integer("max_token_ttl_seconds").notNull().default(3600),
+    version: integer("version").notNull().default(1),
+    createdAt: createdAt(),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+    updatedBy: uuid("updated_by").references(() => users.id, { onDelete: "set null" }),
+    lastUsedAt: ts("last_used_at"),
+    /** Access tokens issued before this instant are revoked (set on deactivation, SPEC §6.4). */
+    tokensValidAfter: ts("tokens_valid_after"),
+  },
+  (t) => [
+    uniqueIndex("connections_org_name_key").on(t.orgId, sql`lower(${t.name})`),
+    index("connections_org_created_idx").on(t.orgId, t.createdAt.desc(), t.id.desc()),
+    check("connections_name_length", sql`char_length(${t.name}) between 1 and 100`),
+    check("connections_description_length", sql`char_length(${t.description}) <= 500`),
+    check("connections_type_check", sql`${t.type} = 'github-actions'`),
+    check("connections_status_check", sql`${t.status} in ('active', 'inactive')`),
+    check("connections_ttl_range", sql`${t.maxTokenTtlSeconds} between 300 and 3600`),
+    check("connections_version_positive", sql`${t.version} >= 1`),
+  ],
+);
+
+export const rulesets = pgTable(
+  "rulesets",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    connectionId: uuid("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    /** 0–4: with the unique index below, at most 5 rulesets per connection, whatever races. */
+    position: smallint("position").notNull(),
+    label: text("label").notNull(),
+    subject: text("subject").notNull(),
+    conditions: jsonb("conditions").$type<{ claim: string; pattern: string }[]>().notNull().default([]),
+    resources: text("resources").array().notNull(),
+    scopes: text("scopes").array().$type<("pull" | "push" | "delete")[]>().notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: ts("last_used_at"),
+  },
+  (t) => [
+    uniqueIndex("rulesets_connection_position_key").on(t.connectionId, t.position),
+    uniqueIndex("rulesets_connection_label_key").on(t.connectionId, sql`lower(${t.label})`),
+    check("rulesets_position_range", sql`${t.position} between 0 and 4`),
+    check("rulesets_label_length", sql`char_length(${t.label}) between 1 and 64`),
+    check("rulesets_subject_format", sql`char_length(${t.subject}) between 1 and 256 and ${t.subject} like 'repo:%'`),
+    check("rulesets_resources_count", sql`cardinality(${t.resources}) between 1 and 100`),
+    check("rulesets_scopes_valid", sql`cardinality(${t.scopes}) >= 1 and ${t.scopes} <@ array['pull', 'push', 'delete']::text[]`),
+  ],
+);
+
+export const events = pgTable(
+  "events",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    /** No foreign key: a connection's audit events outlive it. */
+    connectionId: uuid("connection_id"),
+    type: text("type").notNull(),
+    actorType: text("actor_type").$type<"user" | "workflow">().notNull(),
+    actorId: text("actor_id"),
+    actorName: text("actor_name").notNull(),
+    outcome: text("outcome").$type<"success" | "failure">().notNull(),
+    reason: text("reason"),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    ip: text("ip"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("events_connection_idx").on(t.connectionId, t.id.desc()),
+    index("events_org_idx").on(t.orgId, t.id.desc()),
+    check("events_actor_type_check", sql`${t.actorType} in ('user', 'workflow')`),
+    check("events_outcome_check", sql`${t.outcome} in ('success', 'failure')`),
+  ],
+);
+
+/** Replay protection (SPEC §6.2): an `(issuer, jti)` is claimed once, kept until `exp` + tolerance. */
+export const usedJtis = pgTable(
+  "used_jtis",
+  {
+    issuer: text("issuer").notNull(),
+    jti: text("jti").notNull(),
+    expiresAt: ts("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.issuer, t.jti] }), index("used_jtis_expires_idx").on(t.expiresAt)],
+);
+
+/** The server's own keys for access tokens (SPEC §6.3). */
+export const signingKeys = pgTable("signing_keys", {
+  kid: text("kid").primaryKey(),
+  alg: text("alg").notNull(),
+  privateJwk: jsonb("private_jwk").$type<Record<string, unknown>>().notNull(),
+  publicJwk: jsonb("public_jwk").$type<Record<string, unknown>>().notNull(),
+  createdAt: createdAt(),
+  /** When it stopped signing (rotation); null for the current key. */
+  retiredAt: ts("retired_at"),
+  /** Published until then: the last token it signed has expired. */
+  publishUntil: ts("publish_until"),
+});

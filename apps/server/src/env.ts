@@ -1,0 +1,128 @@
+import { GITHUB_ACTIONS_ISSUER } from "@oidc/shared";
+import { z } from "zod";
+
+const flag = z
+  .enum(["0", "1", "true", "false", ""])
+  .optional()
+  .transform((v) => v === "1" || v === "true");
+
+const seconds = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+const url = z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).transform((u) => u.replace(/\/+$/, ""));
+
+const RawEnv = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PUBLIC_URL: url.optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATA_DIR: z.string().min(1).default(".data"),
+  ADMIN_PASSWORD: z.string().min(8, "must be at least 8 characters").max(1024).optional(),
+  TRUSTED_ISSUERS: z.string().default(GITHUB_ACTIONS_ISSUER),
+  TOKEN_AUDIENCE: z.string().min(1).optional(),
+  ACCESS_TOKEN_AUDIENCE: z.string().min(1).optional(),
+  DEV_ISSUER: flag,
+  CLOCK_TOLERANCE: seconds(60, 0, 600),
+  MAX_TOKEN_AGE: seconds(900, 60, 86400),
+  JWKS_MAX_STALE: seconds(86400, 0, 7 * 86400),
+  SESSION_TTL: seconds(12 * 3600, 300, 30 * 86400),
+  API_RATE_LIMIT: z.coerce.number().int().min(0).default(1200),
+  LOGIN_RATE_LIMIT: z.coerce.number().int().min(0).default(10),
+  TRUST_PROXY: flag,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  CONSOLE_DIR: z.string().optional(),
+});
+
+export interface Env {
+  nodeEnv: "development" | "test" | "production";
+  production: boolean;
+  port: number;
+  host: string;
+  publicUrl: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  dataDir: string;
+  adminPassword: string | undefined;
+  /** Issuers a connection may name: TRUSTED_ISSUERS, plus the development issuer when enabled. */
+  trustedIssuers: string[];
+  tokenAudience: string;
+  accessTokenAudience: string;
+  devIssuer: boolean;
+  /** `${publicUrl}/dev-issuer` — trusted only when devIssuer is on. */
+  devIssuerUrl: string;
+  clockToleranceSeconds: number;
+  maxTokenAgeSeconds: number;
+  jwksMaxStaleSeconds: number;
+  sessionTtlSeconds: number;
+  /** Requests per minute per client on /api; 0 disables. */
+  apiRateLimit: number;
+  /** Login attempts per minute per client and per email; 0 disables. */
+  loginRateLimit: number;
+  trustProxy: boolean;
+  logLevel: string;
+  consoleDir: string | undefined;
+}
+
+export class EnvError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "EnvError";
+  }
+}
+
+/** Parses the environment once; a bad value throws an EnvError naming each bad variable. */
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+  const parsed = RawEnv.safeParse(source);
+  if (!parsed.success) {
+    throw new EnvError(
+      parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])] ?? null)})`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const production = e.NODE_ENV === "production";
+  const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
+  if (production && e.DEV_ISSUER) problems.push("DEV_ISSUER: the development issuer cannot be enabled with NODE_ENV=production");
+  if (production && !e.PUBLIC_URL)
+    problems.push("PUBLIC_URL: required with NODE_ENV=production (the issuer of access tokens and the default audience)");
+  const issuers = e.TRUSTED_ISSUERS.split(",")
+    .map((s) => s.trim().replace(/\/+$/, ""))
+    .filter(Boolean);
+  for (const issuer of issuers) {
+    if (!url.safeParse(issuer).success) problems.push(`TRUSTED_ISSUERS: ${JSON.stringify(issuer)} is not an http(s) URL`);
+    else if (production && !issuer.startsWith("https://")) problems.push(`TRUSTED_ISSUERS: ${issuer} must use https in production`);
+  }
+  if (issuers.length === 0) problems.push("TRUSTED_ISSUERS: name at least one issuer");
+  if (problems.length) throw new EnvError(problems);
+  const devIssuerUrl = `${publicUrl}/dev-issuer`;
+  return {
+    nodeEnv: e.NODE_ENV,
+    production,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    dataDir: e.DATA_DIR,
+    adminPassword: e.ADMIN_PASSWORD,
+    trustedIssuers: e.DEV_ISSUER && !issuers.includes(devIssuerUrl) ? [...issuers, devIssuerUrl] : issuers,
+    tokenAudience: e.TOKEN_AUDIENCE ?? publicUrl,
+    accessTokenAudience: e.ACCESS_TOKEN_AUDIENCE ?? publicUrl,
+    devIssuer: e.DEV_ISSUER,
+    devIssuerUrl,
+    clockToleranceSeconds: e.CLOCK_TOLERANCE,
+    maxTokenAgeSeconds: e.MAX_TOKEN_AGE,
+    jwksMaxStaleSeconds: e.JWKS_MAX_STALE,
+    sessionTtlSeconds: e.SESSION_TTL,
+    apiRateLimit: e.API_RATE_LIMIT,
+    loginRateLimit: e.LOGIN_RATE_LIMIT,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+    consoleDir: e.CONSOLE_DIR,
+  };
+}

@@ -1,0 +1,35 @@
+import type { Role } from "@oidc/shared";
+import type { Logger } from "pino";
+import type { DatabaseHandle } from "../db/client";
+import type { Env } from "../env";
+
+export interface Deps {
+  env: Env;
+  database: DatabaseHandle;
+  log: Logger;
+}
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export interface OrgAccess {
+  id: string;
+  slug: string;
+  name: string;
+  role: Role;
+}
+
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    /** Set by the session middleware on /api when a valid session cookie came. */
+    user?: SessionUser;
+    sessionHash?: string;
+    /** Set by the org middleware under /api/orgs/:org. */
+    org: OrgAccess;
+  };
+};

@@ -1,0 +1,65 @@
+import type { ErrorCode } from "@oidc/shared";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
+
+export interface Issue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** An error the API answers with its SPEC §5 body: `{ error: { code, message, issues? } }`. */
+export class ApiError extends Error {
+  constructor(
+    public readonly status: ContentfulStatusCode,
+    public readonly code: ErrorCode,
+    message: string,
+    public readonly issues?: Issue[],
+    public readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export const notFound = (what = "Not found") => new ApiError(404, "not_found", what);
+export const forbidden = (message: string) => new ApiError(403, "forbidden", message);
+export const validationFailed = (issues: Issue[], message = "The request is not valid; see issues") =>
+  new ApiError(400, "validation_failed", message, issues);
+
+/** zod issues → our issues; an unknown key is reported at its own path, e.g. `["rulesets", 0, "id"]`. */
+export function zodIssues(error: z.ZodError): Issue[] {
+  const out: Issue[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.map((p) => (typeof p === "number" ? p : String(p)));
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) out.push({ path: [...path, key], message: `Unknown field "${key}"` });
+    } else {
+      out.push({ path, message: issue.message });
+    }
+  }
+  return out;
+}
+
+export function errorBody(code: string, message: string, issues?: Issue[]) {
+  return { error: issues?.length ? { code, message, issues } : { code, message } };
+}
+
+/** The one place errors become responses: no stack, no SQL, ever. */
+export function toErrorResponse(c: Context, err: unknown, onUnexpected: (err: unknown) => void) {
+  if (err instanceof ApiError) {
+    if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+    return c.json(errorBody(err.code, err.message, err.issues), err.status);
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    if (status === 413) return c.json(errorBody("payload_too_large", "The request body is too large"), 413);
+    if (status === 400)
+      return c.json(errorBody("validation_failed", "The request body is not valid JSON", [{ path: [], message: "Malformed JSON" }]), 400);
+    if (status === 401) return c.json(errorBody("unauthenticated", "Sign in first"), 401);
+    if (status < 500) return c.json(errorBody("validation_failed", err.message || "Bad request"), status as ContentfulStatusCode);
+  }
+  onUnexpected(err);
+  return c.json(errorBody("internal_error", "Something went wrong on our side; try again, and quote the request id if it persists"), 500);
+}

@@ -1,0 +1,130 @@
+import { randomUUID } from "node:crypto";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { and, eq } from "drizzle-orm";
+import type { Context, MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
+import { findSession, readSessionId } from "../auth/sessions";
+import { memberships, organizations } from "../db/schema";
+import type { AppEnv, Deps } from "./context";
+import { ApiError, forbidden, notFound } from "./errors";
+import { RateLimiter } from "./rate-limit";
+
+/** The caller's address: the socket's, or the first X-Forwarded-For hop with TRUST_PROXY=1. */
+export function clientIp(c: Context, trustProxy: boolean): string | null {
+  if (trustProxy) {
+    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+    if (forwarded) return forwarded;
+  }
+  try {
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    return null; // app.request() in tests has no socket
+  }
+}
+
+/** A request id (ours, or a sane incoming X-Request-Id), echoed back, and one log line per request. */
+export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && /^[A-Za-z0-9._-]{8,64}$/.test(incoming) ? incoming : randomUUID();
+    const log = deps.log.child({ requestId });
+    c.set("requestId", requestId);
+    c.set("log", log);
+    c.header("X-Request-Id", requestId);
+    const started = performance.now();
+    await next();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const line = { method: c.req.method, path: c.req.path, status: c.res.status, ms };
+    if (c.res.status >= 500) log.error(line, "request");
+    else log.info(line, "request");
+  };
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Refuses state-changing requests from another origin (SPEC §5): `Sec-Fetch-Site` when the browser
+ * sends it, else `Origin` compared to our public origin or the origin the request was made to.
+ * Clients that send neither (curl, the CLI) carry no browser cookies by accident.
+ */
+export function sameOriginWrites(deps: Deps): MiddlewareHandler<AppEnv> {
+  const publicOrigin = new URL(deps.env.publicUrl).origin;
+  return async (c, next) => {
+    if (!SAFE_METHODS.has(c.req.method)) {
+      const site = c.req.header("sec-fetch-site");
+      const origin = c.req.header("origin");
+      const requestOrigin = new URL(c.req.url).origin;
+      const refused =
+        (site !== undefined && site !== "same-origin" && site !== "none") ||
+        (origin !== undefined && origin !== publicOrigin && origin !== requestOrigin);
+      if (refused) throw forbidden("Cross-site requests may not change anything; use the console on this site");
+    }
+    await next();
+  };
+}
+
+/** Too many requests from one client: 429 `rate_limited` with Retry-After. */
+export function rateLimit(limiter: RateLimiter, keyOf: (c: Context<AppEnv>) => string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const result = limiter.hit(keyOf(c));
+    if (!result.ok) {
+      throw new ApiError(429, "rate_limited", `Too many requests; try again in ${result.retryAfterSeconds} s`, undefined, {
+        "Retry-After": String(result.retryAfterSeconds),
+      });
+    }
+    await next();
+  };
+}
+
+export function apiRateLimit(deps: Deps): MiddlewareHandler<AppEnv> {
+  const limiter = new RateLimiter(deps.env.apiRateLimit, 60_000);
+  return rateLimit(limiter, (c) => `ip:${clientIp(c, deps.env.trustProxy) ?? "unknown"}`);
+}
+
+/** Loads the session user (if any) for everything under /api. */
+export function loadSession(deps: Deps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const id = readSessionId(c, deps.env);
+    if (id) {
+      const found = await findSession(deps.database.db, id);
+      if (found) {
+        c.set("user", found.user);
+        c.set("sessionHash", found.hash);
+      }
+    }
+    await next();
+  };
+}
+
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  if (!c.get("user")) throw new ApiError(401, "unauthenticated", "Sign in first; your session is missing or has expired");
+  await next();
+});
+
+/**
+ * Resolves `:org` to an organisation the user belongs to. Anything else is a 404, whether the org
+ * exists or not (SPEC §5: never reveal existence). Membership is read on every request, so a
+ * removed membership takes effect at once.
+ */
+export function orgAccess(deps: Deps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const user = c.get("user");
+    const slug = c.req.param("org") ?? "";
+    if (!user || slug.length > 64) throw notFound("Organisation not found");
+    const [row] = await deps.database.db
+      .select({ id: organizations.id, slug: organizations.slug, name: organizations.name, role: memberships.role })
+      .from(organizations)
+      .innerJoin(memberships, and(eq(memberships.orgId, organizations.id), eq(memberships.userId, user.id)))
+      .where(eq(organizations.slug, slug))
+      .limit(1);
+    if (!row) throw notFound("Organisation not found");
+    c.set("org", row);
+    await next();
+  };
+}
+
+export const requireOwner = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.get("org").role !== "owner")
+    throw forbidden("Only organisation owners can change OIDC connections; ask an owner of this organisation");
+  await next();
+});

@@ -1,0 +1,39 @@
+import { validator } from "hono/validator";
+import type { z } from "zod";
+import { ApiError, validationFailed, zodIssues } from "./errors";
+
+/**
+ * JSON body checked against a shared schema. A body that is not JSON, not `application/json` or
+ * has unknown fields is a 400 `validation_failed` with issues (SPEC §5).
+ */
+export const jsonBody = <S extends z.ZodType>(schema: S) =>
+  validator("json", async (_value, c) => {
+    const type = c.req.header("content-type") ?? "";
+    if (!/^application\/json\b/i.test(type)) {
+      throw validationFailed([{ path: [], message: "Send the body as JSON (Content-Type: application/json)" }]);
+    }
+    let body: unknown;
+    try {
+      const text = await c.req.text();
+      body = JSON.parse(text);
+    } catch {
+      throw validationFailed([{ path: [], message: "Malformed JSON" }], "The request body is not valid JSON");
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) throw validationFailed(zodIssues(parsed.error));
+    return parsed.data as z.output<S>;
+  });
+
+export const query = <S extends z.ZodType>(schema: S) =>
+  validator("query", (value) => {
+    const flat: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) flat[k] = Array.isArray(v) ? v[v.length - 1] : v;
+    const parsed = schema.safeParse(flat);
+    if (!parsed.success) throw validationFailed(zodIssues(parsed.error), "The query string is not valid; see issues");
+    return parsed.data as z.output<S>;
+  });
+
+export const uuidParam = (value: string, what = "Not found") => {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) throw new ApiError(404, "not_found", what);
+  return value.toLowerCase();
+};

@@ -1,0 +1,104 @@
+import {
+  ConnectionCreateSchema,
+  ConnectionListQuerySchema,
+  ConnectionPatchSchema,
+  type Evaluation,
+  EventListQuerySchema,
+  evaluateRulesets,
+  SimulateInputSchema,
+} from "@oidc/shared";
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { decodeJwt } from "jose";
+import { listConnectionEvents } from "../audit/events";
+import { createConnection, deleteConnection, listConnections, patchConnection, requireConnection, setStatus } from "../connections/service";
+import type { AppEnv, Deps } from "../http/context";
+import { validationFailed } from "../http/errors";
+import { clientIp, requireOwner } from "../http/middleware";
+import { jsonBody, query, uuidParam } from "../http/validate";
+
+const actorOf = (c: Context<AppEnv>) => {
+  const user = c.get("user");
+  if (!user) throw new Error("requireUser must run first");
+  return { type: "user" as const, id: user.id, name: user.email };
+};
+
+const etag = (version: number) => `"${version}"`;
+
+export function connectionRoutes(deps: Deps) {
+  const { db } = deps.database;
+  const ip = (c: Context<AppEnv>) => clientIp(c, deps.env.trustProxy);
+  const base = "/orgs/:org/oidc-connections";
+  return new Hono<AppEnv>()
+    .get(base, query(ConnectionListQuerySchema), async (c) => {
+      return c.json(await listConnections(db, c.get("org").id, c.req.valid("query")), 200);
+    })
+    .post(base, requireOwner, jsonBody(ConnectionCreateSchema), async (c) => {
+      const created = await createConnection(db, c.get("org"), actorOf(c), c.req.valid("json"), deps.env.trustedIssuers, ip(c));
+      c.header("Location", `/api/orgs/${c.get("org").slug}/oidc-connections/${created.id}`);
+      c.header("ETag", etag(created.version));
+      return c.json(created, 201);
+    })
+    .get(`${base}/:id`, async (c) => {
+      const found = await requireConnection(db, c.get("org"), uuidParam(c.req.param("id"), "Connection not found"));
+      c.header("ETag", etag(found.version));
+      return c.json(found, 200);
+    })
+    .patch(`${base}/:id`, requireOwner, jsonBody(ConnectionPatchSchema), async (c) => {
+      const id = uuidParam(c.req.param("id"), "Connection not found");
+      const updated = await patchConnection(db, c.get("org"), actorOf(c), id, c.req.valid("json"), c.req.header("if-match"), ip(c));
+      c.header("ETag", etag(updated.version));
+      return c.json(updated, 200);
+    })
+    .post(`${base}/:id/deactivate`, requireOwner, async (c) => {
+      const id = uuidParam(c.req.param("id"), "Connection not found");
+      const updated = await setStatus(db, c.get("org"), actorOf(c), id, "inactive", c.req.header("if-match"), ip(c));
+      c.header("ETag", etag(updated.version));
+      return c.json(updated, 200);
+    })
+    .post(`${base}/:id/activate`, requireOwner, async (c) => {
+      const id = uuidParam(c.req.param("id"), "Connection not found");
+      const updated = await setStatus(db, c.get("org"), actorOf(c), id, "active", c.req.header("if-match"), ip(c));
+      c.header("ETag", etag(updated.version));
+      return c.json(updated, 200);
+    })
+    .delete(`${base}/:id`, requireOwner, async (c) => {
+      const id = uuidParam(c.req.param("id"), "Connection not found");
+      await deleteConnection(db, c.get("org"), actorOf(c), id, c.req.header("if-match"), ip(c));
+      return c.body(null, 204);
+    })
+    .get(`${base}/:id/events`, query(EventListQuerySchema), async (c) => {
+      const id = uuidParam(c.req.param("id"), "Connection not found");
+      const org = c.get("org");
+      await requireConnectionOrEvents(c, id);
+      const { limit, cursor } = c.req.valid("query");
+      if (cursor !== undefined && !/^[0-9]{1,18}$/.test(cursor))
+        throw validationFailed([{ path: ["cursor"], message: "Not a cursor from a previous page" }]);
+      return c.json(await listConnectionEvents(db, org.id, id, limit, cursor), 200);
+    })
+    .post(`${base}/:id/simulate`, jsonBody(SimulateInputSchema), async (c) => {
+      const connection = await requireConnection(db, c.get("org"), uuidParam(c.req.param("id"), "Connection not found"));
+      const body = c.req.valid("json");
+      let claims: Record<string, unknown>;
+      if (body.token !== undefined) {
+        try {
+          claims = decodeJwt(body.token.trim());
+        } catch {
+          throw validationFailed([
+            { path: ["token"], message: "Not a JWT: paste the whole ID token (three base64url parts separated by dots)" },
+          ]);
+        }
+      } else {
+        claims = body.claims ?? {};
+      }
+      const evaluation: Evaluation = evaluateRulesets(connection.rulesets, claims);
+      return c.json({ ...evaluation, claims }, 200);
+    });
+
+  /** Events stay after a delete: they are listed while the org still has the connection or any event of it. */
+  async function requireConnectionOrEvents(c: Context<AppEnv>, id: string) {
+    const org = c.get("org");
+    const found = await listConnectionEvents(db, org.id, id, 1);
+    if (found.items.length === 0) await requireConnection(db, org, id);
+  }
+}

@@ -1,0 +1,54 @@
+import type { Server } from "node:http";
+import { serve } from "@hono/node-server";
+import type { Logger } from "pino";
+import { createApp } from "./app";
+import { type DatabaseHandle, openDatabase } from "./db/client";
+import type { Env } from "./env";
+import type { Deps } from "./http/context";
+import { seedDemo } from "./seed";
+
+export interface Started {
+  url: string;
+  port: number;
+  deps: Deps;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the database. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Opens the database, migrates, seeds the demo when empty, and listens. */
+export async function startServer(env: Env, log: Logger, database?: DatabaseHandle): Promise<Started> {
+  const db = database ?? (await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, poolSize: env.databasePoolSize }));
+  await db.migrate();
+  const deps: Deps = { env, database: db, log };
+  const seed = await seedDemo(db.db, env, log);
+  if (seed.generatedPassword) {
+    // Printed once, on purpose not through the logger (which may be shipped elsewhere).
+    process.stdout.write(
+      `\n  Demo sign-in: admin@example.com / viewer@example.com, password: ${seed.generatedPassword}\n  (set ADMIN_PASSWORD to choose it; shown only now)\n\n`,
+    );
+  }
+  const app = createApp(deps);
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, () => resolve(s as Server));
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : env.port;
+  log.info({ port, database: db.kind, publicUrl: env.publicUrl, devIssuer: env.devIssuer }, "listening");
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    deps,
+    stop(graceMs = 10_000) {
+      stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        await closed;
+        clearTimeout(timer);
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}

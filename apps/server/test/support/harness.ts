@@ -1,0 +1,167 @@
+import { randomBytes } from "node:crypto";
+import pino from "pino";
+import postgres from "postgres";
+import { createApp } from "../../src/app";
+import { type DatabaseHandle, openDatabase } from "../../src/db/client";
+import { type Env, parseEnv } from "../../src/env";
+import type { Deps } from "../../src/http/context";
+import { seedDemo } from "../../src/seed";
+
+export type DbKind = "pglite" | "postgres";
+
+/** PGlite always; the PostgreSQL server too when DATABASE_URL is set (SPEC §8). */
+export const DB_KINDS: DbKind[] = process.env.DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
+
+export const PASSWORD = "correct-horse-battery";
+export const PUBLIC_URL = "http://localhost:3000";
+
+export interface TestDatabase {
+  handle: DatabaseHandle;
+  /** Set for the server: the URL of this test's own database. */
+  url?: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated database of its own: an in-memory PGlite, or a new database on the server
+ * named after a random suffix, dropped afterwards (never relies on leftovers).
+ */
+export async function createTestDatabase(kind: DbKind, poolSize = 10): Promise<TestDatabase> {
+  if (kind === "pglite") {
+    const handle = await openDatabase({ dataDir: "memory://", poolSize });
+    await handle.migrate();
+    return { handle, drop: () => handle.close() };
+  }
+  const base = process.env.DATABASE_URL;
+  if (!base) throw new Error("DATABASE_URL is not set");
+  const name = `oidc_test_${randomBytes(6).toString("hex")}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const handle = await openDatabase({ databaseUrl: url.toString(), dataDir: "unused", poolSize });
+  await handle.migrate();
+  return {
+    handle,
+    url: url.toString(),
+    async drop() {
+      await handle.close();
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+export function testEnv(overrides: Record<string, string> = {}): Env {
+  return parseEnv({
+    NODE_ENV: "test",
+    PUBLIC_URL,
+    ADMIN_PASSWORD: PASSWORD,
+    LOG_LEVEL: "silent",
+    API_RATE_LIMIT: "0",
+    LOGIN_RATE_LIMIT: "0",
+    ...overrides,
+  });
+}
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>;
+  deps: Deps;
+  db: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** The real app over a fresh database with the demo seed. */
+export async function createTestApp(kind: DbKind, envOverrides: Record<string, string> = {}): Promise<TestApp> {
+  const db = await createTestDatabase(kind);
+  const env = testEnv(envOverrides);
+  const deps: Deps = { env, database: db.handle, log: pino({ level: "silent" }) };
+  await seedDemo(db.handle.db, env, deps.log);
+  return { app: createApp(deps), deps, db, close: () => db.drop() };
+}
+
+export interface Response2<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A browser-like client: keeps the session cookie, sends same-origin headers on writes. */
+export class Client {
+  cookie = "";
+  constructor(private readonly app: TestApp["app"]) {}
+
+  async request<T = any>(
+    method: string,
+    path: string,
+    options: { json?: unknown; body?: string; headers?: Record<string, string> } = {},
+  ): Promise<Response2<T>> {
+    const headers: Record<string, string> = { ...(this.cookie ? { cookie: this.cookie } : {}) };
+    if (method !== "GET" && method !== "HEAD") {
+      headers.origin = PUBLIC_URL;
+      headers["sec-fetch-site"] = "same-origin";
+    }
+    let body: string | undefined = options.body;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers["content-type"] = "application/json";
+    }
+    Object.assign(headers, options.headers);
+    for (const [k, v] of Object.entries(headers)) if (v === "") delete headers[k];
+    const res = await this.app.request(path, { method, headers, body });
+    const setCookie = res.headers.get("set-cookie");
+    if (setCookie) {
+      const pair = setCookie.split(";")[0] ?? "";
+      this.cookie = pair.endsWith("=") ? "" : pair;
+      if (/Max-Age=0/i.test(setCookie)) this.cookie = "";
+    }
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T };
+  }
+
+  get<T = any>(path: string, headers?: Record<string, string>) {
+    return this.request<T>("GET", path, headers ? { headers } : {});
+  }
+  post<T = any>(path: string, json?: unknown, headers?: Record<string, string>) {
+    return this.request<T>("POST", path, { ...(json !== undefined ? { json } : {}), ...(headers ? { headers } : {}) });
+  }
+  patch<T = any>(path: string, json: unknown, headers?: Record<string, string>) {
+    return this.request<T>("PATCH", path, { json, ...(headers ? { headers } : {}) });
+  }
+  delete<T = any>(path: string, headers?: Record<string, string>) {
+    return this.request<T>("DELETE", path, headers ? { headers } : {});
+  }
+
+  async login(email: string, password = PASSWORD) {
+    const res = await this.post("/api/auth/login", { email, password });
+    if (res.status !== 200) throw new Error(`login ${email} failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res;
+  }
+}
+
+export const ADMIN = "admin@example.com";
+export const VIEWER = "viewer@example.com";
+export const ACME_OWNER = "owner@acme.example";
+
+/** A valid create body; override what a test is about. */
+export function connectionBody(overrides: Record<string, unknown> = {}) {
+  return {
+    name: `Deploy ${randomBytes(3).toString("hex")}`,
+    type: "github-actions",
+    rulesets: [
+      {
+        label: "main",
+        subject: "repo:octo-org/api:ref:refs/heads/main",
+        resources: ["octo-org/api"],
+        scopes: ["pull", "push"],
+      },
+    ],
+    ...overrides,
+  };
+}

@@ -1,0 +1,60 @@
+import { z } from "zod";
+
+export const SCOPES = ["pull", "push", "delete"] as const;
+export const ScopeSchema = z.enum(SCOPES);
+export type Scope = z.infer<typeof ScopeSchema>;
+
+export const ROLES = ["owner", "member"] as const;
+export const RoleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof RoleSchema>;
+
+export const CONNECTION_TYPES = ["github-actions"] as const;
+export const CONNECTION_STATUSES = ["active", "inactive"] as const;
+export const ConnectionStatusSchema = z.enum(CONNECTION_STATUSES);
+export type ConnectionStatus = z.infer<typeof ConnectionStatusSchema>;
+
+export const GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com";
+
+/** The API's error body (SPEC §5). */
+export const ApiErrorSchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })).optional(),
+  }),
+});
+export type ApiError = z.infer<typeof ApiErrorSchema>;
+
+export const ERROR_CODES = [
+  "validation_failed",
+  "unauthenticated",
+  "invalid_credentials",
+  "forbidden",
+  "not_found",
+  "name_taken",
+  "precondition_failed",
+  "precondition_required",
+  "payload_too_large",
+  "rate_limited",
+  "internal_error",
+  "service_unavailable",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Letters, digits, `-`, starting with a letter or digit: `octo-org`. */
+export const OrgSlugSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "Use lowercase letters, digits and single dashes");
+
+/** A repository name inside an organisation (`api`, `web.frontend`). */
+export const RepositoryNameSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_.-]+$/, "Use letters, digits, '.', '_' and '-'")
+  .refine((s) => s !== "." && s !== "..", "Not a valid repository name");
+
+export const UuidSchema = z.uuid({ message: "Not a valid ID" });
+export const TimestampSchema = z.iso.datetime({ offset: true });

@@ -1,0 +1,261 @@
+import { z } from "zod";
+import {
+  CONNECTION_TYPES,
+  ConnectionStatusSchema,
+  OrgSlugSchema,
+  RepositoryNameSchema,
+  ScopeSchema,
+  TimestampSchema,
+  UuidSchema,
+} from "./common";
+
+export const MAX_RULESETS = 5;
+export const MAX_CONDITIONS = 10;
+export const MAX_RESOURCES = 100;
+export const MIN_TOKEN_TTL = 300;
+export const MAX_TOKEN_TTL = 3600;
+
+const NO_CONTROL = /^[^\p{Cc}]*$/u;
+const NO_SPACE_OR_CONTROL = /^[^\s\p{Cc}]*$/u;
+
+/** Allowed condition claims (SPEC §4.3), plus any `repo_property_<name>`. */
+export const CONDITION_CLAIMS = [
+  "repository",
+  "repository_id",
+  "repository_owner",
+  "repository_owner_id",
+  "repository_visibility",
+  "ref",
+  "ref_type",
+  "ref_protected",
+  "environment",
+  "workflow",
+  "workflow_ref",
+  "job_workflow_ref",
+  "event_name",
+  "runner_environment",
+  "actor",
+  "actor_id",
+  "base_ref",
+  "head_ref",
+  "enterprise",
+  "enterprise_id",
+] as const;
+const CONDITION_CLAIM_SET: ReadonlySet<string> = new Set(CONDITION_CLAIMS);
+export const REPO_PROPERTY_PREFIX = "repo_property_";
+
+export function isAllowedConditionClaim(claim: string): boolean {
+  return (
+    CONDITION_CLAIM_SET.has(claim) ||
+    (claim.startsWith(REPO_PROPERTY_PREFIX) && /^[A-Za-z0-9_.-]{1,75}$/.test(claim.slice(REPO_PROPERTY_PREFIX.length)))
+  );
+}
+
+/** A subject pattern (SPEC §3, §4.1). */
+export const SubjectPatternSchema = z
+  .string()
+  .min(1, "Enter a subject pattern")
+  .max(256, "At most 256 characters")
+  .regex(NO_SPACE_OR_CONTROL, "No spaces or control characters")
+  .refine((s) => s.startsWith("repo:"), "Must start with repo:, e.g. repo:octo-org/api:ref:refs/heads/main");
+
+export const ConditionSchema = z.strictObject({
+  claim: z
+    .string()
+    .min(1, "Choose a claim")
+    .max(100)
+    .refine(isAllowedConditionClaim, "Not a supported claim: use a GitHub Actions claim or repo_property_<name>"),
+  pattern: z.string().min(1, "Enter a pattern").max(256, "At most 256 characters").regex(NO_CONTROL, "No control characters"),
+});
+export type Condition = z.infer<typeof ConditionSchema>;
+
+/** `org-slug/name`. Whether the repository belongs to the org is checked by the server. */
+export const ResourceNameSchema = z.string().refine((s) => {
+  const slash = s.indexOf("/");
+  return slash > 0 && OrgSlugSchema.safeParse(s.slice(0, slash)).success && RepositoryNameSchema.safeParse(s.slice(slash + 1)).success;
+}, "Use org/repository, e.g. octo-org/api");
+
+function uniqueIssues<T>(items: readonly T[], key: (t: T) => string, ctx: z.RefinementCtx, message: string, field?: string) {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    if (seen.has(k)) ctx.addIssue({ code: "custom", path: field ? [i, field] : [i], message });
+    seen.add(k);
+  });
+}
+
+const rulesetFields = {
+  label: z.string().trim().min(1, "Enter a label").max(64, "At most 64 characters").regex(NO_CONTROL, "No control characters"),
+  subject: SubjectPatternSchema,
+  conditions: z.array(ConditionSchema).max(MAX_CONDITIONS, `At most ${MAX_CONDITIONS} conditions`).default([]),
+  resources: z
+    .array(ResourceNameSchema)
+    .min(1, "Choose at least one repository")
+    .max(MAX_RESOURCES, `At most ${MAX_RESOURCES} repositories`)
+    .superRefine((items, ctx) => uniqueIssues(items, (s) => s, ctx, "Repository listed twice")),
+  scopes: z
+    .array(ScopeSchema)
+    .min(1, "Choose at least one scope")
+    .superRefine((items, ctx) => uniqueIssues(items, (s) => s, ctx, "Scope listed twice")),
+};
+
+export const RulesetInputSchema = z.strictObject(rulesetFields);
+export type RulesetInput = z.input<typeof RulesetInputSchema>;
+
+/** In a PATCH, a ruleset that keeps its `id` keeps its history. */
+export const RulesetPatchSchema = z.strictObject({ id: UuidSchema.optional(), ...rulesetFields });
+export type RulesetPatch = z.input<typeof RulesetPatchSchema>;
+
+function rulesetList<T extends z.ZodType<{ label: string; id?: string | undefined }>>(item: T) {
+  return z.array(item).superRefine((items, ctx) => {
+    if (items.length < 1) ctx.addIssue({ code: "custom", path: [], message: "Add at least one ruleset" });
+    if (items.length > MAX_RULESETS)
+      ctx.addIssue({ code: "custom", path: [MAX_RULESETS], message: `A connection can have at most ${MAX_RULESETS} rulesets` });
+    uniqueIssues(items, (r) => r.label.toLowerCase(), ctx, "Another ruleset already has this label", "label");
+    uniqueIssues(
+      items.filter((r) => r.id !== undefined),
+      (r) => r.id ?? "",
+      ctx,
+      "Ruleset listed twice",
+      "id",
+    );
+  });
+}
+
+const ConnectionNameSchema = z
+  .string()
+  .trim()
+  .min(1, "Enter a name")
+  .max(100, "At most 100 characters")
+  .regex(NO_CONTROL, "No control characters");
+const DescriptionSchema = z.string().trim().max(500, "At most 500 characters");
+const TtlSchema = z
+  .number()
+  .int("Whole seconds")
+  .min(MIN_TOKEN_TTL, `At least ${MIN_TOKEN_TTL} seconds`)
+  .max(MAX_TOKEN_TTL, `At most ${MAX_TOKEN_TTL} seconds`);
+
+export const ConnectionCreateSchema = z.strictObject({
+  name: ConnectionNameSchema,
+  description: DescriptionSchema.default(""),
+  type: z.enum(CONNECTION_TYPES, { message: "The only connection type is github-actions" }),
+  issuer: z
+    .url({ protocol: /^https?$/, message: "Enter the issuer URL" })
+    .max(500)
+    .optional(),
+  maxTokenTtlSeconds: TtlSchema.default(MAX_TOKEN_TTL),
+  rulesets: rulesetList(RulesetInputSchema),
+});
+export type ConnectionCreate = z.input<typeof ConnectionCreateSchema>;
+
+export const ConnectionPatchSchema = z
+  .strictObject({
+    name: ConnectionNameSchema.optional(),
+    description: DescriptionSchema.optional(),
+    maxTokenTtlSeconds: TtlSchema.optional(),
+    rulesets: rulesetList(RulesetPatchSchema).optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, "Nothing to change: send name, description, maxTokenTtlSeconds or rulesets");
+export type ConnectionPatch = z.input<typeof ConnectionPatchSchema>;
+
+export const ConnectionListQuerySchema = z.strictObject({
+  status: ConnectionStatusSchema.optional(),
+  q: z.string().trim().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(200).optional(),
+});
+export type ConnectionListQuery = z.input<typeof ConnectionListQuerySchema>;
+
+export const EventListQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(200).optional(),
+});
+
+export const SimulateInputSchema = z
+  .strictObject({
+    claims: z.record(z.string(), z.unknown()).optional(),
+    token: z.string().min(1).max(16384, "A token is at most 16 KiB").optional(),
+  })
+  .refine((b) => (b.claims === undefined) !== (b.token === undefined), "Send either claims or token");
+export type SimulateInput = z.input<typeof SimulateInputSchema>;
+
+// ----- outputs -----
+
+export const WarningSchema = z.object({ code: z.string(), message: z.string() });
+export type Warning = z.infer<typeof WarningSchema>;
+
+export const RulesetSchema = z.object({
+  id: UuidSchema,
+  label: z.string(),
+  subject: z.string(),
+  conditions: z.array(ConditionSchema),
+  resources: z.array(z.string()),
+  scopes: z.array(ScopeSchema),
+  lastUsedAt: TimestampSchema.nullable(),
+});
+export type Ruleset = z.infer<typeof RulesetSchema>;
+
+export const ConnectionSummarySchema = z.object({
+  id: UuidSchema,
+  name: z.string(),
+  description: z.string(),
+  type: z.enum(CONNECTION_TYPES),
+  status: ConnectionStatusSchema,
+  rulesetCount: z.number().int(),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+  lastUsedAt: TimestampSchema.nullable(),
+});
+export type ConnectionSummary = z.infer<typeof ConnectionSummarySchema>;
+
+export const ConnectionListSchema = z.object({
+  items: z.array(ConnectionSummarySchema),
+  nextCursor: z.string().nullable(),
+});
+
+export const UserRefSchema = z.object({ id: UuidSchema, email: z.string(), name: z.string() }).nullable();
+
+export const ConnectionSchema = ConnectionSummarySchema.extend({
+  org: OrgSlugSchema,
+  issuer: z.string(),
+  maxTokenTtlSeconds: z.number().int(),
+  version: z.number().int(),
+  createdBy: UserRefSchema,
+  updatedBy: UserRefSchema,
+  rulesets: z.array(RulesetSchema),
+  /** Lints (SPEC §4.4), one list per ruleset, in ruleset order. */
+  warnings: z.array(z.array(WarningSchema)),
+});
+export type Connection = z.infer<typeof ConnectionSchema>;
+
+export const EVENT_TYPES = [
+  "connection.created",
+  "connection.updated",
+  "connection.deactivated",
+  "connection.activated",
+  "connection.deleted",
+  "token.exchanged",
+  "token.denied",
+] as const;
+
+export const EventSchema = z.object({
+  id: z.string(),
+  connectionId: UuidSchema.nullable(),
+  type: z.string(),
+  actor: z.object({ type: z.enum(["user", "workflow"]), id: z.string().nullable(), name: z.string() }),
+  outcome: z.enum(["success", "failure"]),
+  reason: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  ip: z.string().nullable(),
+  createdAt: TimestampSchema,
+});
+export type AuditEvent = z.infer<typeof EventSchema>;
+
+export const EventListSchema = z.object({ items: z.array(EventSchema), nextCursor: z.string().nullable() });
+
+export const GrantSchema = z.object({ resource: z.string(), scopes: z.array(ScopeSchema) });
+export const EvaluationSchema = z.object({
+  allowed: z.boolean(),
+  matched: z.array(z.string()),
+  access: z.array(GrantSchema),
+});
