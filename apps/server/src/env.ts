@@ -77,7 +77,9 @@ export class EnvError extends Error {
 
 /** Parses the environment once; a bad value throws an EnvError naming each bad variable. */
 export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
-  const parsed = RawEnv.safeParse(source);
+  // An empty variable counts as unset (docker compose passes `${X:-}` through as "").
+  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = RawEnv.safeParse(present);
   if (!parsed.success) {
     throw new EnvError(
       parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])] ?? null)})`),
