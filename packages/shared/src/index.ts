@@ -1,3 +1,4 @@
+export * from "./diagnose";
 export * from "./evaluate";
 export * from "./lints";
 export * from "./matcher";

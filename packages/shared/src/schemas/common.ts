@@ -46,7 +46,7 @@ export const OrgSlugSchema = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "Use lowercase letters, digits and single dashes");
+  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, "Use lowercase letters, digits and dashes (not at the start or end)");
 
 /** A repository name inside an organisation (`api`, `web.frontend`). */
 export const RepositoryNameSchema = z

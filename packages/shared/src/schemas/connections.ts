@@ -57,6 +57,7 @@ export const SubjectPatternSchema = z
   .min(1, "Enter a subject pattern")
   .max(256, "At most 256 characters")
   .regex(NO_SPACE_OR_CONTROL, "No spaces or control characters")
+  .refine((s) => s.isWellFormed(), "Not valid Unicode text")
   .refine((s) => s.startsWith("repo:"), "Must start with repo:, e.g. repo:octo-org/api:ref:refs/heads/main");
 
 export const ConditionSchema = z.strictObject({
@@ -65,7 +66,12 @@ export const ConditionSchema = z.strictObject({
     .min(1, "Choose a claim")
     .max(100)
     .refine(isAllowedConditionClaim, "Not a supported claim: use a GitHub Actions claim or repo_property_<name>"),
-  pattern: z.string().min(1, "Enter a pattern").max(256, "At most 256 characters").regex(NO_CONTROL, "No control characters"),
+  pattern: z
+    .string()
+    .min(1, "Enter a pattern")
+    .max(256, "At most 256 characters")
+    .regex(NO_CONTROL, "No control characters")
+    .refine((s) => s.isWellFormed(), "Not valid Unicode text"),
 });
 export type Condition = z.infer<typeof ConditionSchema>;
 

@@ -1,0 +1,476 @@
+import type { RulesetRule } from "./evaluate";
+import { matchPattern } from "./matcher";
+import type { Warning } from "./schemas/connections";
+
+/**
+ * Ruleset warnings (SPEC §4.4). Saving never fails for these; the API returns them with the
+ * connection and the console shows them beside the ruleset.
+ *
+ * Whether a subject pattern can match some kind of GitHub subject is decided exactly, by searching
+ * the product of the pattern and a small automaton for GitHub subjects (below). The search yields a
+ * witness subject, which is checked once more with `matchPattern` before a warning relies on it.
+ */
+
+export const WARNING_CODES = [
+  "never_matches",
+  "owner_wildcard",
+  "matches_pull_requests",
+  "any_ref",
+  "name_only_subject",
+  "shadowed",
+] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
+
+// ----- GitHub subjects as an automaton -----
+//
+// repo:<owner>/<repository>:<context>, where owner and repository are names (no `/`, `:` or `@`),
+// either both plain or both followed by `@<numeric id>` (immutable subjects, SPEC §4.1). The
+// context is `pull_request`, `ref:refs/…`, or `<claim>:<value>` for any other claim key
+// (`environment:prod`, `job_workflow_ref:…`, and customised subjects that add claims).
+
+interface Grammar {
+  /** "strict": both IDs or neither; "mixed": also one ID without the other. */
+  ids: "strict" | "mixed";
+  /** "any": every GitHub context; "pull_request": exactly `:pull_request`; "head": stop after `:`; "loose": anything or nothing. */
+  context: "any" | "pull_request" | "head" | "loose";
+}
+
+const PREFIX = "repo:";
+const PULL_REQUEST = "pull_request";
+const REFS = "refs/";
+/** Claim keys whose prefixes the context automaton tells apart: `ref` must continue with `:refs/`. */
+const KEY_PREFIXES = [...prefixesOf("ref"), ...prefixesOf(PULL_REQUEST)];
+
+const DEAD = -1;
+// 0..4: reading "repo:".
+const OWNER0 = 5;
+const OWNER = 6;
+const OWNER_AT = 7;
+const OWNER_ID = 8;
+const REPO0 = 9; // after `owner/`
+const REPO = 10;
+const REPO0_IMM = 11; // after `owner@id/`
+const REPO_IMM = 12;
+const REPO_AT = 13;
+const REPO_ID = 14;
+const CONTEXT = 15; // just after `:`
+const ANY = 16;
+const KEY_OTHER = 17;
+const REF_VALUE = 18; // 18..22: reading "refs/"
+const KEY = REF_VALUE + REFS.length; // one state per KEY_PREFIXES entry
+const PR = KEY + KEY_PREFIXES.length; // PR + k: read k characters of "pull_request"
+const STATES = PR + PULL_REQUEST.length + 1;
+
+/** Stands for every character a wildcard could supply: the automaton treats all others like `x` or `0`. */
+const WILDCARD_CHARS = [...new Set(`${PREFIX}/@${PULL_REQUEST}:${REFS}x0`)];
+
+function prefixesOf(word: string): string[] {
+  return Array.from(word, (_, i) => word.slice(0, i + 1));
+}
+
+const isNameChar = (c: string) => c !== "/" && c !== ":" && c !== "@";
+const isDigit = (c: string) => c >= "0" && c <= "9";
+/** Claim keys in customised subjects: GitHub claims are lowercase; `repo_property_<name>` may add more. */
+const isKeyChar = (c: string) => (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || isDigit(c) || "_-$#".includes(c);
+
+function keyStep(prefix: string, c: string): number {
+  const i = KEY_PREFIXES.indexOf(prefix + c);
+  return i < 0 ? KEY_OTHER : KEY + i;
+}
+
+function step(g: Grammar, s: number, c: string): number {
+  if (s < OWNER0) return c === PREFIX[s] ? s + 1 : DEAD;
+  const mixed = g.ids === "mixed";
+  switch (s) {
+    case OWNER0:
+      return isNameChar(c) ? OWNER : DEAD;
+    case OWNER:
+      return isNameChar(c) ? OWNER : c === "@" ? OWNER_AT : c === "/" ? REPO0 : DEAD;
+    case OWNER_AT:
+      return isDigit(c) ? OWNER_ID : DEAD;
+    case OWNER_ID:
+      return isDigit(c) ? OWNER_ID : c === "/" ? REPO0_IMM : DEAD;
+    case REPO0:
+      return isNameChar(c) ? REPO : DEAD;
+    case REPO:
+      return isNameChar(c) ? REPO : c === ":" ? CONTEXT : c === "@" && mixed ? REPO_AT : DEAD;
+    case REPO0_IMM:
+      return isNameChar(c) ? REPO_IMM : DEAD;
+    case REPO_IMM:
+      return isNameChar(c) ? REPO_IMM : c === "@" ? REPO_AT : c === ":" && mixed ? CONTEXT : DEAD;
+    case REPO_AT:
+      return isDigit(c) ? REPO_ID : DEAD;
+    case REPO_ID:
+      return isDigit(c) ? REPO_ID : c === ":" ? CONTEXT : DEAD;
+    case ANY:
+      return ANY;
+  }
+  if (s === CONTEXT) {
+    if (g.context === "head") return DEAD;
+    if (g.context === "loose") return ANY;
+    if (g.context === "pull_request") return c === PULL_REQUEST[0] ? PR + 1 : DEAD;
+    return isKeyChar(c) ? keyStep("", c) : DEAD;
+  }
+  if (s >= PR) return c === PULL_REQUEST[s - PR] ? s + 1 : DEAD;
+  if (s >= KEY) {
+    const prefix = KEY_PREFIXES[s - KEY] ?? "";
+    if (isKeyChar(c)) return keyStep(prefix, c);
+    return c === ":" ? (prefix === "ref" ? REF_VALUE : ANY) : DEAD;
+  }
+  if (s >= REF_VALUE) {
+    if (c !== REFS[s - REF_VALUE]) return DEAD;
+    return s + 1 === KEY ? ANY : s + 1;
+  }
+  // KEY_OTHER
+  return isKeyChar(c) ? KEY_OTHER : c === ":" ? ANY : DEAD;
+}
+
+function accepts(g: Grammar, s: number): boolean {
+  switch (g.context) {
+    case "head":
+      return s === CONTEXT;
+    case "pull_request":
+      return s === PR + PULL_REQUEST.length;
+    case "loose":
+      return s === ANY || s === CONTEXT || s === REPO || s === REPO_IMM || s === REPO_ID;
+    case "any":
+      return s === ANY || s === KEY + KEY_PREFIXES.indexOf(PULL_REQUEST);
+  }
+}
+
+interface Language {
+  grammar: Grammar;
+  /** Per state, the distinct states a wildcard character can lead to, each with one such character. */
+  wildcardMoves: readonly (readonly { to: number; c: string }[])[];
+}
+
+function language(grammar: Grammar): Language {
+  const wildcardMoves = Array.from({ length: STATES }, (_, s) => {
+    const moves = new Map<number, string>();
+    for (const c of WILDCARD_CHARS) {
+      const to = step(grammar, s, c);
+      if (to !== DEAD && !moves.has(to)) moves.set(to, c);
+    }
+    return [...moves].map(([to, c]) => ({ to, c }));
+  });
+  return { grammar, wildcardMoves };
+}
+
+const SUBJECTS = language({ ids: "strict", context: "any" });
+const PULL_REQUEST_SUBJECTS = language({ ids: "strict", context: "pull_request" });
+const SUBJECT_HEADS = language({ ids: "strict", context: "head" });
+const MIXED_ID_SUBJECTS = language({ ids: "mixed", context: "any" });
+const SUBJECTS_WITHOUT_CONTEXT = language({ ids: "mixed", context: "loose" });
+
+/**
+ * A string of the language that the pattern matches, or null when there is none. Breadth-first
+ * search over (pattern position, automaton state): at most (|pattern| + 1) × STATES nodes.
+ */
+function findSubject(pattern: string, { grammar, wildcardMoves }: Language): string | null {
+  const tokens = Array.from(pattern);
+  const n = tokens.length;
+  const from = new Int32Array((n + 1) * STATES).fill(-1);
+  const emitted: string[] = [];
+  const queue = [0]; // position 0, state 0
+  from[0] = 0;
+  let node = 0;
+  const visit = (next: number, c: string) => {
+    if (from[next] !== -1) return;
+    from[next] = node;
+    emitted[next] = c;
+    queue.push(next);
+  };
+  for (let head = 0; head < queue.length; head++) {
+    node = queue[head] ?? 0;
+    const i = Math.floor(node / STATES);
+    const s = node % STATES;
+    if (i === n) {
+      if (accepts(grammar, s)) return witness(node, from, emitted);
+      continue;
+    }
+    const token = tokens[i] ?? "";
+    if (token === "*") {
+      visit(node + STATES, "");
+      for (const { to, c } of wildcardMoves[s] ?? []) visit(i * STATES + to, c);
+    } else if (token === "?") {
+      for (const { to, c } of wildcardMoves[s] ?? []) visit((i + 1) * STATES + to, c);
+    } else {
+      const to = step(grammar, s, token);
+      if (to !== DEAD) visit((i + 1) * STATES + to, token);
+    }
+  }
+  return null;
+}
+
+function witness(node: number, from: Int32Array, emitted: readonly string[]): string {
+  const parts: string[] = [];
+  for (let at = node; at !== 0; at = from[at] ?? 0) parts.push(emitted[at] ?? "");
+  return parts.reverse().join("");
+}
+
+/** A string of the language that this pattern matches, confirmed with the matcher itself. */
+function matchedSubject(pattern: string, lang: Language): string | null {
+  const subject = findSubject(pattern, lang);
+  return subject !== null && matchPattern(pattern, subject) ? subject : null;
+}
+
+// ----- reading a subject pattern -----
+
+const WILDCARDS = "*?";
+
+interface Shape {
+  /** The literal owner name, or null when a wildcard sits in it (or before it). */
+  owner: string | null;
+  /** Index where the owner segment (as written) ends: at `@`, `/`, `:` or the end. */
+  ownerEnd: number;
+  /** The owner's `@<digits>` exactly as written, followed by a literal `/`; else null. */
+  ownerId: string | null;
+  /** The literal repository name, when it is followed by `:` or `@`; else null. */
+  repo: string | null;
+  /** Index just after the repository name, when `repo` is set. */
+  repoEnd: number;
+  /** The repository's `@<digits>` exactly as written, followed by `:`; else null. */
+  repoId: string | null;
+}
+
+function indexOfAny(s: string, chars: string, from: number): number {
+  for (let i = from; i < s.length; i++) if (chars.includes(s.charAt(i))) return i;
+  return s.length;
+}
+
+function digitsEnd(s: string, from: number): number {
+  let i = from;
+  while (i < s.length && isDigit(s.charAt(i))) i++;
+  return i;
+}
+
+function readShape(subject: string): Shape {
+  const shape: Shape = { owner: null, ownerEnd: PREFIX.length, ownerId: null, repo: null, repoEnd: 0, repoId: null };
+  if (!subject.startsWith(PREFIX)) return shape;
+  const ownerEnd = indexOfAny(subject, `/@:${WILDCARDS}`, PREFIX.length);
+  if (WILDCARDS.includes(subject.charAt(ownerEnd))) {
+    shape.ownerEnd = indexOfAny(subject, "/@:", ownerEnd);
+    return shape;
+  }
+  shape.owner = subject.slice(PREFIX.length, ownerEnd);
+  shape.ownerEnd = ownerEnd;
+  let slash = ownerEnd;
+  if (subject.charAt(ownerEnd) === "@") {
+    const idEnd = digitsEnd(subject, ownerEnd + 1);
+    if (idEnd > ownerEnd + 1 && subject.charAt(idEnd) === "/") shape.ownerId = subject.slice(ownerEnd, idEnd);
+    slash = idEnd;
+  }
+  if (subject.charAt(slash) !== "/") return shape;
+  const repoEnd = indexOfAny(subject, `/@:${WILDCARDS}`, slash + 1);
+  const after = subject.charAt(repoEnd);
+  if (repoEnd > slash + 1 && (after === ":" || after === "@")) {
+    shape.repo = subject.slice(slash + 1, repoEnd);
+    shape.repoEnd = repoEnd;
+    if (after === "@") {
+      const idEnd = digitsEnd(subject, repoEnd + 1);
+      if (idEnd > repoEnd + 1 && subject.charAt(idEnd) === ":") shape.repoId = subject.slice(repoEnd, idEnd);
+    }
+  }
+  return shape;
+}
+
+/** Owner and repository to show in examples: the subject's own, else those of the ruleset's resources. */
+function exampleHead(ruleset: RulesetRule, shape: Shape): string {
+  const [org, name] = (ruleset.resources[0] ?? "").split("/");
+  const owner = shape.owner ?? (org || "your-org");
+  const repo = shape.repo ?? (name || "your-repo");
+  if (shape.ownerId === null) return `${PREFIX}${owner}/${repo}`;
+  return `${PREFIX}${owner}${shape.ownerId}/${repo}${shape.repoId ?? "@<repository-id>"}`;
+}
+
+/** What the subject admits, in words: "repo:octo-org/api", "every repository of octo-org", "any repository of any owner". */
+function scopeInWords(ruleset: RulesetRule, shape: Shape): string {
+  if (shape.owner === null) return "any repository of any owner";
+  if (shape.repo === null) return `every repository of ${shape.owner}`;
+  return exampleHead(ruleset, shape);
+}
+
+const stars = (p: string) => p.length > 0 && [...p].every((c) => c === "*");
+
+// ----- the warnings -----
+
+const NEVER_EXAMPLE = "repo:octo-org/api:ref:refs/heads/main";
+
+function neverMatches(ruleset: RulesetRule, shape: Shape): Warning | null {
+  const { subject } = ruleset;
+  if (findSubject(subject, SUBJECTS) !== null) return null;
+  const owner = shape.owner ?? "octo-org";
+  const repo = shape.repo ?? "api";
+  let message: string;
+  if (findSubject(subject, MIXED_ID_SUBJECTS) !== null) {
+    message =
+      "This subject cannot match: GitHub sends owner and repository both without IDs or both with IDs: " +
+      `write repo:${owner}@<owner-id>/${repo}@<repository-id>:… or repo:${owner}/${repo}:….`;
+  } else if (findSubject(subject, SUBJECTS_WITHOUT_CONTEXT) !== null) {
+    const head = shape.owner !== null && shape.repo !== null ? exampleHead(ruleset, shape) : "repo:octo-org/api";
+    message =
+      "This subject cannot match: after the repository GitHub sends :ref:refs/heads/<branch>, :ref:refs/tags/<tag>, " +
+      `:environment:<name> or :pull_request, e.g. ${head}:ref:refs/heads/main (or ${head}:* for all of them).`;
+  } else {
+    message = `This subject cannot match: GitHub subjects look like repo:<owner>/<repository>:<context>, e.g. ${NEVER_EXAMPLE}.`;
+  }
+  return { code: "never_matches", message };
+}
+
+function ownerWildcard(ruleset: RulesetRule, shape: Shape): Warning | null {
+  if (shape.owner !== null) return null;
+  const { subject } = ruleset;
+  const org = (ruleset.resources[0] ?? "").split("/")[0] || "your-org";
+  const rest = subject.slice(shape.ownerEnd);
+  const example = subject.startsWith(PREFIX)
+    ? `${PREFIX}${org}${rest.startsWith("/") || rest.startsWith("@") ? rest : `/*${rest}`}`
+    : `${PREFIX}${org}/*`;
+  return {
+    code: "owner_wildcard",
+    message: `Any GitHub account could match ${subject}: replace the owner wildcard with your organisation, e.g. ${example}.`,
+  };
+}
+
+/** Event names of jobs whose subject ends in `:pull_request`. */
+const PULL_REQUEST_EVENTS = ["pull_request", "pull_request_target"];
+
+function matchesPullRequests(ruleset: RulesetRule, shape: Shape): Warning | null {
+  const conditions = ruleset.conditions ?? [];
+  // Pull-request jobs fail an `environment` condition (a job with an environment gets an `environment:`
+  // subject instead) and an `event_name` condition that matches neither pull-request event.
+  const excluded = conditions.some(
+    (c) => c.claim === "environment" || (c.claim === "event_name" && !PULL_REQUEST_EVENTS.some((e) => matchPattern(c.pattern, e))),
+  );
+  if (excluded || matchedSubject(ruleset.subject, PULL_REQUEST_SUBJECTS) === null) return null;
+  const head = exampleHead(ruleset, shape);
+  return {
+    code: "matches_pull_requests",
+    message:
+      `Pull-request jobs (${head}:pull_request) match too, so a workflow run for an unreviewed pull request gets these scopes: ` +
+      `name the branch or environment instead, e.g. ${head}:ref:refs/heads/main or ${head}:environment:production.`,
+  };
+}
+
+/** Claims whose conditions narrow which refs, environments or events a ruleset accepts. */
+const NARROWING_CLAIMS: ReadonlySet<string> = new Set([
+  "ref",
+  "ref_type",
+  "ref_protected",
+  "environment",
+  "event_name",
+  "base_ref",
+  "head_ref",
+  "workflow_ref",
+  "job_workflow_ref",
+]);
+
+/** Contexts of one repository that a subject allowing "any ref, environment and event" must all accept. */
+const PROBE_CONTEXTS = ["ref:refs/heads/main", "ref:refs/tags/v1", "environment:production", PULL_REQUEST];
+
+function anyRef(ruleset: RulesetRule, shape: Shape): Warning | null {
+  const { subject } = ruleset;
+  const narrowed = (ruleset.conditions ?? []).some(
+    (c) => NARROWING_CLAIMS.has(c.claim) && (c.claim === "environment" || !stars(c.pattern)),
+  );
+  if (narrowed || !subject.endsWith("*")) return null;
+  // Some `repo:<owner>/<repository>:` is a prefix the pattern accepts before its final `*`.
+  const head = matchedSubject(subject, SUBJECT_HEADS);
+  if (head === null || !PROBE_CONTEXTS.every((c) => matchPattern(subject, head + c))) return null;
+  // `repo:octo-org/api*` also admits `api-old`, `api2`, …
+  const slash = subject.indexOf("/", shape.ownerEnd);
+  const repoPrefix = shape.owner !== null && slash >= 0 ? subject.slice(slash + 1, -1) : "";
+  const isRepoPrefix = repoPrefix !== "" && indexOfAny(repoPrefix, `/@:${WILDCARDS}`, 0) === repoPrefix.length;
+  const named = isRepoPrefix ? { ...shape, repo: repoPrefix } : shape;
+  const example = exampleHead(ruleset, named);
+  const what = isRepoPrefix ? `${example} and of every repository whose name starts with ${repoPrefix}` : scopeInWords(ruleset, named);
+  return {
+    code: "any_ref",
+    message:
+      `Every branch, tag, environment and event of ${what} can get these scopes: ` +
+      `name one, e.g. ${example}:ref:refs/heads/main, or add a ref or environment condition.`,
+  };
+}
+
+function nameOnlySubject(ruleset: RulesetRule, shape: Shape): Warning | null {
+  const { owner, ownerEnd, ownerId, repo, repoEnd } = shape;
+  if (owner === null || ownerId !== null) return null;
+  const ownerIdCondition = (ruleset.conditions ?? []).some((c) => c.claim === "repository_owner_id" && !stars(c.pattern));
+  if (ownerIdCondition) return null;
+  const { subject } = ruleset;
+  const slash = subject.indexOf("/", ownerEnd);
+  // `repo:octo-org@*/…` matches immutable subjects, but with any owner ID.
+  const idWildcard = subject.charAt(ownerEnd) === "@";
+  const rest =
+    !idWildcard && repo !== null && subject.charAt(repoEnd) === ":"
+      ? `/${repo}@<repository-id>${subject.slice(repoEnd)}`
+      : slash < 0
+        ? "/*"
+        : subject.slice(slash);
+  const rewritten = `${PREFIX}${owner}@<owner-id>${rest}`;
+  const risk = idWildcard
+    ? `The owner ID is a wildcard, so an account that takes over the name ${owner} would match`
+    : `Repositories that send immutable subjects (repo:${owner}@<owner-id>/…) will not match, and an account that takes over the name ${owner} would`;
+  return {
+    code: "name_only_subject",
+    message: `${risk}: write ${rewritten} with the ID of ${owner}, or add a repository_owner_id condition.`,
+  };
+}
+
+/**
+ * Certain only: `general` matches every value `specific` matches when they are equal, when
+ * `general` is only stars, or when `general` is a literal followed by stars that `specific` starts with.
+ */
+function patternCovers(general: string, specific: string): boolean {
+  if (general === specific || stars(general)) return true;
+  const firstWildcard = indexOfAny(general, WILDCARDS, 0);
+  return (
+    general.charAt(firstWildcard) === "*" && stars(general.slice(firstWildcard)) && specific.startsWith(general.slice(0, firstWildcard))
+  );
+}
+
+/** `other` matches whenever `ruleset` does and grants at least the same access. */
+function covers(other: RulesetRule, ruleset: RulesetRule): boolean {
+  const conditions = ruleset.conditions ?? [];
+  return (
+    patternCovers(other.subject, ruleset.subject) &&
+    (other.conditions ?? []).every((oc) => conditions.some((c) => c.claim === oc.claim && patternCovers(oc.pattern, c.pattern))) &&
+    ruleset.resources.every((r) => other.resources.includes(r)) &&
+    ruleset.scopes.every((s) => other.scopes.includes(s))
+  );
+}
+
+function shadowed(ruleset: RulesetRule, others: readonly RulesetRule[]): Warning | null {
+  const other = others.find((o) => covers(o, ruleset));
+  if (!other) return null;
+  const message = covers(ruleset, other)
+    ? `Ruleset "${other.label}" matches the same jobs and grants the same access: keep only one of the two.`
+    : `Ruleset "${other.label}" already matches every job this one matches and grants at least the same repositories and scopes: ` +
+      `remove this ruleset or narrow "${other.label}".`;
+  return { code: "shadowed", message };
+}
+
+/**
+ * Warnings for one ruleset (SPEC §4.4), in a fixed order. `others` are the connection's other
+ * rulesets, used to tell when this one can never add access. A subject that cannot match any GitHub
+ * subject gets that warning alone.
+ */
+export function lintRuleset(ruleset: RulesetRule, others: readonly RulesetRule[] = []): Warning[] {
+  const shape = readShape(ruleset.subject);
+  const never = neverMatches(ruleset, shape);
+  if (never) return [never];
+  return [
+    ownerWildcard(ruleset, shape),
+    matchesPullRequests(ruleset, shape),
+    anyRef(ruleset, shape),
+    nameOnlySubject(ruleset, shape),
+    shadowed(ruleset, others),
+  ].filter((w): w is Warning => w !== null);
+}
+
+/** Warnings for each ruleset of a connection, in ruleset order. */
+export function lintRulesets(rulesets: readonly RulesetRule[]): Warning[][] {
+  return rulesets.map((ruleset, i) => {
+    const others = rulesets.filter((_, j) => j !== i);
+    return lintRuleset(ruleset, others);
+  });
+}
