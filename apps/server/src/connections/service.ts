@@ -82,7 +82,7 @@ export async function loadConnection(db: Executor, org: OrgAccess, id: string): 
 
 export async function requireConnection(db: Executor, org: OrgAccess, id: string): Promise<Connection> {
   const found = await loadConnection(db, org, id);
-  if (!found) throw notFound("Connection not found");
+  if (!found) throw notFound();
   return found;
 }
 
@@ -302,7 +302,7 @@ async function lockConnection(tx: Executor, org: OrgAccess, id: string): Promise
     .from(connections)
     .where(and(eq(connections.id, id), eq(connections.orgId, org.id)))
     .for("update");
-  if (!row) throw notFound("Connection not found");
+  if (!row) throw notFound();
   return row;
 }
 

@@ -23,7 +23,12 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what = "Not found") => new ApiError(404, "not_found", what);
+/**
+ * One body for every 404 of an org or connection, whether it does not exist, is malformed or belongs
+ * to an org the user is not a member of (SPEC §5: never reveal existence).
+ */
+export const NOT_FOUND_MESSAGE = "Not found, or you do not have access to it";
+export const notFound = () => new ApiError(404, "not_found", NOT_FOUND_MESSAGE);
 export const forbidden = (message: string) => new ApiError(403, "forbidden", message);
 export const validationFailed = (issues: Issue[], message = "The request is not valid; see issues") =>
   new ApiError(400, "validation_failed", message, issues);

@@ -110,14 +110,14 @@ export function orgAccess(deps: Deps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const user = c.get("user");
     const slug = c.req.param("org") ?? "";
-    if (!user || slug.length > 64) throw notFound("Organisation not found");
+    if (!user || slug.length > 64) throw notFound();
     const [row] = await deps.database.db
       .select({ id: organizations.id, slug: organizations.slug, name: organizations.name, role: memberships.role })
       .from(organizations)
       .innerJoin(memberships, and(eq(memberships.orgId, organizations.id), eq(memberships.userId, user.id)))
       .where(eq(organizations.slug, slug))
       .limit(1);
-    if (!row) throw notFound("Organisation not found");
+    if (!row) throw notFound();
     c.set("org", row);
     await next();
   };

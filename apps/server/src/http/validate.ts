@@ -1,6 +1,6 @@
 import { validator } from "hono/validator";
 import type { z } from "zod";
-import { ApiError, validationFailed, zodIssues } from "./errors";
+import { notFound, validationFailed, zodIssues } from "./errors";
 
 /**
  * JSON body checked against a shared schema. A body that is not JSON, not `application/json` or
@@ -33,7 +33,8 @@ export const query = <S extends z.ZodType>(schema: S) =>
     return parsed.data as z.output<S>;
   });
 
-export const uuidParam = (value: string, what = "Not found") => {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) throw new ApiError(404, "not_found", what);
+/** A malformed id is a 404 like an unknown one (same body). */
+export const uuidParam = (value: string) => {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) throw notFound();
   return value.toLowerCase();
 };

@@ -40,35 +40,35 @@ export function connectionRoutes(deps: Deps) {
       return c.json(created, 201);
     })
     .get(`${base}/:id`, async (c) => {
-      const found = await requireConnection(db, c.get("org"), uuidParam(c.req.param("id"), "Connection not found"));
+      const found = await requireConnection(db, c.get("org"), uuidParam(c.req.param("id")));
       c.header("ETag", etag(found.version));
       return c.json(found, 200);
     })
     .patch(`${base}/:id`, requireOwner, jsonBody(ConnectionPatchSchema), async (c) => {
-      const id = uuidParam(c.req.param("id"), "Connection not found");
+      const id = uuidParam(c.req.param("id"));
       const updated = await patchConnection(db, c.get("org"), actorOf(c), id, c.req.valid("json"), c.req.header("if-match"), ip(c));
       c.header("ETag", etag(updated.version));
       return c.json(updated, 200);
     })
     .post(`${base}/:id/deactivate`, requireOwner, async (c) => {
-      const id = uuidParam(c.req.param("id"), "Connection not found");
+      const id = uuidParam(c.req.param("id"));
       const updated = await setStatus(db, c.get("org"), actorOf(c), id, "inactive", c.req.header("if-match"), ip(c));
       c.header("ETag", etag(updated.version));
       return c.json(updated, 200);
     })
     .post(`${base}/:id/activate`, requireOwner, async (c) => {
-      const id = uuidParam(c.req.param("id"), "Connection not found");
+      const id = uuidParam(c.req.param("id"));
       const updated = await setStatus(db, c.get("org"), actorOf(c), id, "active", c.req.header("if-match"), ip(c));
       c.header("ETag", etag(updated.version));
       return c.json(updated, 200);
     })
     .delete(`${base}/:id`, requireOwner, async (c) => {
-      const id = uuidParam(c.req.param("id"), "Connection not found");
+      const id = uuidParam(c.req.param("id"));
       await deleteConnection(db, c.get("org"), actorOf(c), id, c.req.header("if-match"), ip(c));
       return c.body(null, 204);
     })
     .get(`${base}/:id/events`, query(EventListQuerySchema), async (c) => {
-      const id = uuidParam(c.req.param("id"), "Connection not found");
+      const id = uuidParam(c.req.param("id"));
       const org = c.get("org");
       await requireConnectionOrEvents(c, id);
       const { limit, cursor } = c.req.valid("query");
@@ -77,7 +77,7 @@ export function connectionRoutes(deps: Deps) {
       return c.json(await listConnectionEvents(db, org.id, id, limit, cursor), 200);
     })
     .post(`${base}/:id/simulate`, jsonBody(SimulateInputSchema), async (c) => {
-      const connection = await requireConnection(db, c.get("org"), uuidParam(c.req.param("id"), "Connection not found"));
+      const connection = await requireConnection(db, c.get("org"), uuidParam(c.req.param("id")));
       const body = c.req.valid("json");
       let claims: Record<string, unknown>;
       if (body.token !== undefined) {
