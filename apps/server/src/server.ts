@@ -11,6 +11,7 @@ export interface Started {
   url: string;
   port: number;
   deps: Deps;
+  server: Server;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the database. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -39,6 +40,7 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
     url: `http://127.0.0.1:${port}`,
     port,
     deps,
+    server,
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,0 +1,36 @@
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Started, startServer } from "../src/server";
+import { createTestDatabase, DB_KINDS, PASSWORD, testEnv } from "./support/harness";
+
+describe.each(DB_KINDS)("server lifecycle (%s)", (kind) => {
+  let started: Started | undefined;
+  afterEach(async () => {
+    await started?.stop(1000);
+    started = undefined;
+  });
+
+  it("migrates, seeds, serves, and on stop finishes the request in flight before closing", async () => {
+    const db = await createTestDatabase(kind);
+    const env = testEnv({ PORT: "0", HOST: "127.0.0.1" });
+    started = await startServer(env, pino({ level: "silent" }), db.handle);
+    expect((await fetch(`${started.url}/readyz`)).status).toBe(200);
+
+    // A sign-in takes a scrypt hash (~0.2 s): stop while it is in flight.
+    const arrived = new Promise((resolve) => started?.server.once("request", resolve));
+    const inFlight = fetch(`${started.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "admin@example.com", password: PASSWORD }),
+    });
+    await arrived;
+    const stopping = started.stop(5000);
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    await stopping;
+    await expect(fetch(`${started.url}/healthz`)).rejects.toThrow();
+    await expect(db.handle.ping()).rejects.toThrow();
+    started = undefined;
+    if (db.url) await db.drop().catch(() => {});
+  });
+});
