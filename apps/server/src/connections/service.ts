@@ -156,9 +156,14 @@ async function checkResources(db: Executor, org: OrgAccess, list: RulesetValues[
   }
   const issues: Issue[] = [];
   list.forEach((r, i) => {
+    // Repository names are case-insensitive: `octo-org/api` and `octo-org/API` are one repository.
+    const seen = new Set<string>();
     r.resources.forEach((res, j) => {
+      const key = res.toLowerCase();
       if (!res.startsWith(prefix) || !known.has(res.slice(prefix.length).toLowerCase()))
         issues.push({ path: ["rulesets", i, "resources", j], message: `${res} is not a repository of ${org.slug}` });
+      else if (seen.has(key)) issues.push({ path: ["rulesets", i, "resources", j], message: "Repository listed twice" });
+      seen.add(key);
     });
   });
   if (issues.length) throw validationFailed(issues);
