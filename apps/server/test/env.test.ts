@@ -1,0 +1,110 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { EnvError, parseEnv } from "../src/env";
+
+function problems(source: Record<string, string>): string {
+  try {
+    parseEnv(source);
+  } catch (error) {
+    expect(error).toBeInstanceOf(EnvError);
+    return (error as Error).message;
+  }
+  throw new Error(`parseEnv accepted ${JSON.stringify(source)}`);
+}
+
+describe("environment parsing", () => {
+  it("defaults: port 3000, embedded database in .data, GitHub's issuer, audiences from the public URL", () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({
+      nodeEnv: "development",
+      production: false,
+      port: 3000,
+      publicUrl: "http://localhost:3000",
+      databaseUrl: undefined,
+      dataDir: ".data",
+      trustedIssuers: ["https://token.actions.githubusercontent.com"],
+      tokenAudience: "http://localhost:3000",
+      accessTokenAudience: "http://localhost:3000",
+      devIssuer: false,
+      apiRateLimit: 1200,
+      loginRateLimit: 10,
+    });
+  });
+
+  it("reads and normalises values; an empty variable counts as unset", () => {
+    const env = parseEnv({
+      PORT: "8080",
+      PUBLIC_URL: "https://oidc.example.com/",
+      DATABASE_URL: "postgresql://u@db:5432/oidc",
+      TRUSTED_ISSUERS: " https://token.actions.githubusercontent.com/ , https://ghe.example.com/_services/token ",
+      DEV_ISSUER: "1",
+      ADMIN_PASSWORD: "",
+      TOKEN_AUDIENCE: "",
+    });
+    expect(env.port).toBe(8080);
+    expect(env.publicUrl).toBe("https://oidc.example.com");
+    expect(env.databaseUrl).toBe("postgresql://u@db:5432/oidc");
+    expect(env.trustedIssuers).toEqual([
+      "https://token.actions.githubusercontent.com",
+      "https://ghe.example.com/_services/token",
+      "https://oidc.example.com/dev-issuer",
+    ]);
+    expect(env.adminPassword).toBeUndefined();
+    expect(env.tokenAudience).toBe("https://oidc.example.com");
+  });
+
+  it.each([
+    [{ PORT: "abc" }, "PORT"],
+    [{ PORT: "70000" }, "PORT"],
+    [{ PUBLIC_URL: "ftp://example.com" }, "PUBLIC_URL"],
+    [{ DATABASE_URL: "mysql://localhost/db" }, "DATABASE_URL"],
+    [{ DATABASE_POOL_SIZE: "0" }, "DATABASE_POOL_SIZE"],
+    [{ NODE_ENV: "staging" }, "NODE_ENV"],
+    [{ DEV_ISSUER: "yes" }, "DEV_ISSUER"],
+    [{ TRUSTED_ISSUERS: "not a url" }, "TRUSTED_ISSUERS"],
+    [{ TRUSTED_ISSUERS: " , " }, "TRUSTED_ISSUERS"],
+    [{ API_RATE_LIMIT: "-1" }, "API_RATE_LIMIT"],
+    [{ LOGIN_RATE_LIMIT: "ten" }, "LOGIN_RATE_LIMIT"],
+    [{ SESSION_TTL: "10" }, "SESSION_TTL"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ ADMIN_PASSWORD: "short" }, "ADMIN_PASSWORD"],
+    [{ NODE_ENV: "production", DEV_ISSUER: "1", PUBLIC_URL: "https://x.example" }, "DEV_ISSUER"],
+    [{ NODE_ENV: "production" }, "PUBLIC_URL"],
+    [{ NODE_ENV: "production", PUBLIC_URL: "https://x.example", TRUSTED_ISSUERS: "http://insecure.example" }, "TRUSTED_ISSUERS"],
+  ] as const)("fails fast naming the bad variable: %j", (source, name) => {
+    const message = problems(source);
+    expect(message).toMatch(/^Invalid configuration:/);
+    expect(message).toContain(`${name}:`);
+  });
+
+  it("reports every bad variable at once", () => {
+    const message = problems({ PORT: "abc", LOG_LEVEL: "loud", DATABASE_URL: "mysql://x" });
+    for (const name of ["PORT", "LOG_LEVEL", "DATABASE_URL"]) expect(message).toContain(`${name}:`);
+  });
+
+  it("never repeats a secret's value in the message", () => {
+    const password = problems({ ADMIN_PASSWORD: "hunter2" });
+    expect(password).toContain("ADMIN_PASSWORD");
+    expect(password).not.toContain("hunter2");
+    const url = problems({ DATABASE_URL: "mysql://app:s3cret-pw@db.internal/oidc" });
+    expect(url).toContain("DATABASE_URL");
+    expect(url).not.toContain("s3cret-pw");
+    // Non-secret values are quoted to help.
+    expect(problems({ PORT: "abc" })).toContain('"abc"');
+  });
+
+  it("the server refuses to start with a bad value: exit code 1 and a message naming it", () => {
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const result = spawnSync(process.execPath, ["--import", "tsx", "src/index.ts"], {
+      cwd: root,
+      env: { PATH: process.env.PATH, PORT: "not-a-port", DATA_DIR: "memory://", LOG_LEVEL: "silent" },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("Invalid configuration");
+    expect(result.stderr).toContain("PORT:");
+    expect(result.stdout).not.toContain("listening");
+  });
+});
