@@ -68,6 +68,9 @@ export interface Env {
   consoleDir: string | undefined;
 }
 
+/** Variables whose values may hold credentials (a password, a URL with one). */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(["ADMIN_PASSWORD", "DATABASE_URL"]);
+
 export class EnvError extends Error {
   constructor(public readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -82,7 +85,12 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   const parsed = RawEnv.safeParse(present);
   if (!parsed.success) {
     throw new EnvError(
-      parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])] ?? null)})`),
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0]);
+        // Secrets are named, never echoed: start-up errors end up in logs.
+        const got = SECRET_VARIABLES.has(name) ? "value hidden" : `got ${JSON.stringify(source[name] ?? null)}`;
+        return `${i.path.join(".")}: ${i.message} (${got})`;
+      }),
     );
   }
   const e = parsed.data;
