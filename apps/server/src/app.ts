@@ -9,7 +9,13 @@ import { errorBody, toErrorResponse } from "./http/errors";
 import { apiRateLimit, loadSession, orgAccess, requestContext, requireUser, sameOriginWrites } from "./http/middleware";
 import { authRoutes } from "./routes/auth";
 import { connectionRoutes } from "./routes/connections";
+import { devIssuerRoutes } from "./routes/dev-issuer";
+import { oauthRoutes } from "./routes/oauth";
 import { repositoryRoutes } from "./routes/repositories";
+import { resourceRoutes } from "./routes/resource";
+import { wellKnownRoutes } from "./routes/well-known";
+import { createTokenServices } from "./token";
+import { DevIssuer } from "./token/dev-issuer";
 
 const API_BODY_LIMIT = 1024 * 1024;
 
@@ -80,8 +86,17 @@ export function createApp(deps: Deps) {
     }
   });
 
+  // The token service (SPEC §6). Its Bearer resource check sits under /api but before the admin
+  // API's session/CSRF middleware, which it does not use.
+  const devIssuer = deps.env.devIssuer ? devIssuerRoutes(new DevIssuer(deps.env, () => deps.database.db)) : undefined;
+  const token = createTokenServices(deps, devIssuer ? { localIssuer: devIssuer } : {});
+  app.route("/api/v1", resourceRoutes(deps, token));
+
   const routes = app.route("/api", apiRoutes(deps));
   // Token service routes (SPEC §6) are mounted here.
+  app.route("/oauth", oauthRoutes(deps, token.exchange));
+  app.route("/.well-known", wellKnownRoutes(deps, token.keys));
+  if (devIssuer) app.route("/dev-issuer", devIssuer);
 
   mountConsole(app, deps);
 

@@ -36,6 +36,12 @@ const RawEnv = z.object({
   TRUST_PROXY: flag,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CONSOLE_DIR: z.string().optional(),
+  TOKEN_RATE_LIMIT_IP: z.coerce.number().int().min(0).default(1200),
+  TOKEN_RATE_LIMIT_CONNECTION: z.coerce.number().int().min(0).default(6000),
+  JWKS_COOLDOWN: seconds(30, 0, 3600),
+  JWKS_REFRESH: seconds(600, 10, 86400),
+  JWKS_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
 });
 
 export interface Env {
@@ -66,6 +72,17 @@ export interface Env {
   trustProxy: boolean;
   logLevel: string;
   consoleDir: string | undefined;
+  /** Token exchanges per minute per client address; 0 disables. */
+  tokenRateLimitIp: number;
+  /** Token exchanges per minute per (known) connection; 0 disables. */
+  tokenRateLimitConnection: number;
+  /** At most one JWKS fetch per issuer per this many seconds when unknown `kid`s or failures ask for one. */
+  jwksCooldownSeconds: number;
+  /** Cached issuer keys older than this are refreshed in the background. */
+  jwksRefreshSeconds: number;
+  jwksFetchTimeoutMs: number;
+  /** Server processes (node:cluster) sharing the port; 1 runs in-process. */
+  workers: number;
 }
 
 /** Variables whose values may hold credentials (a password, a URL with one). */
@@ -134,5 +151,11 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     consoleDir: e.CONSOLE_DIR,
+    tokenRateLimitIp: e.TOKEN_RATE_LIMIT_IP,
+    tokenRateLimitConnection: e.TOKEN_RATE_LIMIT_CONNECTION,
+    jwksCooldownSeconds: e.JWKS_COOLDOWN,
+    jwksRefreshSeconds: e.JWKS_REFRESH,
+    jwksFetchTimeoutMs: e.JWKS_FETCH_TIMEOUT_MS,
+    workers: e.WORKERS,
   };
 }

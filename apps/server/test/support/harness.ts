@@ -165,3 +165,54 @@ export function connectionBody(overrides: Record<string, unknown> = {}) {
     ...overrides,
   };
 }
+
+// ---- Token service (SPEC §6) helpers ----
+
+export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
+export const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
+/** The development issuer of the test deployment (DEV_ISSUER=1). */
+export const DEV_ISSUER_URL = `${PUBLIC_URL}/dev-issuer`;
+
+/** An ID token from the app's development issuer; a claim given as null is left out. */
+export async function mintIdToken(app: TestApp["app"], claims: Record<string, unknown> = {}): Promise<string> {
+  const res = await app.request("/dev-issuer/token", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ claims }),
+  });
+  if (res.status !== 200) throw new Error(`dev issuer: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** POST /oauth/token as a workflow would (form-encoded unless `json` is set). */
+export async function exchangeToken(
+  app: TestApp["app"],
+  params: Record<string, string | undefined>,
+  options: { json?: boolean; headers?: Record<string, string> } = {},
+): Promise<Response2<any>> {
+  const defined = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const res = await app.request("/oauth/token", {
+    method: "POST",
+    headers: { "content-type": options.json ? "application/json" : "application/x-www-form-urlencoded", ...options.headers },
+    body: options.json ? JSON.stringify(defined) : new URLSearchParams(defined).toString(),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, headers: res.headers, body };
+}
+
+/** The form a workflow sends for `subjectToken` to `connectionId`. */
+export function exchangeParams(connectionId: string, subjectToken: string, extra: Record<string, string | undefined> = {}) {
+  return {
+    grant_type: TOKEN_EXCHANGE_GRANT,
+    subject_token_type: ID_TOKEN_TYPE,
+    subject_token: subjectToken,
+    connection_id: connectionId,
+    ...extra,
+  };
+}

@@ -1,0 +1,490 @@
+import { diagnoseNoMatch, evaluateRulesets, type Grant, type RulesetRule } from "@oidc/shared";
+import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { SignJWT } from "jose";
+import type { Logger } from "pino";
+import { type Actor, recordEvent, toRow } from "../audit/events";
+import type { DatabaseHandle } from "../db/client";
+import { connections, events, organizations, rulesets, usedJtis } from "../db/schema";
+import type { Env } from "../env";
+import { RateLimiter } from "../http/rate-limit";
+import { invalidGrant, invalidRequest, TokenError, unavailable } from "./errors";
+import { Gate } from "./gate";
+import type { JwksCache } from "./jwks";
+import { ACCESS_TOKEN_ALG, newJti, type SigningKeyStore } from "./keys";
+import { checkClaims, type ParsedToken, parseSubjectToken, type VerifiedClaims, verifySignature } from "./verify";
+
+export const GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
+export const SUBJECT_TOKEN_TYPES = ["urn:ietf:params:oauth:token-type:id_token", "urn:ietf:params:oauth:token-type:jwt"];
+export const ISSUED_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+const REQUESTED_TOKEN_TYPES = [ISSUED_TOKEN_TYPE, "urn:ietf:params:oauth:token-type:jwt"];
+export const DEFAULT_EXPIRES_IN = 300;
+const MIN_EXPIRES_IN = 300;
+const MAX_EXPIRES_IN = 3600;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** `lastUsedAt` of a connection or ruleset is written at most once per this interval (per process, and in SQL). */
+export const LAST_USED_INTERVAL_SECONDS = 60;
+/** Expired `used_jtis` rows are pruned at most this often, this many at a time. */
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_BATCH = 5000;
+
+export interface ExchangeContext {
+  ip: string | null;
+  requestId: string;
+}
+
+export interface ExchangeResult {
+  access_token: string;
+  issued_token_type: string;
+  token_type: "Bearer";
+  expires_in: number;
+  scope: string;
+}
+
+interface ConnectionConfig {
+  id: string;
+  orgId: string;
+  orgSlug: string;
+  issuer: string;
+  status: "active" | "inactive";
+  maxTokenTtlSeconds: number;
+  rulesets: (RulesetRule & { id: string })[];
+}
+
+const single = (params: URLSearchParams, name: string): string | undefined => {
+  const all = params.getAll(name);
+  if (all.length > 1) throw invalidRequest(`The parameter ${name} is given more than once`);
+  return all[0];
+};
+
+const clip = (v: unknown, max = 300) => (typeof v === "string" ? v.slice(0, max) : typeof v === "number" ? String(v) : null);
+
+/** The source job, as recorded in events (clipped: these are the caller's strings). */
+function jobOf(claims: Record<string, unknown>) {
+  return {
+    sub: clip(claims.sub),
+    repository: clip(claims.repository),
+    ref: clip(claims.ref),
+    sha: clip(claims.sha, 64),
+    workflow: clip(claims.workflow),
+    jobWorkflowRef: clip(claims.job_workflow_ref),
+    runId: clip(claims.run_id, 32),
+  };
+}
+
+export function scopeString(orgSlug: string, access: readonly Grant[]): string {
+  // Resources are stored as `<org>/<repo>` (the org's own), so the scope names them as they are.
+  return access
+    .map((g) => `repository:${g.resource.includes("/") ? g.resource : `${orgSlug}/${g.resource}`}:${g.scopes.join(",")}`)
+    .join(" ");
+}
+
+function rowsOf(result: unknown): Record<string, unknown>[] {
+  if (Array.isArray(result)) return result as Record<string, unknown>[];
+  return ((result as { rows?: Record<string, unknown>[] }).rows ?? []) as Record<string, unknown>[];
+}
+
+/**
+ * The token exchange (SPEC §6): request checks, connection, verification, decision, replay claim
+ * and event in one statement, then the signed access token.
+ */
+export class TokenService {
+  private readonly ipLimiter: RateLimiter;
+  private readonly connectionLimiter: RateLimiter;
+  private readonly gate: Gate;
+  private readonly touched = new Map<string, number>();
+  private lastPrune = Date.now();
+
+  constructor(
+    private readonly env: Env,
+    private readonly database: DatabaseHandle,
+    private readonly log: Logger,
+    readonly jwks: JwksCache,
+    readonly keys: SigningKeyStore,
+  ) {
+    this.ipLimiter = new RateLimiter(env.tokenRateLimitIp, 60_000);
+    this.connectionLimiter = new RateLimiter(env.tokenRateLimitConnection, 60_000);
+    this.gate = new Gate(Math.max(1, env.databasePoolSize));
+  }
+
+  /** Per-client limit, before any parsing. */
+  limitIp(ip: string | null) {
+    const hit = this.ipLimiter.hit(`ip:${ip ?? "unknown"}`);
+    if (!hit.ok)
+      throw new TokenError(
+        429,
+        "invalid_request",
+        "rate_limited",
+        `Too many token requests; retry in ${hit.retryAfterSeconds} s`,
+        hit.retryAfterSeconds,
+      );
+  }
+
+  private db<T>(fn: () => Promise<T>): Promise<T> {
+    return this.gate.run(fn).catch((error) => {
+      if (error instanceof TokenError) throw error;
+      this.log.error({ err: error }, "token exchange: database failure");
+      throw unavailable("database_unavailable", "The service cannot record the exchange at the moment; try again later");
+    });
+  }
+
+  private async loadConnection(id: string): Promise<ConnectionConfig | null> {
+    const rows = await this.db(() =>
+      this.database.db
+        .select({
+          id: connections.id,
+          orgId: connections.orgId,
+          orgSlug: organizations.slug,
+          issuer: connections.issuer,
+          status: connections.status,
+          maxTokenTtlSeconds: connections.maxTokenTtlSeconds,
+          rulesetId: rulesets.id,
+          label: rulesets.label,
+          subject: rulesets.subject,
+          conditions: rulesets.conditions,
+          resources: rulesets.resources,
+          scopes: rulesets.scopes,
+        })
+        .from(connections)
+        .innerJoin(organizations, eq(organizations.id, connections.orgId))
+        .leftJoin(rulesets, eq(rulesets.connectionId, connections.id))
+        .where(eq(connections.id, id))
+        .orderBy(asc(rulesets.position)),
+    );
+    const first = rows[0];
+    if (!first) return null;
+    return {
+      id: first.id,
+      orgId: first.orgId,
+      orgSlug: first.orgSlug,
+      issuer: first.issuer,
+      status: first.status,
+      maxTokenTtlSeconds: first.maxTokenTtlSeconds,
+      rulesets: rows
+        .filter((r) => r.rulesetId !== null)
+        .map((r) => ({
+          id: r.rulesetId as string,
+          label: r.label as string,
+          subject: r.subject as string,
+          conditions: r.conditions ?? [],
+          resources: r.resources ?? [],
+          scopes: r.scopes ?? [],
+        })),
+    };
+  }
+
+  async exchange(params: URLSearchParams, ctx: ExchangeContext): Promise<ExchangeResult> {
+    // iat of the access token: taken before the connection is read, so that a deactivation racing
+    // this exchange always revokes what it issues (iat < tokensValidAfter).
+    const issuedAt = Math.floor(Date.now() / 1000);
+    // 1. The request's shape; the first problem is kept until we know whether the connection exists.
+    let requestError: TokenError | undefined;
+    let expiresIn = DEFAULT_EXPIRES_IN;
+    let subjectToken: string | undefined;
+    let connectionId: string | undefined;
+    try {
+      const grantType = single(params, "grant_type");
+      subjectToken = single(params, "subject_token");
+      const tokenType = single(params, "subject_token_type");
+      connectionId = single(params, "connection_id");
+      const requestedExpiry = single(params, "expires_in");
+      const requestedType = single(params, "requested_token_type");
+      const audience = single(params, "audience");
+      const resource = single(params, "resource");
+      if (!grantType) throw invalidRequest("The grant_type parameter is missing");
+      if (grantType !== GRANT_TYPE)
+        throw new TokenError(400, "unsupported_grant_type", "malformed_request", `Only the grant type ${GRANT_TYPE} is supported`);
+      if (!connectionId) throw invalidRequest("The connection_id parameter is missing");
+      if (!UUID.test(connectionId)) throw invalidRequest("The connection_id is not a connection ID (a UUID)");
+      if (!subjectToken) throw invalidRequest("The subject_token parameter is missing");
+      if (!tokenType) throw invalidRequest("The subject_token_type parameter is missing");
+      if (!SUBJECT_TOKEN_TYPES.includes(tokenType))
+        throw invalidRequest(`The subject_token_type must be ${SUBJECT_TOKEN_TYPES[0]} (or ${SUBJECT_TOKEN_TYPES[1]})`);
+      if (requestedType !== undefined && !REQUESTED_TOKEN_TYPES.includes(requestedType))
+        throw invalidRequest(`The requested_token_type must be ${ISSUED_TOKEN_TYPE}`);
+      if (requestedExpiry !== undefined) {
+        const n = /^[0-9]{1,5}$/.test(requestedExpiry) ? Number(requestedExpiry) : Number.NaN;
+        if (!(n >= MIN_EXPIRES_IN && n <= MAX_EXPIRES_IN))
+          throw invalidRequest(`The expires_in must be a whole number of seconds from ${MIN_EXPIRES_IN} to ${MAX_EXPIRES_IN}`);
+        expiresIn = n;
+      }
+      for (const [name, value] of [
+        ["audience", audience],
+        ["resource", resource],
+      ] as const) {
+        if (value !== undefined && value !== this.env.accessTokenAudience && value !== this.env.publicUrl)
+          throw new TokenError(
+            400,
+            "invalid_target",
+            "invalid_target",
+            `This service issues tokens only for ${this.env.accessTokenAudience}; drop the ${name} parameter`,
+          );
+      }
+    } catch (error) {
+      if (!(error instanceof TokenError)) throw error;
+      requestError = error;
+    }
+    if (!connectionId || !UUID.test(connectionId)) throw requestError;
+
+    // 2. Cheap structural checks on the token, before any I/O.
+    let parsed: ParsedToken | undefined;
+    let tokenError: TokenError | undefined;
+    if (!requestError && subjectToken) {
+      try {
+        parsed = parseSubjectToken(subjectToken);
+      } catch (error) {
+        if (!(error instanceof TokenError)) throw error;
+        tokenError = error;
+      }
+    }
+
+    // 3. The connection.
+    const connection = await this.loadConnection(connectionId.toLowerCase());
+    if (!connection) throw requestError ?? invalidGrant("unknown_connection", "Unknown connection");
+    const hit = this.connectionLimiter.hit(connection.id);
+    if (!hit.ok)
+      throw new TokenError(
+        429,
+        "invalid_request",
+        "rate_limited",
+        `Too many token requests for this connection; retry in ${hit.retryAfterSeconds} s`,
+        hit.retryAfterSeconds,
+      );
+
+    let claims: VerifiedClaims | undefined;
+    try {
+      if (requestError) throw requestError;
+      if (tokenError || !parsed) throw tokenError ?? invalidRequest("The subject_token parameter is missing");
+      if (connection.status !== "active") throw invalidGrant("connection_inactive", "Connection inactive");
+      // 4. Verification (SPEC §6.2): only the connection's issuer, and only while it is trusted.
+      if (!this.env.trustedIssuers.includes(connection.issuer) || parsed.claims.iss !== connection.issuer)
+        throw invalidGrant("untrusted_issuer", "Issuer not trusted for this connection");
+      const key = await this.jwks.getKey(connection.issuer, parsed.kid);
+      await verifySignature(parsed, key);
+      claims = checkClaims(parsed.claims, {
+        issuer: connection.issuer,
+        audience: this.env.tokenAudience,
+        nowSeconds: Date.now() / 1000,
+        toleranceSeconds: this.env.clockToleranceSeconds,
+        maxAgeSeconds: this.env.maxTokenAgeSeconds,
+      });
+      // 5. Decision (SPEC §4.2).
+      const decision = evaluateRulesets(connection.rulesets, claims);
+      if (!decision.allowed) {
+        const error = invalidGrant("no_matching_ruleset", `No ruleset matches subject ${JSON.stringify(claims.sub.slice(0, 300))}`);
+        await this.deny(connection, error, ctx, parsed.claims, true, { diagnosis: diagnoseNoMatch(connection.rulesets, claims) });
+        throw error;
+      }
+      const ttl = Math.min(expiresIn, connection.maxTokenTtlSeconds);
+      return await this.issue(connection, claims, decision, ttl, ctx, issuedAt);
+    } catch (error) {
+      if (
+        error instanceof TokenError &&
+        error.reason !== "no_matching_ruleset" &&
+        error.reason !== "replay" &&
+        error.reason !== "database_unavailable"
+      ) {
+        await this.deny(connection, error, ctx, parsed?.claims, claims !== undefined).catch(() => {});
+      }
+      throw error;
+    }
+  }
+
+  /** 6. Claim the jti and write the event in one statement, sign meanwhile, answer only once both are done. */
+  private async issue(
+    connection: ConnectionConfig,
+    claims: VerifiedClaims,
+    decision: ReturnType<typeof evaluateRulesets>,
+    ttl: number,
+    ctx: ExchangeContext,
+    now: number,
+  ): Promise<ExchangeResult> {
+    const jti = newJti();
+    const access = decision.access.map((g) => ({ type: "repository" as const, name: g.resource, actions: g.scopes }));
+    const job = jobOf(claims);
+    const event = toRow({
+      orgId: connection.orgId,
+      connectionId: connection.id,
+      type: "token.exchanged",
+      actor: this.actor(claims, true),
+      outcome: "success",
+      details: {
+        rulesets: decision.matched,
+        access: decision.access,
+        repository: job.repository,
+        ref: job.ref,
+        sha: job.sha,
+        workflow: job.workflow,
+        jobWorkflowRef: job.jobWorkflowRef,
+        runId: job.runId,
+        subject: job.sub,
+        expiresIn: ttl,
+        tokenId: jti,
+        requestId: ctx.requestId,
+      },
+      ip: ctx.ip,
+    });
+    const claimExpires = new Date((claims.exp + this.env.clockToleranceSeconds) * 1000).toISOString();
+    const recorded = this.db(async () => {
+      const result = await this.database.db.execute(sql`
+        with claimed as (
+          insert into ${usedJtis} (issuer, jti, expires_at)
+          values (${claims.iss}, ${claims.jti}, ${claimExpires}::timestamptz)
+          on conflict do nothing
+          returning 1
+        )
+        insert into ${events} (org_id, connection_id, type, actor_type, actor_id, actor_name, outcome, reason, details, ip)
+        select ${event.orgId}, ${event.connectionId}, ${event.type}, ${event.actorType}, ${event.actorId}, ${event.actorName},
+          ${event.outcome}, null, ${JSON.stringify(event.details)}::jsonb, ${event.ip}
+        from claimed
+        returning id`);
+      return rowsOf(result).length === 1;
+    });
+    const signed = this.sign(connection, claims, decision, access, jti, now, ttl);
+    // Both run together; the token leaves only when its jti is recorded.
+    const [ok, accessToken] = await Promise.all([recorded, signed.catch((e: unknown) => e as Error)]);
+    if (!ok) {
+      const error = invalidGrant("replay", "Token already used: each ID token can be exchanged once; request a new one");
+      await this.deny(connection, error, ctx, claims, true).catch(() => {});
+      throw error;
+    }
+    if (typeof accessToken !== "string") throw accessToken;
+    await this.touch(
+      connection.id,
+      connection.rulesets.filter((r) => decision.matched.includes(r.label)).map((r) => r.id),
+    );
+    this.maybePrune();
+    return {
+      access_token: accessToken,
+      issued_token_type: ISSUED_TOKEN_TYPE,
+      token_type: "Bearer",
+      expires_in: ttl,
+      scope: scopeString(connection.orgSlug, decision.access),
+    };
+  }
+
+  private async sign(
+    connection: ConnectionConfig,
+    claims: VerifiedClaims,
+    decision: ReturnType<typeof evaluateRulesets>,
+    access: { type: "repository"; name: string; actions: string[] }[],
+    jti: string,
+    now: number,
+    ttl: number,
+  ): Promise<string> {
+    const { kid, key } = await this.keys.signingKey();
+    return new SignJWT({
+      org: connection.orgSlug,
+      connection_id: connection.id,
+      rulesets: decision.matched,
+      access,
+      repository: claims.repository,
+      ref: claims.ref,
+      sha: claims.sha,
+      run_id: claims.run_id,
+    })
+      .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid, typ: "at+jwt" })
+      .setIssuer(this.env.publicUrl)
+      .setSubject(claims.sub)
+      .setAudience(this.env.accessTokenAudience)
+      .setIssuedAt(now)
+      .setExpirationTime(now + ttl)
+      .setJti(jti)
+      .sign(key);
+  }
+
+  private actor(claims: Record<string, unknown> | undefined, verified: boolean): Actor {
+    if (!claims || !verified) return { type: "workflow", id: null, name: "unverified workflow" };
+    const name = clip(claims.job_workflow_ref) ?? clip(claims.workflow_ref) ?? clip(claims.repository) ?? clip(claims.sub) ?? "workflow";
+    return { type: "workflow", id: clip(claims.sub), name };
+  }
+
+  /** `token.denied` for a known connection: the reason code; the claims only as "claimed" unless verified. */
+  private async deny(
+    connection: ConnectionConfig,
+    error: TokenError,
+    ctx: ExchangeContext,
+    claims: Record<string, unknown> | undefined,
+    verified: boolean,
+    extra: Record<string, unknown> = {},
+  ) {
+    if (error.status === 429 || error.status >= 500) return;
+    await this.db(() =>
+      recordEvent(this.database.db, {
+        orgId: connection.orgId,
+        connectionId: connection.id,
+        type: "token.denied",
+        actor: this.actor(claims, verified),
+        outcome: "failure",
+        reason: error.reason,
+        details: {
+          error: error.error,
+          description: error.description,
+          requestId: ctx.requestId,
+          verified,
+          ...(claims ? { job: jobOf(claims) } : {}),
+          ...extra,
+        },
+        ip: ctx.ip,
+      }),
+    );
+  }
+
+  /**
+   * `lastUsedAt` of the connection and the matched rulesets, coalesced: at most once per
+   * interval per row from this process, and the SQL skips rows written recently by another, so
+   * concurrent exchanges do not queue on the connection's row lock (PERF-NOTES).
+   */
+  private async touch(connectionId: string, rulesetIds: string[]) {
+    const now = Date.now();
+    const due = (id: string) => {
+      const last = this.touched.get(id) ?? 0;
+      if (now - last < LAST_USED_INTERVAL_SECONDS * 1000) return false;
+      this.touched.set(id, now);
+      return true;
+    };
+    const touchConnection = due(connectionId);
+    const dueRulesets = rulesetIds.filter(due);
+    if (!touchConnection && !dueRulesets.length) return;
+    if (this.touched.size > 10_000)
+      for (const [k, v] of this.touched) if (now - v > LAST_USED_INTERVAL_SECONDS * 1000) this.touched.delete(k);
+    const stale = (column: typeof connections.lastUsedAt | typeof rulesets.lastUsedAt) =>
+      or(isNull(column), lt(column, sql`now() - make_interval(secs => ${LAST_USED_INTERVAL_SECONDS})`));
+    try {
+      await this.gate.run(async () => {
+        if (touchConnection)
+          await this.database.db
+            .update(connections)
+            .set({ lastUsedAt: sql`now()` })
+            .where(and(eq(connections.id, connectionId), stale(connections.lastUsedAt)));
+        if (dueRulesets.length)
+          await this.database.db
+            .update(rulesets)
+            .set({ lastUsedAt: sql`now()` })
+            .where(and(inArray(rulesets.id, dueRulesets), stale(rulesets.lastUsedAt)));
+      });
+    } catch (error) {
+      // The token is recorded and valid; a missed lastUsedAt is retried at the next exchange.
+      this.touched.delete(connectionId);
+      for (const id of dueRulesets) this.touched.delete(id);
+      this.log.warn({ err: error }, "token exchange: could not update lastUsedAt");
+    }
+  }
+
+  /** Removes expired replay claims in bounded batches, at most once a minute, off the request path. */
+  private maybePrune() {
+    const now = Date.now();
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    void this.pruneUsedJtis().catch((error) => this.log.warn({ err: error }, "could not prune used_jtis"));
+  }
+
+  async pruneUsedJtis(): Promise<number> {
+    const result = await this.gate.run(() =>
+      this.database.db.execute(sql`
+        delete from ${usedJtis} where (issuer, jti) in (
+          select issuer, jti from ${usedJtis} where expires_at < now() limit ${PRUNE_BATCH}
+        ) returning 1`),
+    );
+    return rowsOf(result).length;
+  }
+}

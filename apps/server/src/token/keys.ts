@@ -1,0 +1,182 @@
+import { randomUUID } from "node:crypto";
+import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import type { Database, Executor } from "../db/client";
+import { signingKeys } from "../db/schema";
+
+/** The algorithm of access tokens (SPEC §6.3). */
+export const ACCESS_TOKEN_ALG = "ES256";
+/** The development issuer's key shares the table; its rows are RS256 and never published in our JWKS. */
+const DEV_ISSUER_ALG = "RS256";
+/** A retired key stays published this long past its retirement: the longest access token, plus slack for processes that still sign with it until their next reload. */
+export const RETIRED_KEY_PUBLISH_SECONDS = 3600 + 300;
+/** Other processes pick up a rotation within this time. */
+const RELOAD_MS = 60_000;
+/** An unknown `kid` on an access token reloads keys at most this often. */
+const UNKNOWN_KID_RELOAD_MS = 5_000;
+/** Serialises key creation between processes (first start, rotation). */
+const KEY_LOCK = 0x6f696463; // "oidc"
+
+type Row = typeof signingKeys.$inferSelect;
+
+async function newKeyRow(alg: string, kidPrefix = "") {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === "RS256" ? { modulusLength: 2048 } : {}) });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = `${kidPrefix}${await calculateJwkThumbprint(publicJwk)}`;
+  const privateJwk = await exportJWK(privateKey);
+  return {
+    kid,
+    alg,
+    privateJwk: { ...privateJwk, kid, alg } as Record<string, unknown>,
+    publicJwk: { ...publicJwk, kid, alg, use: "sig" } as Record<string, unknown>,
+  };
+}
+
+async function withKeyLock<T>(db: Database, fn: (tx: Executor) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${KEY_LOCK})`);
+    return fn(tx);
+  });
+}
+
+/** Creates the first access-token signing key unless one is current. Safe to call from every process at start. */
+export async function ensureSigningKey(db: Database): Promise<void> {
+  const current = await db
+    .select({ kid: signingKeys.kid })
+    .from(signingKeys)
+    .where(and(eq(signingKeys.alg, ACCESS_TOKEN_ALG), isNull(signingKeys.retiredAt)))
+    .limit(1);
+  if (current.length) return;
+  await withKeyLock(db, async (tx) => {
+    const again = await tx
+      .select({ kid: signingKeys.kid })
+      .from(signingKeys)
+      .where(and(eq(signingKeys.alg, ACCESS_TOKEN_ALG), isNull(signingKeys.retiredAt)))
+      .limit(1);
+    if (!again.length) await tx.insert(signingKeys).values(await newKeyRow(ACCESS_TOKEN_ALG));
+  });
+}
+
+/**
+ * Rotation (`pnpm cli keys:rotate`): a new key signs from now on; the previous ones stop signing
+ * and stay published until every token they signed has expired.
+ */
+export async function rotateSigningKey(db: Database): Promise<{ kid: string; retired: string[] }> {
+  return withKeyLock(db, async (tx) => {
+    const retired = await tx
+      .update(signingKeys)
+      .set({ retiredAt: sql`now()`, publishUntil: sql`now() + make_interval(secs => ${RETIRED_KEY_PUBLISH_SECONDS})` })
+      .where(and(eq(signingKeys.alg, ACCESS_TOKEN_ALG), isNull(signingKeys.retiredAt)))
+      .returning({ kid: signingKeys.kid });
+    const row = await newKeyRow(ACCESS_TOKEN_ALG);
+    await tx.insert(signingKeys).values(row);
+    return { kid: row.kid, retired: retired.map((r) => r.kid) };
+  });
+}
+
+/** The development issuer's RS256 key: one per database, so restarts and cluster workers agree. */
+export async function ensureDevIssuerKey(db: Database): Promise<{ kid: string; privateKey: CryptoKey; publicJwk: JWK }> {
+  const load = (ex: Executor) =>
+    ex.select().from(signingKeys).where(eq(signingKeys.alg, DEV_ISSUER_ALG)).orderBy(desc(signingKeys.createdAt)).limit(1);
+  let [row] = await load(db);
+  if (!row) {
+    row = await withKeyLock(db, async (tx) => {
+      const [existing] = await load(tx);
+      if (existing) return existing;
+      const [created] = await tx
+        .insert(signingKeys)
+        .values({ ...(await newKeyRow(DEV_ISSUER_ALG, "dev-")), publishUntil: sql`now()` })
+        .returning();
+      return created as Row;
+    });
+  }
+  const privateKey = (await importJWK(row.privateJwk as JWK, DEV_ISSUER_ALG)) as CryptoKey;
+  return { kid: row.kid, privateKey, publicJwk: row.publicJwk as JWK };
+}
+
+interface PublishedKey {
+  jwk: JWK;
+  key: CryptoKey;
+}
+
+/**
+ * The server's access-token keys, cached in memory: the current private key signs; every
+ * published key verifies. Reloaded every minute (a rotation by the CLI in another process is
+ * picked up) and on an unknown `kid`.
+ */
+export class SigningKeyStore {
+  private current: { kid: string; key: CryptoKey } | undefined;
+  private published = new Map<string, PublishedKey>();
+  private loadedAt = 0;
+  private lastForcedReload = 0;
+  private loading: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: () => Database,
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {}
+
+  private reload(): Promise<void> {
+    this.loading ??= this.load().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async load() {
+    const db = this.db();
+    let rows = await this.select(db);
+    if (!rows.some((r) => r.retiredAt === null)) {
+      await ensureSigningKey(db);
+      rows = await this.select(db);
+    }
+    const published = new Map<string, PublishedKey>();
+    for (const row of rows) {
+      const jwk = row.publicJwk as JWK;
+      published.set(row.kid, { jwk, key: (await importJWK(jwk, ACCESS_TOKEN_ALG)) as CryptoKey });
+    }
+    const currentRow = rows.find((r) => r.retiredAt === null);
+    if (!currentRow) throw new Error("no current signing key");
+    const key = (await importJWK(currentRow.privateJwk as JWK, ACCESS_TOKEN_ALG)) as CryptoKey;
+    this.current = { kid: currentRow.kid, key };
+    this.published = published;
+    this.loadedAt = Date.now();
+  }
+
+  private select(db: Database) {
+    return db
+      .select()
+      .from(signingKeys)
+      .where(and(eq(signingKeys.alg, ACCESS_TOKEN_ALG), or(isNull(signingKeys.publishUntil), gt(signingKeys.publishUntil, sql`now()`))))
+      .orderBy(desc(signingKeys.createdAt));
+  }
+
+  private async fresh() {
+    if (!this.current) return this.reload();
+    if (Date.now() - this.loadedAt > RELOAD_MS) void this.reload().catch(this.onError);
+  }
+
+  async signingKey(): Promise<{ kid: string; key: CryptoKey }> {
+    await this.fresh();
+    return this.current as { kid: string; key: CryptoKey };
+  }
+
+  /** The public key for `kid`, or undefined when we publish no such key. */
+  async verificationKey(kid: string): Promise<CryptoKey | undefined> {
+    await this.fresh();
+    let found = this.published.get(kid);
+    if (!found && Date.now() - this.lastForcedReload > UNKNOWN_KID_RELOAD_MS) {
+      this.lastForcedReload = Date.now();
+      await this.reload();
+      found = this.published.get(kid);
+    }
+    return found?.key;
+  }
+
+  async jwks(): Promise<{ keys: JWK[] }> {
+    await this.fresh();
+    return { keys: [...this.published.values()].map((k) => k.jwk) };
+  }
+}
+
+export const newJti = () => randomUUID();
