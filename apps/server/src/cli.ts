@@ -47,11 +47,9 @@ async function userByEmail(h: DatabaseHandle, email: string) {
   return user;
 }
 
-/** Runs one command; output goes to `print`. Exported for tests. */
-export async function runCli(h: DatabaseHandle, argv: string[], print: (line: string) => void, stdinPassword?: () => Promise<string>) {
-  const [command, ...rest] = argv;
-  const { values } = parseArgs({
-    args: rest,
+function parseOptions(args: string[]) {
+  return parseArgs({
+    args,
     options: {
       slug: { type: "string" },
       name: { type: "string", multiple: true },
@@ -64,6 +62,19 @@ export async function runCli(h: DatabaseHandle, argv: string[], print: (line: st
     },
     strict: true,
   });
+}
+
+/** Runs one command; output goes to `print`. Exported for tests. */
+export async function runCli(h: DatabaseHandle, argv: string[], print: (line: string) => void, stdinPassword?: () => Promise<string>) {
+  const [command, ...rest] = argv;
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(rest);
+  } catch (error) {
+    // An unknown or malformed option is the caller's mistake: say so plainly.
+    throw new CliError(error instanceof Error ? error.message : String(error));
+  }
+  const { values } = parsed;
   const name = values.name?.[0];
   try {
     switch (command) {
@@ -103,7 +114,11 @@ export async function runCli(h: DatabaseHandle, argv: string[], print: (line: st
         const org = await orgBySlug(h, need(OrgSlugSchema, values.org, "org"));
         const user = await userByEmail(h, need(z.string().min(1), values.email, "email"));
         await h.db.transaction(async (tx) => {
-          await tx.delete(memberships).where(and(eq(memberships.orgId, org.id), eq(memberships.userId, user.id)));
+          const removed = await tx
+            .delete(memberships)
+            .where(and(eq(memberships.orgId, org.id), eq(memberships.userId, user.id)))
+            .returning({ userId: memberships.userId });
+          if (!removed.length) throw new CliError(`${user.email} is not a member of ${org.slug}`);
           // Sessions die with the membership (SPEC §5).
           await tx.delete(sessions).where(eq(sessions.userId, user.id));
         });
