@@ -6,6 +6,7 @@
  *   pnpm cli member:remove --org octo-org --email ada@example.com
  *   pnpm cli repo:add --org octo-org --name api [--name web …]
  *   pnpm cli list
+ *   pnpm cli keys:rotate   (new access-token signing key; the old one stays published until its tokens expire)
  */
 import { parseArgs } from "node:util";
 import { OrgSlugSchema, RepositoryNameSchema, RoleSchema } from "@oidc/shared";
@@ -15,6 +16,7 @@ import { type DatabaseHandle, openDatabase, pgErrorCode } from "./db/client";
 import { memberships, organizations, repositories, sessions, users } from "./db/schema";
 import { EnvError, parseEnv } from "./env";
 import { addRepositories, createOrg, createUser } from "./seed";
+import { RETIRED_KEY_PUBLISH_SECONDS, rotateSigningKey } from "./token/keys";
 
 export class CliError extends Error {}
 
@@ -148,9 +150,18 @@ export async function runCli(h: DatabaseHandle, argv: string[], print: (line: st
         }
         return;
       }
+      case "keys:rotate": {
+        const { kid, retired } = await rotateSigningKey(h.db);
+        print(`new signing key ${kid}; running servers pick it up within a minute`);
+        if (retired.length)
+          print(
+            `retired ${retired.join(", ")}: still published for ${RETIRED_KEY_PUBLISH_SECONDS} s, until the tokens it signed have expired`,
+          );
+        return;
+      }
       default:
         throw new CliError(
-          `Unknown command ${command ?? "(none)"}. Commands: org:create, user:create, member:add, member:remove, repo:add, list`,
+          `Unknown command ${command ?? "(none)"}. Commands: org:create, user:create, member:add, member:remove, repo:add, list, keys:rotate`,
         );
     }
   } catch (error) {

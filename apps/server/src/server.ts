@@ -6,6 +6,7 @@ import { type DatabaseHandle, openDatabase } from "./db/client";
 import type { Env } from "./env";
 import type { Deps } from "./http/context";
 import { seedDemo } from "./seed";
+import { ensureDevIssuerKey, ensureSigningKey } from "./token/keys";
 
 export interface Started {
   url: string;
@@ -28,6 +29,9 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
       `\n  Demo sign-in: admin@example.com / viewer@example.com, password: ${seed.generatedPassword}\n  (set ADMIN_PASSWORD to choose it; shown only now)\n\n`,
     );
   }
+  // The access-token signing key (SPEC §6.3), and the development issuer's key when it is on.
+  await ensureSigningKey(db.db);
+  if (env.devIssuer) await ensureDevIssuerKey(db.db);
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, () => resolve(s as Server));
