@@ -1,0 +1,52 @@
+import { createBrowserRouter, redirect } from "react-router";
+import { RouteErrorView } from "../components/errors/error-view";
+import { setUnauthenticatedHandler } from "../lib/query-client";
+import { requireMe, signInPath } from "./auth";
+import { queryClient } from "./query";
+
+export const router = createBrowserRouter([
+  { path: "/sign-in", lazy: () => import("./routes/sign-in"), ErrorBoundary: RouteErrorView },
+  {
+    path: "/",
+    lazy: () => import("./routes/app-root"),
+    ErrorBoundary: RouteErrorView,
+    children: [
+      {
+        index: true,
+        loader: async ({ request }) => {
+          const me = await requireMe(request);
+          const first = me.memberships[0];
+          return first ? redirect(`/orgs/${first.org.slug}/oidc-connections`) : null;
+        },
+        lazy: () => import("./routes/no-org"),
+      },
+      {
+        path: "orgs/:org",
+        children: [
+          { index: true, loader: ({ params }) => redirect(`/orgs/${params.org}/oidc-connections`) },
+          { path: "oidc-connections", lazy: () => import("./routes/connections/list") },
+          { path: "oidc-connections/new", lazy: () => import("./routes/connections/new") },
+          { path: "oidc-connections/:id/edit", lazy: () => import("./routes/connections/edit") },
+          {
+            path: "oidc-connections/:id",
+            lazy: () => import("./routes/connections/detail"),
+            children: [
+              { index: true, lazy: () => import("./routes/connections/overview") },
+              { path: "activity", lazy: () => import("./routes/connections/activity") },
+              { path: "test", lazy: () => import("./routes/connections/test") },
+            ],
+          },
+        ],
+      },
+      { path: "*", lazy: () => import("./routes/not-found") },
+    ],
+  },
+]);
+
+// A request that answers 401 (session expired) sends the user to sign in, and back here afterwards.
+setUnauthenticatedHandler(() => {
+  const { location } = router.state;
+  if (location.pathname === "/sign-in") return;
+  queryClient.removeQueries();
+  void router.navigate(signInPath(location), { replace: true });
+});

@@ -1,0 +1,52 @@
+import { useCallback } from "react";
+import { type LoaderFunctionArgs, redirect, useNavigate, useParams } from "react-router";
+import { ErrorMessage } from "../../../components/errors/error-view";
+import { Breadcrumbs } from "../../../components/layouts/breadcrumbs";
+import { Spinner } from "../../../components/ui/status";
+import { connectionQueryOptions, useConnection } from "../../../features/connections/api/get-connection";
+import { repositoriesQueryOptions } from "../../../features/connections/api/get-repositories";
+import { EditConnectionForm } from "../../../features/connections/components/edit-connection-form";
+import { requireOrg, useOrg } from "../../org";
+import { queryClient } from "../../query";
+import { usePageTitle } from "../../title";
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const membership = await requireOrg(request, params.org);
+  const detail = `/orgs/${membership.org.slug}/oidc-connections/${params.id}`;
+  if (membership.role !== "owner") throw redirect(detail);
+  void queryClient.prefetchQuery(repositoriesQueryOptions(membership.org.slug));
+  // The form starts from the latest saved version.
+  await queryClient.fetchQuery({ ...connectionQueryOptions(membership.org.slug, params.id ?? ""), staleTime: 0 }).catch(() => null);
+  return null;
+}
+
+export function Component() {
+  const org = useOrg();
+  const { id = "" } = useParams();
+  const navigate = useNavigate();
+  const query = useConnection(org.slug, id);
+  const detail = `/orgs/${org.slug}/oidc-connections/${id}`;
+  const onDone = useCallback(() => navigate(detail), [navigate, detail]);
+  usePageTitle(`Edit ${query.data?.name ?? "connection"}`);
+  const crumbs = [
+    { label: org.org.name },
+    { label: "OIDC connections", to: `/orgs/${org.slug}/oidc-connections` },
+    { label: query.data?.name ?? "Connection", to: detail },
+    { label: "Edit" },
+  ];
+  return (
+    <div className="page">
+      <Breadcrumbs items={crumbs} />
+      <div className="page-head">
+        <h1>Edit {query.data?.name ?? "connection"}</h1>
+      </div>
+      {query.isPending ? (
+        <Spinner label="Loading connection…" />
+      ) : query.isError ? (
+        <ErrorMessage error={query.error} onRetry={() => query.refetch()} />
+      ) : (
+        <EditConnectionForm key={query.data.id} org={{ ...org.org, slug: org.slug }} connection={query.data} onDone={onDone} />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,41 @@
+import { Link, type LoaderFunctionArgs } from "react-router";
+import { Breadcrumbs } from "../../../components/layouts/breadcrumbs";
+import { connectionsQueryOptions } from "../../../features/connections/api/get-connections";
+import { ConnectionsList } from "../../../features/connections/components/connections-list";
+import { requireOrg, useOrg } from "../../org";
+import { queryClient } from "../../query";
+import { usePageTitle } from "../../title";
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const membership = await requireOrg(request, params.org);
+  const url = new URL(request.url);
+  const status = url.searchParams.get("status");
+  const q = url.searchParams.get("q") ?? undefined;
+  // Prefetch, but render at once: the list shows its own loading state.
+  void queryClient.prefetchInfiniteQuery(
+    connectionsQueryOptions(membership.org.slug, { status: status === "active" || status === "inactive" ? status : undefined, q }),
+  );
+  return null;
+}
+
+export function Component() {
+  const org = useOrg();
+  usePageTitle(`OIDC connections · ${org.org.name}`);
+  return (
+    <div className="page">
+      <Breadcrumbs items={[{ label: org.org.name }, { label: "Security and access" }, { label: "OIDC connections" }]} />
+      <div className="page-head">
+        <div>
+          <h1>OIDC connections</h1>
+          <p className="muted">Let GitHub Actions workflows exchange their OIDC ID token for a short-lived access token.</p>
+        </div>
+        {org.canManage && (
+          <Link to="new" className="btn btn-primary">
+            New connection
+          </Link>
+        )}
+      </div>
+      <ConnectionsList org={org.slug} canManage={org.canManage} />
+    </div>
+  );
+}

@@ -1,0 +1,7 @@
+import { useOutletContext } from "react-router";
+import type { Connection } from "../../../features/connections/api/get-connection";
+import { ConnectionOverview } from "../../../features/connections/components/connection-overview";
+
+export function Component() {
+  return <ConnectionOverview connection={useOutletContext<Connection>()} />;
+}

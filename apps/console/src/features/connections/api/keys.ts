@@ -1,0 +1,15 @@
+/** Hierarchical query keys: invalidate `lists(org)` after a write, `detail(org, id)` for one connection. */
+export interface ListFilters {
+  status?: "active" | "inactive" | undefined;
+  q?: string | undefined;
+}
+
+export const connectionKeys = {
+  all: (org: string) => ["orgs", org, "oidc-connections"] as const,
+  lists: (org: string) => [...connectionKeys.all(org), "list"] as const,
+  list: (org: string, filters: ListFilters) => [...connectionKeys.lists(org), filters] as const,
+  details: (org: string) => [...connectionKeys.all(org), "detail"] as const,
+  detail: (org: string, id: string) => [...connectionKeys.details(org), id] as const,
+  events: (org: string, id: string) => [...connectionKeys.detail(org, id), "events"] as const,
+  repositories: (org: string) => ["orgs", org, "repositories"] as const,
+};

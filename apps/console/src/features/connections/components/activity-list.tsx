@@ -1,0 +1,272 @@
+import type { ReactNode } from "react";
+import { ErrorMessage } from "../../../components/errors/error-view";
+import { EmptyState, Spinner } from "../../../components/ui/status";
+import { absoluteTime, relativeTime } from "../../../lib/format";
+import { type ConnectionEvent, useConnectionEvents } from "../api/get-connection-events";
+
+const TITLES: Record<string, string> = {
+  "connection.created": "Connection created",
+  "connection.updated": "Connection updated",
+  "connection.deactivated": "Connection deactivated",
+  "connection.activated": "Connection activated",
+  "connection.deleted": "Connection deleted",
+  "token.exchanged": "Token exchanged",
+  "token.denied": "Token exchange denied",
+};
+
+const REASONS: Record<string, string> = {
+  no_matching_ruleset: "No ruleset matches the token",
+  no_match: "No ruleset matches the token",
+  connection_inactive: "The connection is inactive",
+  token_replayed: "The token was already used",
+  replayed: "The token was already used",
+  expired: "The token has expired",
+  bad_signature: "The token's signature is not valid",
+  audience_mismatch: "The token's audience is not this service",
+  issuer_not_trusted: "The token's issuer is not trusted for this connection",
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : undefined);
+const pick = (d: Record<string, unknown>, ...keys: string[]) => {
+  for (const k of keys) if (d[k] !== undefined && d[k] !== null) return d[k];
+  return undefined;
+};
+
+function Value({ value }: { value: unknown }) {
+  if (value === null || value === undefined || value === "") return <span className="muted">none</span>;
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+    return <code className="code-inline">{String(value)}</code>;
+  if (Array.isArray(value) && value.every((v) => typeof v === "string"))
+    return <>{value.length ? value.join(", ") : <span className="muted">none</span>}</>;
+  return <code className="code-inline code-wrap">{JSON.stringify(value)}</code>;
+}
+
+function Facts({ rows }: { rows: [string, ReactNode][] }) {
+  if (!rows.length) return null;
+  return (
+    <dl className="dl dl-compact">
+      {rows.map(([k, v]) => (
+        <div key={k} className="dl-row">
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** Keys not rendered specifically are shown as they are. */
+function rest(d: Record<string, unknown>, used: string[]): [string, ReactNode][] {
+  return Object.entries(d)
+    .filter(([k]) => !used.includes(k))
+    .map(([k, v]) => [k, <Value key={k} value={v} />]);
+}
+
+function accessList(v: unknown): ReactNode {
+  if (!Array.isArray(v)) return <Value value={v} />;
+  return (
+    <ul className="plain-list">
+      {v.map((g, i) => {
+        const grant = isObject(g) ? g : {};
+        const name = str(pick(grant, "resource", "name", "repository")) ?? JSON.stringify(g);
+        const scopes = pick(grant, "scopes", "actions");
+        return (
+          <li key={i}>
+            <code className="code-inline">{name}</code>
+            {Array.isArray(scopes) ? `: ${scopes.join(", ")}` : ""}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+function UpdatedDetails({ d }: { d: Record<string, unknown> }) {
+  const changes = isObject(d.changes) ? d.changes : {};
+  const rows: [string, ReactNode][] = [];
+  for (const [key, change] of Object.entries(changes)) {
+    if (key === "rulesets" && isObject(change)) {
+      const added = Array.isArray(change.added) ? change.added.map(String) : [];
+      const removed = Array.isArray(change.removed) ? change.removed.map(String) : [];
+      const changed = Array.isArray(change.changed) ? change.changed.filter(isObject) : [];
+      if (added.length) rows.push(["Rulesets added", added.join(", ")]);
+      if (removed.length) rows.push(["Rulesets removed", removed.join(", ")]);
+      for (const c of changed) {
+        const before = isObject(c.before) ? c.before : {};
+        const after = isObject(c.after) ? c.after : {};
+        rows.push([
+          `Ruleset “${str(c.label) ?? "?"}” changed`,
+          <ul key="c" className="plain-list">
+            {Object.keys(after).map((field) => (
+              <li key={field}>
+                {field}: <Value value={before[field]} /> → <Value value={after[field]} />
+              </li>
+            ))}
+          </ul>,
+        ]);
+      }
+      if (change.reordered === true) rows.push(["Rulesets", "reordered"]);
+    } else if (isObject(change) && ("before" in change || "after" in change)) {
+      const label = key === "maxTokenTtlSeconds" ? "Maximum token lifetime" : key.charAt(0).toUpperCase() + key.slice(1);
+      rows.push([
+        label,
+        <span key={key}>
+          <Value value={change.before} /> → <Value value={change.after} />
+        </span>,
+      ]);
+    } else {
+      rows.push([key, <Value key={key} value={change} />]);
+    }
+  }
+  return <Facts rows={[...rows, ...rest(d, ["changes", "version"])]} />;
+}
+
+function ExchangedDetails({ d }: { d: Record<string, unknown> }) {
+  const used = [
+    "repository",
+    "ref",
+    "workflow",
+    "workflowRef",
+    "workflow_ref",
+    "runId",
+    "run_id",
+    "matched",
+    "rulesets",
+    "access",
+    "granted",
+    "sha",
+    "subject",
+    "sub",
+    "jti",
+    "expiresIn",
+    "expires_in",
+  ];
+  const rows: [string, ReactNode][] = [];
+  const add = (label: string, v: unknown, node?: ReactNode) => {
+    if (v !== undefined && v !== null) rows.push([label, node ?? <Value value={v} />]);
+  };
+  add("Repository", pick(d, "repository"));
+  add("Ref", pick(d, "ref"));
+  add("Workflow", pick(d, "workflow", "workflowRef", "workflow_ref"));
+  add("Run", pick(d, "runId", "run_id"));
+  add("Subject", pick(d, "subject", "sub"));
+  add("Matched rulesets", pick(d, "matched", "rulesets"));
+  const access = pick(d, "access", "granted");
+  add("Granted access", access, accessList(access));
+  add("Lifetime (s)", pick(d, "expiresIn", "expires_in"));
+  return <Facts rows={[...rows, ...rest(d, used)]} />;
+}
+
+function DeniedDetails({ d, reason }: { d: Record<string, unknown>; reason: string | null }) {
+  const rows: [string, ReactNode][] = [];
+  if (reason)
+    rows.push([
+      "Reason",
+      <span key="r">
+        {REASONS[reason] ?? reason} <code className="code-inline">{reason}</code>
+      </span>,
+    ]);
+  const description = pick(d, "description", "error_description", "message");
+  if (description !== undefined) rows.push(["Message", <Value key="m" value={description} />]);
+  const subject = pick(d, "subject", "sub");
+  if (subject !== undefined) rows.push(["Subject", <Value key="s" value={subject} />]);
+  const closest = isObject(d.closest) ? d.closest : undefined;
+  if (closest) {
+    const failed = isObject(closest.failed) ? closest.failed : {};
+    let why: ReactNode = <Value value={closest.failed} />;
+    if (failed.kind === "subject") {
+      const prefix = str(failed.matchedPrefix) ?? "";
+      why = (
+        <span>
+          the subject pattern <code className="code-inline">{str(failed.pattern)}</code> matched only up to{" "}
+          <code className="code-inline">{prefix || "(nothing)"}</code>
+        </span>
+      );
+    } else if (failed.kind === "condition") {
+      why = (
+        <span>
+          condition <code className="code-inline">{str(failed.claim)}</code> = <code className="code-inline">{str(failed.pattern)}</code>{" "}
+          failed; the token had <Value value={failed.value} />
+        </span>
+      );
+    }
+    rows.push([
+      "Closest ruleset",
+      <span key="c">
+        “{str(closest.label) ?? "?"}”: {why}
+      </span>,
+    ]);
+  }
+  return <Facts rows={[...rows, ...rest(d, ["description", "error_description", "message", "subject", "sub", "closest", "reason"])]} />;
+}
+
+function EventDetails({ event }: { event: ConnectionEvent }) {
+  const d: Record<string, unknown> = isObject(event.details) ? (event.details as Record<string, unknown>) : {};
+  switch (event.type) {
+    case "connection.updated":
+      return <UpdatedDetails d={d} />;
+    case "token.exchanged":
+      return <ExchangedDetails d={d} />;
+    case "token.denied":
+      return <DeniedDetails d={d} reason={event.reason} />;
+    case "connection.created": {
+      const rulesets = Array.isArray(d.rulesets) ? (d.rulesets as unknown[]).filter(isObject) : [];
+      return (
+        <Facts
+          rows={[
+            ...(rulesets.length ? ([["Rulesets", rulesets.map((r) => str(r.label)).join(", ")]] as [string, ReactNode][]) : []),
+            ...rest(d, ["rulesets", "name", "version"]),
+          ]}
+        />
+      );
+    }
+    default:
+      return <Facts rows={rest(d, ["version"])} />;
+  }
+}
+
+/** The connection's audit events, newest first, with "Show older" paging. */
+export function ActivityList({ org, id }: { org: string; id: string }) {
+  const query = useConnectionEvents(org, id);
+  if (query.isPending) return <Spinner label="Loading activity…" />;
+  if (query.isError) return <ErrorMessage error={query.error} onRetry={() => query.refetch()} />;
+  const events = query.data.pages.flatMap((p) => p.items);
+  if (!events.length)
+    return (
+      <EmptyState title="No activity yet">
+        <p>Changes to this connection and token exchanges will show here.</p>
+      </EmptyState>
+    );
+  return (
+    <div className="stack">
+      <ol className="timeline" aria-label="Activity">
+        {events.map((e) => (
+          <li key={e.id} className={`event event-${e.outcome}`}>
+            <div className="event-head">
+              <span
+                className={`event-dot ${e.outcome === "failure" ? "dot-failure" : e.type.startsWith("token") ? "dot-token" : ""}`}
+                aria-hidden="true"
+              />
+              <h3 className="event-title">{TITLES[e.type] ?? e.type}</h3>
+              <span className="muted">
+                by {e.actor.type === "workflow" ? "workflow " : ""}
+                <strong>{e.actor.name}</strong> ·{" "}
+                <time dateTime={e.createdAt} title={absoluteTime(e.createdAt)}>
+                  {relativeTime(e.createdAt)}
+                </time>
+                {e.ip ? ` · ${e.ip}` : ""}
+              </span>
+            </div>
+            <EventDetails event={e} />
+          </li>
+        ))}
+      </ol>
+      {query.hasNextPage && (
+        <button type="button" className="btn btn-secondary" onClick={() => query.fetchNextPage()} disabled={query.isFetchingNextPage}>
+          {query.isFetchingNextPage ? "Loading…" : "Show older events"}
+        </button>
+      )}
+    </div>
+  );
+}

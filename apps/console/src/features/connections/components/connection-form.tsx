@@ -1,0 +1,134 @@
+import { lintRulesets, MAX_RULESETS, MAX_TOKEN_TTL, MIN_TOKEN_TTL } from "@oidc/shared";
+import { useMemo } from "react";
+import { Field } from "../../../components/ui/field";
+import { type ConnectionDraft, emptyRuleset, type FieldErrors, newKey, type RulesetDraft } from "../lib/draft";
+import { exampleOwner } from "../lib/examples";
+import { RulesetEditor } from "./ruleset-editor";
+
+export interface OrgInfo {
+  slug: string;
+  githubOwner: string | null;
+  githubOwnerId: string | null;
+}
+
+interface Props {
+  draft: ConnectionDraft;
+  errors: FieldErrors;
+  repositories: { name: string; fullName: string }[];
+  org: OrgInfo;
+  /** `field` is the dotted path that changed, so its server error can be cleared. */
+  onChange: (draft: ConnectionDraft, field: string) => void;
+  /** Editing an existing connection: the type is fixed. */
+  editing?: boolean;
+}
+
+function safeLints(rulesets: RulesetDraft[]) {
+  try {
+    return lintRulesets(rulesets);
+  } catch {
+    return rulesets.map(() => []);
+  }
+}
+
+/** Name, description, type and 1–5 rulesets; used by create and edit alike. */
+export function ConnectionForm({ draft, errors, repositories, org, onChange, editing = false }: Props) {
+  const warnings = useMemo(() => safeLints(draft.rulesets), [draft.rulesets]);
+  const set = (patch: Partial<ConnectionDraft>, field: string) => onChange({ ...draft, ...patch }, field);
+  const setRuleset = (index: number, patch: Partial<RulesetDraft>, field: string) =>
+    set({ rulesets: draft.rulesets.map((r, i) => (i === index ? { ...r, ...patch } : r)) }, `rulesets.${index}.${field}`);
+  const full = draft.rulesets.length >= MAX_RULESETS;
+  const listError = errors.rulesets ?? errors[`rulesets.${MAX_RULESETS}`];
+  return (
+    <div className="stack-lg">
+      <section className="card stack" aria-labelledby="details-heading">
+        <h2 id="details-heading" className="card-title">
+          Details
+        </h2>
+        <Field label="Name" hint="Unique in this organisation, e.g. “Publish from main”." error={errors.name}>
+          <input className="input" value={draft.name} maxLength={100} onChange={(e) => set({ name: e.target.value }, "name")} />
+        </Field>
+        <Field label="Description (optional)" error={errors.description}>
+          <textarea
+            className="input"
+            rows={2}
+            maxLength={500}
+            value={draft.description}
+            onChange={(e) => set({ description: e.target.value }, "description")}
+          />
+        </Field>
+        <div className="grid-2">
+          <Field label="Connection type" hint={editing ? "The type cannot change." : "Where the workflows run."} error={errors.type}>
+            <select className="input" value={draft.type} disabled={editing} onChange={() => set({ type: "github-actions" }, "type")}>
+              <option value="github-actions">GitHub Actions</option>
+            </select>
+          </Field>
+          <Field
+            label="Maximum token lifetime (seconds)"
+            hint={`${MIN_TOKEN_TTL}–${MAX_TOKEN_TTL}; workflows may ask for less.`}
+            error={errors.maxTokenTtlSeconds}
+          >
+            <input
+              className="input"
+              type="number"
+              inputMode="numeric"
+              min={MIN_TOKEN_TTL}
+              max={MAX_TOKEN_TTL}
+              step={60}
+              value={Number.isNaN(draft.maxTokenTtlSeconds) ? "" : draft.maxTokenTtlSeconds}
+              onChange={(e) => set({ maxTokenTtlSeconds: e.target.valueAsNumber }, "maxTokenTtlSeconds")}
+            />
+          </Field>
+        </div>
+      </section>
+
+      <section className="stack" aria-labelledby="rulesets-heading">
+        <div className="section-head">
+          <h2 id="rulesets-heading">Rulesets</h2>
+          <p className="muted">
+            A workflow gets a token when at least one ruleset matches its ID token; it gets the combined access of every ruleset that
+            matches. {draft.rulesets.length} of {MAX_RULESETS} used.
+          </p>
+        </div>
+        {draft.rulesets.map((r, i) => (
+          <RulesetEditor
+            key={r.key}
+            index={i}
+            count={draft.rulesets.length}
+            ruleset={r}
+            warnings={warnings[i] ?? []}
+            errors={errors}
+            repositories={repositories}
+            owner={exampleOwner(r.subject, org.githubOwner ?? org.slug, org.githubOwnerId, r.resources[0])}
+            onChange={(patch, field) => setRuleset(i, patch, field)}
+            onRemove={() => set({ rulesets: draft.rulesets.filter((_, j) => j !== i) }, "rulesets")}
+            onMove={(delta) => {
+              const list = [...draft.rulesets];
+              const [moved] = list.splice(i, 1);
+              if (moved) list.splice(i + delta, 0, moved);
+              set({ rulesets: list }, "rulesets");
+            }}
+          />
+        ))}
+        {listError && (
+          <p className="field-error" role="alert">
+            {listError}
+          </p>
+        )}
+        <div className="add-ruleset">
+          <button
+            type="button"
+            className="btn btn-secondary"
+            disabled={full}
+            aria-describedby="ruleset-limit"
+            onClick={() => set({ rulesets: [...draft.rulesets, { ...emptyRuleset(draft.rulesets.length), key: newKey() }] }, "rulesets")}
+          >
+            + Add ruleset
+          </button>
+          <span id="ruleset-limit" className="muted">
+            {full ? `A connection can have at most ${MAX_RULESETS} rulesets.` : `Up to ${MAX_RULESETS} rulesets.`}
+          </span>
+        </div>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,72 @@
+import { absoluteTime, relativeTime } from "../../../lib/format";
+import type { Connection } from "../api/get-connection";
+import { RulesetFacts } from "./connection-review";
+import { ConnectionSetup } from "./connection-setup";
+
+const who = (u: Connection["createdBy"]) => u?.name || u?.email || "someone";
+
+/** Connection ID and snippet first (what an admin came for), then the rulesets with their warnings. */
+export function ConnectionOverview({ connection }: { connection: Connection }) {
+  return (
+    <div className="stack-lg">
+      <ConnectionSetup id={connection.id} />
+      <section className="card" aria-labelledby="about-heading">
+        <h2 id="about-heading" className="card-title">
+          About
+        </h2>
+        <dl className="dl">
+          <dt>Description</dt>
+          <dd>{connection.description || <span className="muted">None</span>}</dd>
+          <dt>Type</dt>
+          <dd>GitHub Actions</dd>
+          <dt>Issuer</dt>
+          <dd>
+            <code className="code-inline code-wrap">{connection.issuer}</code>
+          </dd>
+          <dt>Maximum token lifetime</dt>
+          <dd>{connection.maxTokenTtlSeconds} seconds</dd>
+          <dt>Last used</dt>
+          <dd>
+            {connection.lastUsedAt ? (
+              <time dateTime={connection.lastUsedAt} title={absoluteTime(connection.lastUsedAt)}>
+                {relativeTime(connection.lastUsedAt)}
+              </time>
+            ) : (
+              <span className="muted">Never</span>
+            )}
+          </dd>
+          <dt>Created</dt>
+          <dd>
+            {absoluteTime(connection.createdAt)} by {who(connection.createdBy)}
+          </dd>
+          <dt>Last changed</dt>
+          <dd>
+            {absoluteTime(connection.updatedAt)} by {who(connection.updatedBy)} (version {connection.version})
+          </dd>
+        </dl>
+      </section>
+      <section className="stack" aria-labelledby="rulesets-heading">
+        <h2 id="rulesets-heading">Rulesets</h2>
+        {connection.rulesets.map((r, i) => (
+          <section key={r.id} className="card" aria-label={`Ruleset ${i + 1}: ${r.label}`}>
+            <div className="card-head">
+              <h3 className="card-title">
+                {i + 1}. {r.label}
+              </h3>
+              <span className="muted">
+                {r.lastUsedAt ? (
+                  <>
+                    Last used <time dateTime={r.lastUsedAt}>{relativeTime(r.lastUsedAt)}</time>
+                  </>
+                ) : (
+                  "Never used"
+                )}
+              </span>
+            </div>
+            <RulesetFacts ruleset={r} warnings={connection.warnings[i] ?? []} />
+          </section>
+        ))}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,192 @@
+import { useDeferredValue, useEffect, useState } from "react";
+import { Link, useSearchParams } from "react-router";
+import { ErrorMessage } from "../../../components/errors/error-view";
+import { Menu } from "../../../components/ui/menu";
+import { EmptyState, Spinner, StatusBadge } from "../../../components/ui/status";
+import { absoluteTime, relativeTime } from "../../../lib/format";
+import { type ConnectionSummary, useConnections } from "../api/get-connections";
+import { DeleteDialog } from "./delete-dialog";
+import { StatusDialog } from "./status-dialog";
+
+function When({ iso, never = "Never" }: { iso: string | null; never?: string }) {
+  if (!iso) return <span className="muted">{never}</span>;
+  return (
+    <time dateTime={iso} title={absoluteTime(iso)}>
+      {relativeTime(iso)}
+    </time>
+  );
+}
+
+/** The org's connections: search, status filter, keyset paging ("Show more"), row actions for owners. */
+export function ConnectionsList({ org, canManage }: { org: string; canManage: boolean }) {
+  const [params, setParams] = useSearchParams();
+  const status =
+    params.get("status") === "active" || params.get("status") === "inactive" ? (params.get("status") as "active" | "inactive") : undefined;
+  const [search, setSearch] = useState(params.get("q") ?? "");
+  const q = useDeferredValue(search.trim());
+  useEffect(() => {
+    const timer = window.setTimeout(() => {
+      setParams(
+        (prev) => {
+          const next = new URLSearchParams(prev);
+          if (q) next.set("q", q);
+          else next.delete("q");
+          return next;
+        },
+        { replace: true },
+      );
+    }, 250);
+    return () => window.clearTimeout(timer);
+  }, [q, setParams]);
+  const filters = { status, q: params.get("q") ?? undefined };
+  const query = useConnections(org, filters);
+  const [statusTarget, setStatusTarget] = useState<ConnectionSummary | null>(null);
+  const [deleteTarget, setDeleteTarget] = useState<ConnectionSummary | null>(null);
+  const items = query.data?.pages.flatMap((p) => p.items) ?? [];
+  const filtered = Boolean(filters.q || status);
+
+  return (
+    <div className="stack">
+      <search className="toolbar" aria-label="Filter connections">
+        <div className="field field-inline">
+          <label htmlFor="connection-search" className="field-label">
+            Search
+          </label>
+          <input
+            id="connection-search"
+            type="search"
+            className="input"
+            placeholder="Name or description"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+          />
+        </div>
+        <div className="field field-inline">
+          <label htmlFor="connection-status" className="field-label">
+            Status
+          </label>
+          <select
+            id="connection-status"
+            className="input"
+            value={status ?? ""}
+            onChange={(e) =>
+              setParams((prev) => {
+                const next = new URLSearchParams(prev);
+                if (e.target.value) next.set("status", e.target.value);
+                else next.delete("status");
+                return next;
+              })
+            }
+          >
+            <option value="">All</option>
+            <option value="active">Active</option>
+            <option value="inactive">Inactive</option>
+          </select>
+        </div>
+      </search>
+
+      {query.isPending ? (
+        <Spinner label="Loading connections…" />
+      ) : query.isError ? (
+        <ErrorMessage error={query.error} onRetry={() => query.refetch()} />
+      ) : items.length === 0 ? (
+        filtered ? (
+          <EmptyState title="No connections match">
+            <p>Try another search or status.</p>
+          </EmptyState>
+        ) : (
+          <EmptyState
+            title="No OIDC connections yet"
+            action={
+              canManage ? (
+                <Link to="new" className="btn btn-primary">
+                  Create your first connection
+                </Link>
+              ) : undefined
+            }
+          >
+            <p>
+              An OIDC connection lets GitHub Actions workflows get a short-lived access token in exchange for their GitHub OIDC ID token —
+              no long-lived password in your GitHub secrets. You choose which repositories, branches or environments may connect, and what
+              they may do.
+            </p>
+            {!canManage && <p className="muted">Only organisation owners can create connections.</p>}
+          </EmptyState>
+        )
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table className="table" aria-label="OIDC connections" aria-busy={query.isFetching && !query.isFetchingNextPage}>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Status</th>
+                  <th scope="col" className="num">
+                    Rulesets
+                  </th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Created</th>
+                  {canManage && (
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  )}
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((c) => (
+                  <tr key={c.id}>
+                    <td data-label="Name">
+                      <Link to={c.id} className="row-link">
+                        {c.name}
+                      </Link>
+                      {c.description && <p className="row-desc">{c.description}</p>}
+                    </td>
+                    <td data-label="Status">
+                      <StatusBadge status={c.status} />
+                    </td>
+                    <td data-label="Rulesets" className="num">
+                      {c.rulesetCount}
+                    </td>
+                    <td data-label="Last used">
+                      <When iso={c.lastUsedAt} />
+                    </td>
+                    <td data-label="Created">
+                      <When iso={c.createdAt} />
+                    </td>
+                    {canManage && (
+                      <td className="actions-cell">
+                        <Menu
+                          label={`Actions for ${c.name}`}
+                          items={[
+                            { label: c.status === "active" ? "Deactivate" : "Activate", onSelect: () => setStatusTarget(c) },
+                            { label: "Delete", tone: "danger", onSelect: () => setDeleteTarget(c) },
+                          ]}
+                        >
+                          <span aria-hidden="true">⋯</span>
+                        </Menu>
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="list-footer">
+            <p className="muted" role="status">
+              Showing {items.length} connection{items.length === 1 ? "" : "s"}
+              {query.hasNextPage ? " — more available" : ""}
+            </p>
+            {query.hasNextPage && (
+              <button type="button" className="btn btn-secondary" onClick={() => query.fetchNextPage()} disabled={query.isFetchingNextPage}>
+                {query.isFetchingNextPage ? "Loading…" : "Show more"}
+              </button>
+            )}
+          </div>
+        </>
+      )}
+      <StatusDialog org={org} connection={statusTarget} onClose={() => setStatusTarget(null)} />
+      <DeleteDialog org={org} connection={deleteTarget} onClose={() => setDeleteTarget(null)} />
+    </div>
+  );
+}

@@ -1,0 +1,147 @@
+import { lintRulesets } from "@oidc/shared";
+import { useEffect, useMemo, useRef, useState } from "react";
+import { ErrorMessage } from "../../../components/errors/error-view";
+import { Alert, Spinner } from "../../../components/ui/status";
+import { useToast } from "../../../components/ui/toast";
+import { isApiError, issuesByPath } from "../../../lib/api-client";
+import { useCreateConnection } from "../api/create-connection";
+import { useRepositories } from "../api/get-repositories";
+import { type ConnectionDraft, draftFingerprint, emptyDraft, type FieldErrors, validateCreate } from "../lib/draft";
+import { ConnectionForm, type OrgInfo } from "./connection-form";
+import { ConnectionReview } from "./connection-review";
+import { UnsavedChangesGuard } from "./unsaved-changes-guard";
+
+function focusFirstInvalid() {
+  requestAnimationFrame(() => {
+    const el = document.querySelector<HTMLElement>("[aria-invalid=true], .field-invalid input, .field-error[role=alert]");
+    el?.focus();
+    el?.scrollIntoView({ block: "center" });
+  });
+}
+
+/** Step 1: the form; Next validates with the shared schema and shows the review; Confirm creates. */
+export function CreateConnectionForm({
+  org,
+  onCreated,
+  onCancel,
+}: {
+  org: OrgInfo;
+  onCreated: (id: string) => void;
+  onCancel: () => void;
+}) {
+  const [draft, setDraft] = useState<ConnectionDraft>(emptyDraft);
+  const [step, setStep] = useState<"form" | "review">("form");
+  const [submitted, setSubmitted] = useState(false);
+  const [serverErrors, setServerErrors] = useState<FieldErrors>({});
+  const initial = useRef(draftFingerprint(draft));
+  const repositories = useRepositories(org.slug);
+  const create = useCreateConnection(org.slug);
+  const toast = useToast();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const validation = useMemo(() => validateCreate(draft), [draft]);
+  const errors: FieldErrors = { ...(submitted && !validation.ok ? validation.errors : {}), ...serverErrors };
+  const dirty = draftFingerprint(draft) !== initial.current && !create.isSuccess;
+
+  useEffect(() => {
+    heading.current?.focus();
+  }, [step]);
+  // Leave only after the guard has re-rendered without unsaved changes.
+  const createdId = create.data?.id;
+  useEffect(() => {
+    if (createdId) onCreated(createdId);
+  }, [createdId, onCreated]);
+
+  if (repositories.isPending) return <Spinner label="Loading repositories…" />;
+  if (repositories.isError) return <ErrorMessage error={repositories.error} onRetry={() => repositories.refetch()} />;
+
+  const next = () => {
+    setSubmitted(true);
+    if (!validation.ok || Object.keys(serverErrors).length) {
+      focusFirstInvalid();
+      return;
+    }
+    setStep("review");
+  };
+
+  const confirm = () => {
+    if (!validation.ok) return;
+    create.mutate(validation.body, {
+      onSuccess: (created) => toast.show(`Created “${created.name}”`),
+      onError: (error) => {
+        if (isApiError(error) && error.issues.length) {
+          setServerErrors(issuesByPath(error.issues));
+          setStep("form");
+          focusFirstInvalid();
+        }
+      },
+    });
+  };
+
+  return (
+    <div className="stack-lg">
+      <UnsavedChangesGuard when={dirty && !create.isPending} />
+      <ol className="steps" aria-label="Steps">
+        <li aria-current={step === "form" ? "step" : undefined}>1. Configure</li>
+        <li aria-current={step === "review" ? "step" : undefined}>2. Review and create</li>
+      </ol>
+      <h2 ref={heading} tabIndex={-1} className="visually-hidden">
+        {step === "form" ? "Configure the connection" : "Review the connection"}
+      </h2>
+      {step === "form" ? (
+        <form
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            next();
+          }}
+          className="stack-lg"
+        >
+          {submitted && !validation.ok && (
+            <Alert tone="error" title="Some fields need attention">
+              <p>Fix the fields marked below, then continue.</p>
+            </Alert>
+          )}
+          <ConnectionForm
+            draft={draft}
+            errors={errors}
+            repositories={repositories.data.items}
+            org={org}
+            onChange={(d, field) => {
+              setDraft(d);
+              if (Object.keys(serverErrors).length) {
+                const rest = { ...serverErrors };
+                for (const key of Object.keys(rest)) if (key === field || key.startsWith(`${field}.`)) delete rest[key];
+                setServerErrors(rest);
+              }
+            }}
+          />
+          <div className="form-actions">
+            <button type="button" className="btn btn-ghost" onClick={onCancel}>
+              Cancel
+            </button>
+            <button type="submit" className="btn btn-primary">
+              Next: review
+            </button>
+          </div>
+        </form>
+      ) : (
+        <div className="stack-lg">
+          <ConnectionReview draft={draft} warnings={lintRulesets(draft.rulesets)} />
+          {create.error && !(isApiError(create.error) && create.error.issues.length) && (
+            <Alert tone="error" title="Could not create the connection">
+              <p>{create.error.message}</p>
+            </Alert>
+          )}
+          <div className="form-actions">
+            <button type="button" className="btn btn-ghost" onClick={() => setStep("form")}>
+              Back
+            </button>
+            <button type="button" className="btn btn-primary" onClick={confirm} disabled={create.isPending}>
+              {create.isPending ? "Creating…" : "Confirm and create"}
+            </button>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,101 @@
+import { evaluateRulesets, type Scope } from "@oidc/shared";
+
+export interface ExampleSubject {
+  kind: string;
+  sub: string;
+  claims: Record<string, string>;
+}
+
+export interface ExampleOwner {
+  owner: string;
+  ownerId: string;
+  repo: string;
+  repoId: string;
+}
+
+const SAMPLE_OWNER_ID = "1234567";
+const SAMPLE_REPO_ID = "987654321";
+
+/** Owner and repository the examples use: the subject's own when literal, else the org's and the first resource's. */
+export function exampleOwner(subject: string, fallbackOwner: string, fallbackOwnerId: string | null, firstResource?: string): ExampleOwner {
+  const m = /^repo:([^/@:*?]+)(?:@(\d+))?\/([^/@:*?]+)(?:@(\d+))?:/.exec(subject);
+  const [, orgPart = "", repoPart = ""] = /^([^/]*)\/(.*)$/.exec(firstResource ?? "") ?? [];
+  const ownerMatch = /^repo:([^/@:*?]+)(?:@(\d+))?\//.exec(subject);
+  return {
+    owner: m?.[1] ?? ownerMatch?.[1] ?? (fallbackOwner || orgPart || "octo-org"),
+    ownerId: m?.[2] ?? ownerMatch?.[2] ?? fallbackOwnerId ?? SAMPLE_OWNER_ID,
+    repo: m?.[3] ?? (repoPart || "api"),
+    repoId: m?.[4] ?? SAMPLE_REPO_ID,
+  };
+}
+
+/** GitHub subjects of the usual job kinds, each with the claims such a job carries. */
+export function exampleSubjects({ owner, ownerId, repo, repoId }: ExampleOwner): ExampleSubject[] {
+  const base = {
+    repository: `${owner}/${repo}`,
+    repository_owner: owner,
+    repository_owner_id: ownerId,
+    repository_id: repoId,
+    workflow: "build",
+    runner_environment: "github-hosted",
+  };
+  const head = `repo:${owner}/${repo}`;
+  return [
+    {
+      kind: "Branch main",
+      sub: `${head}:ref:refs/heads/main`,
+      claims: { ...base, ref: "refs/heads/main", ref_type: "branch", event_name: "push", ref_protected: "true" },
+    },
+    {
+      kind: "Tag v1.2.0",
+      sub: `${head}:ref:refs/tags/v1.2.0`,
+      claims: { ...base, ref: "refs/tags/v1.2.0", ref_type: "tag", event_name: "push" },
+    },
+    {
+      kind: "Pull request",
+      sub: `${head}:pull_request`,
+      claims: { ...base, ref: "refs/pull/42/merge", event_name: "pull_request", head_ref: "feature", base_ref: "main" },
+    },
+    {
+      kind: "Environment production",
+      sub: `${head}:environment:production`,
+      claims: { ...base, ref: "refs/heads/main", ref_type: "branch", event_name: "push", environment: "production" },
+    },
+    {
+      kind: "Immutable IDs, branch main",
+      sub: `repo:${owner}@${ownerId}/${repo}@${repoId}:ref:refs/heads/main`,
+      claims: { ...base, ref: "refs/heads/main", ref_type: "branch", event_name: "push" },
+    },
+  ];
+}
+
+export interface PreviewRow extends ExampleSubject {
+  matches: boolean;
+}
+
+/** Which example jobs this one ruleset (subject and conditions) would let in, with the shared evaluator. */
+export function previewRuleset(
+  ruleset: { subject: string; conditions: { claim: string; pattern: string }[]; scopes: Scope[] },
+  examples: ExampleSubject[],
+): PreviewRow[] {
+  const rule = {
+    label: "preview",
+    subject: ruleset.subject,
+    conditions: ruleset.conditions,
+    resources: ["preview"],
+    scopes: ruleset.scopes,
+  };
+  return examples.map((e) => ({ ...e, matches: evaluateRulesets([rule], { ...e.claims, sub: e.sub }).allowed }));
+}
+
+/** Suggested subject patterns in both formats, for the org's owner and a repository. */
+export function suggestedSubjects(o: ExampleOwner): { label: string; subject: string }[] {
+  const named = `repo:${o.owner}/${o.repo}`;
+  const immutable = `repo:${o.owner}@${o.ownerId}/${o.repo}@*`;
+  return [
+    { label: "main branch", subject: `${named}:ref:refs/heads/main` },
+    { label: "main branch (immutable IDs)", subject: `${immutable}:ref:refs/heads/main` },
+    { label: "release tags", subject: `${named}:ref:refs/tags/v*` },
+    { label: "production environment", subject: `${named}:environment:production` },
+  ];
+}

@@ -1,0 +1,25 @@
+/** The action workflow authors use (packages/action). */
+export const ACTION_REF = "oidc-connections/login-action@v1";
+
+/** A ready-to-paste GitHub Actions job for this connection. */
+export function workflowSnippet(connectionId: string, origin: string): string {
+  const host = origin.replace(/^https?:\/\//, "");
+  return `permissions:
+  id-token: write   # lets the job request a GitHub OIDC ID token
+  contents: read
+
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - name: Exchange the GitHub ID token for an access token
+        id: registry
+        uses: ${ACTION_REF}
+        with:
+          connection_id: ${connectionId}
+          url: ${origin}
+      - name: Log in to the registry
+        run: echo "\${{ steps.registry.outputs.token }}" | docker login ${host} --username oidc --password-stdin
+`;
+}
