@@ -1,0 +1,262 @@
+/**
+ * Admin API latency (SPEC §5): list (first page, default limit 25) and get, with 1,000 connections
+ * in the org, on PGlite and on the PostgreSQL server. Run: `cd apps/server && npx tsx bench/admin.ts`.
+ *
+ * The real server (startServer) runs in a child process, apart from the load generator (autocannon,
+ * closed loop: N connections each sending its next request when the previous one answered).
+ * For PostgreSQL a fresh database is created and dropped; the admin URL is DATABASE_URL or
+ * postgres://postgres@127.0.0.1:5432/postgres. Options (env): BENCH_SECONDS (default 10),
+ * BENCH_CONNECTIONS (default "10,50"), BENCH_KINDS (default "pglite,postgres"), DATABASE_POOL_SIZE.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import postgres from "postgres";
+
+const PASSWORD = "bench-password-123";
+const CONNECTIONS_IN_ORG = 1000;
+
+type Ready = { type: "ready"; port: number; ids: string[] };
+
+// ---------------------------------------------------------------- server side (child process)
+
+async function serve() {
+  const { parseEnv } = await import("../src/env");
+  const { createLogger } = await import("../src/log");
+  const { startServer } = await import("../src/server");
+  const { connections, organizations, rulesets, users } = await import("../src/db/schema");
+  const { eq } = await import("drizzle-orm");
+  const env = parseEnv();
+  const started = await startServer(env, createLogger(env.logLevel));
+  const { db } = started.deps.database;
+  const [org] = await db.select().from(organizations).where(eq(organizations.slug, "octo-org"));
+  const [admin] = await db.select().from(users).where(eq(users.email, "admin@example.com"));
+  if (!org || !admin) throw new Error("the demo seed did not run");
+  const ids: string[] = [];
+  const now = Date.now();
+  for (let batch = 0; batch < CONNECTIONS_IN_ORG / 100; batch++) {
+    const rows = await db
+      .insert(connections)
+      .values(
+        Array.from({ length: 100 }, (_, k) => {
+          const i = batch * 100 + k;
+          const at = new Date(now - (CONNECTIONS_IN_ORG - i) * 60_000);
+          return {
+            orgId: org.id,
+            name: `Bench connection ${String(i).padStart(4, "0")}`,
+            description: i % 7 === 0 ? "deploys the nightly images" : "",
+            issuer: "https://token.actions.githubusercontent.com",
+            status: i % 10 === 0 ? ("inactive" as const) : ("active" as const),
+            createdBy: admin.id,
+            updatedBy: admin.id,
+            createdAt: at,
+            updatedAt: at,
+          };
+        }),
+      )
+      .returning({ id: connections.id });
+    ids.push(...rows.map((r) => r.id));
+    await db.insert(rulesets).values(
+      rows.flatMap((row, k) =>
+        Array.from({ length: 1 + ((batch * 100 + k) % 5) }, (_, position) => ({
+          connectionId: row.id,
+          position,
+          label: `ruleset-${position}`,
+          subject: `repo:octo-org@1234567/api@98765:ref:refs/heads/release-${position}`,
+          conditions: position % 2 ? [{ claim: "environment", pattern: "production" }] : [],
+          resources: ["octo-org/api", "octo-org/web"],
+          scopes: ["pull", "push"] as ("pull" | "push")[],
+        })),
+      ),
+    );
+  }
+  process.send?.({ type: "ready", port: started.port, ids } satisfies Ready);
+  process.on("SIGTERM", () => {
+    started.stop(2000).finally(() => process.exit(0));
+  });
+}
+
+// ---------------------------------------------------------------- load generator (parent)
+
+interface Row {
+  database: string;
+  endpoint: string;
+  connections: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  non2xx: number;
+  errors: number;
+  trend: string;
+}
+
+function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; ready: Ready }> {
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    execArgv: ["--import", "tsx"],
+    env: { PATH: process.env.PATH ?? "", BENCH_ROLE: "server", ...env },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("message", (m: Ready) => resolve({ child, ready: m }));
+    child.once("exit", (code) => reject(new Error(`server exited with ${code} before it was ready`)));
+  });
+}
+
+async function login(base: string): Promise<string> {
+  const res = await fetch(`${base}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: base },
+    body: JSON.stringify({ email: "admin@example.com", password: PASSWORD }),
+  });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  return (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+}
+
+function run(opts: { url: string; connections: number; seconds: number; cookie: string; paths: () => string }) {
+  return new Promise<{ result: autocannon.Result; perSecond: number[] }>((resolve, reject) => {
+    const perSecond: number[] = [];
+    const instance = autocannon(
+      {
+        url: opts.url,
+        connections: opts.connections,
+        duration: opts.seconds,
+        headers: { cookie: opts.cookie, accept: "application/json" },
+        requests: [{ method: "GET", setupRequest: (req: any) => ({ ...req, path: opts.paths() }) }],
+      },
+      (err, result) => (err ? reject(err) : resolve({ result, perSecond })),
+    );
+    instance.on("tick", (tick: { counter: number }) => perSecond.push(tick.counter));
+  });
+}
+
+async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds: number, concurrencies: number[]): Promise<Row[]> {
+  const env: Record<string, string> = {
+    NODE_ENV: "development",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    PUBLIC_URL: "http://127.0.0.1:3000",
+    ADMIN_PASSWORD: PASSWORD,
+    API_RATE_LIMIT: "0",
+    LOGIN_RATE_LIMIT: "0",
+    LOG_LEVEL: "warn",
+  };
+  if (process.env.DATABASE_POOL_SIZE) env.DATABASE_POOL_SIZE = process.env.DATABASE_POOL_SIZE;
+  let drop = async () => {};
+  if (kind === "postgres") {
+    const name = `oidc_bench_${randomBytes(5).toString("hex")}`;
+    const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+    await sql.unsafe(`create database "${name}"`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    env.DATABASE_URL = url.toString();
+    drop = async () => {
+      await sql.unsafe(`drop database if exists "${name}" with (force)`);
+      await sql.end();
+    };
+  } else {
+    env.DATA_DIR = "memory://";
+  }
+  const t0 = performance.now();
+  const { child, ready } = await startChild(env).catch(async (e) => {
+    await drop();
+    throw e;
+  });
+  const rows: Row[] = [];
+  try {
+    const base = `http://127.0.0.1:${ready.port}`;
+    const cookie = await login(base);
+    const list = "/api/orgs/octo-org/oidc-connections";
+    const first = (await (await fetch(`${base}${list}`, { headers: { cookie } })).json()) as { items: unknown[]; nextCursor: string };
+    if (first.items.length !== 25 || !first.nextCursor) throw new Error("the list did not answer a first page of 25");
+    process.stdout.write(
+      `\n${kind}: server up and ${ready.ids.length} connections seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s (pid ${child.pid})\n`,
+    );
+    let n = 0;
+    const endpoints: [string, () => string][] = [
+      ["list (first page)", () => list],
+      ["get", () => `${list}/${ready.ids[n++ % ready.ids.length]}`],
+    ];
+    await run({ url: base, connections: 10, seconds: 2, cookie, paths: endpoints[0]![1] }); // warm-up
+    await run({ url: base, connections: 10, seconds: 2, cookie, paths: endpoints[1]![1] });
+    for (const [endpoint, paths] of endpoints) {
+      for (const connections of concurrencies) {
+        const { result, perSecond } = await run({ url: base, connections, seconds, cookie, paths });
+        const row: Row = {
+          database: kind,
+          endpoint,
+          connections,
+          rps: result.requests.average,
+          p50: result.latency.p50,
+          p90: result.latency.p90,
+          p99: result.latency.p99,
+          max: result.latency.max,
+          non2xx: result.non2xx,
+          errors: result.errors + result.timeouts,
+          trend: perSecond.length ? `${perSecond[0]}→${perSecond[perSecond.length - 1]}` : "",
+        };
+        rows.push(row);
+        process.stdout.write(
+          `  ${endpoint.padEnd(18)} c=${String(connections).padEnd(3)} ${Math.round(row.rps)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  (non-2xx ${row.non2xx}, errors ${row.errors}, req/s first→last second ${row.trend})\n`,
+        );
+      }
+    }
+  } finally {
+    // Let the last in-flight requests of the final run finish before the server stops.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+    await drop();
+  }
+  return rows;
+}
+
+async function main() {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  const concurrencies = (process.env.BENCH_CONNECTIONS ?? "10,50").split(",").map(Number);
+  const kinds = (process.env.BENCH_KINDS ?? "pglite,postgres").split(",") as ("pglite" | "postgres")[];
+  const adminUrl = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
+  process.stdout.write(
+    `admin API bench: ${CONNECTIONS_IN_ORG} connections in octo-org, ${seconds} s per run, closed loop, server in a child process (node ${process.version})\n`,
+  );
+  const rows: Row[] = [];
+  for (const kind of kinds) rows.push(...(await benchKind(kind, adminUrl, seconds, concurrencies)));
+  const header = ["database", "endpoint", "conns", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non-2xx", "errors"];
+  const table = rows.map((r) => [
+    r.database,
+    r.endpoint,
+    String(r.connections),
+    String(Math.round(r.rps)),
+    String(r.p50),
+    String(r.p90),
+    String(r.p99),
+    String(r.max),
+    String(r.non2xx),
+    String(r.errors),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  process.stdout.write(`\n${line(header)}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|\n${table.map(line).join("\n")}\n`);
+  const pg = rows.filter((r) => r.database === "postgres");
+  if (pg.length) {
+    const listP99 = Math.max(...pg.filter((r) => r.endpoint.startsWith("list")).map((r) => r.p99));
+    const getP99 = Math.max(...pg.filter((r) => r.endpoint === "get").map((r) => r.p99));
+    process.stdout.write(
+      `\ngoals on the PostgreSQL server (worst concurrency): list p99 ${listP99} ms (< 25: ${listP99 < 25 ? "met" : "MISSED"}), get p99 ${getP99} ms (< 10: ${getP99 < 10 ? "met" : "MISSED"})\n`,
+    );
+  }
+}
+
+if (process.env.BENCH_ROLE === "server") {
+  serve().catch((error) => {
+    process.stderr.write(`bench server failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+} else {
+  main().catch((error) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}
