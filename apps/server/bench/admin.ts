@@ -10,9 +10,23 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
 import postgres from "postgres";
+
+/** The part of autocannon's API used here (the package ships no types). */
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p90: number; p99: number; max: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (
+  options: Record<string, unknown>,
+  done: (err: Error | null, result: AutocannonResult) => void,
+) => { on(event: "tick", listener: (tick: { counter: number }) => void): void };
+const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 
 const PASSWORD = "bench-password-123";
 const CONNECTIONS_IN_ORG = 1000;
@@ -116,7 +130,7 @@ async function login(base: string): Promise<string> {
 }
 
 function run(opts: { url: string; connections: number; seconds: number; cookie: string; paths: () => string }) {
-  return new Promise<{ result: autocannon.Result; perSecond: number[] }>((resolve, reject) => {
+  return new Promise<{ result: AutocannonResult; perSecond: number[] }>((resolve, reject) => {
     const perSecond: number[] = [];
     const instance = autocannon(
       {
@@ -124,7 +138,7 @@ function run(opts: { url: string; connections: number; seconds: number; cookie: 
         connections: opts.connections,
         duration: opts.seconds,
         headers: { cookie: opts.cookie, accept: "application/json" },
-        requests: [{ method: "GET", setupRequest: (req: any) => ({ ...req, path: opts.paths() }) }],
+        requests: [{ method: "GET", setupRequest: (req: Record<string, unknown>) => ({ ...req, path: opts.paths() }) }],
       },
       (err, result) => (err ? reject(err) : resolve({ result, perSecond })),
     );
