@@ -1,15 +1,18 @@
 import { createBrowserRouter, redirect } from "react-router";
 import { RouteErrorView } from "../components/errors/error-view";
+import { Spinner } from "../components/ui/status";
+import { meQueryOptions } from "../features/auth/api/get-me";
 import { setUnauthenticatedHandler } from "../lib/query-client";
 import { requireMe, signInPath } from "./auth";
 import { queryClient } from "./query";
 
 export const router = createBrowserRouter([
-  { path: "/sign-in", lazy: () => import("./routes/sign-in"), ErrorBoundary: RouteErrorView },
+  { path: "/sign-in", lazy: () => import("./routes/sign-in"), ErrorBoundary: RouteErrorView, HydrateFallback: () => null },
   {
     path: "/",
     lazy: () => import("./routes/app-root"),
     ErrorBoundary: RouteErrorView,
+    HydrateFallback: () => <Spinner label="Loading the console…" />,
     children: [
       {
         index: true,
@@ -44,9 +47,11 @@ export const router = createBrowserRouter([
 ]);
 
 // A request that answers 401 (session expired) sends the user to sign in, and back here afterwards.
+// Only for a session that ends while in use: loaders redirect signed-out visits themselves.
 setUnauthenticatedHandler(() => {
-  const { location } = router.state;
-  if (location.pathname === "/sign-in") return;
+  const { location, navigation } = router.state;
+  if (!queryClient.getQueryData(meQueryOptions().queryKey)) return;
+  if (location.pathname === "/sign-in" || navigation.location?.pathname === "/sign-in") return;
   queryClient.removeQueries();
   void router.navigate(signInPath(location), { replace: true });
 });

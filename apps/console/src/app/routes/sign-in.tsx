@@ -7,8 +7,11 @@ import { usePageTitle } from "../title";
 
 export async function loader({ request }: LoaderFunctionArgs) {
   // Already signed in: straight on.
-  const me = await queryClient.fetchQuery({ ...meQueryOptions(), queryFn: getMe, staleTime: 0 }).catch(() => null);
-  if (me) throw redirect(safeNext(new URL(request.url).searchParams.get("next")));
+  const me = await getMe().catch(() => null);
+  if (me) {
+    queryClient.setQueryData(meQueryOptions().queryKey, me);
+    throw redirect(safeNext(new URL(request.url).searchParams.get("next")));
+  }
   return null;
 }
 

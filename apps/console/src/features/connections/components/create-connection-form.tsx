@@ -12,11 +12,9 @@ import { ConnectionReview } from "./connection-review";
 import { UnsavedChangesGuard } from "./unsaved-changes-guard";
 
 function focusFirstInvalid() {
-  requestAnimationFrame(() => {
-    const el = document.querySelector<HTMLElement>("[aria-invalid=true], .field-invalid input, .field-error[role=alert]");
-    el?.focus();
-    el?.scrollIntoView({ block: "center" });
-  });
+  const el = document.querySelector<HTMLElement>("[aria-invalid=true], .field-invalid input");
+  el?.focus();
+  el?.scrollIntoView({ block: "center" });
 }
 
 /** Step 1: the form; Next validates with the shared schema and shows the review; Confirm creates. */
@@ -45,6 +43,11 @@ export function CreateConnectionForm({
   useEffect(() => {
     heading.current?.focus();
   }, [step]);
+  // Declared after the step effect, so that focusing a field with an error wins over the heading.
+  const [focusRequest, setFocusRequest] = useState(0);
+  useEffect(() => {
+    if (focusRequest) focusFirstInvalid();
+  }, [focusRequest]);
   // Leave only after the guard has re-rendered without unsaved changes.
   const createdId = create.data?.id;
   useEffect(() => {
@@ -57,7 +60,7 @@ export function CreateConnectionForm({
   const next = () => {
     setSubmitted(true);
     if (!validation.ok || Object.keys(serverErrors).length) {
-      focusFirstInvalid();
+      setFocusRequest((n) => n + 1);
       return;
     }
     setStep("review");
@@ -71,7 +74,7 @@ export function CreateConnectionForm({
         if (isApiError(error) && error.issues.length) {
           setServerErrors(issuesByPath(error.issues));
           setStep("form");
-          focusFirstInvalid();
+          setFocusRequest((n) => n + 1);
         }
       },
     });

@@ -13,11 +13,9 @@ import { ConnectionForm, type OrgInfo } from "./connection-form";
 import { UnsavedChangesGuard } from "./unsaved-changes-guard";
 
 function focusFirstInvalid() {
-  requestAnimationFrame(() => {
-    const el = document.querySelector<HTMLElement>("[aria-invalid=true]");
-    el?.focus();
-    el?.scrollIntoView({ block: "center" });
-  });
+  const el = document.querySelector<HTMLElement>("[aria-invalid=true]");
+  el?.focus();
+  el?.scrollIntoView({ block: "center" });
 }
 
 /**
@@ -41,6 +39,13 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
   const dirty = draftFingerprint(draft) !== draftFingerprint(draftFromConnection(base));
   const [saved, setSaved] = useState(false);
 
+  const [focusRequest, setFocusRequest] = useState(0);
+  useEffect(() => {
+    if (focusRequest) focusFirstInvalid();
+  }, [focusRequest]);
+  useEffect(() => {
+    if (conflict) conflictRef.current?.focus();
+  }, [conflict]);
   // Leave only after the guard has re-rendered without unsaved changes.
   useEffect(() => {
     if (saved) onDone();
@@ -72,7 +77,7 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
   const save = () => {
     setSubmitted(true);
     if (!validation.ok) {
-      focusFirstInvalid();
+      setFocusRequest((n) => n + 1);
       return;
     }
     update.mutate(
@@ -85,10 +90,9 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
         onError: (error) => {
           if (isApiError(error, 412)) {
             setConflict(true);
-            requestAnimationFrame(() => conflictRef.current?.focus());
           } else if (isApiError(error) && error.issues.length) {
             setServerErrors(issuesByPath(error.issues));
-            focusFirstInvalid();
+            setFocusRequest((n) => n + 1);
           }
         },
       },

@@ -62,7 +62,7 @@ export function exampleSubjects({ owner, ownerId, repo, repoId }: ExampleOwner):
       claims: { ...base, ref: "refs/heads/main", ref_type: "branch", event_name: "push", environment: "production" },
     },
     {
-      kind: "Immutable IDs, branch main",
+      kind: "Immutable IDs (main)",
       sub: `repo:${owner}@${ownerId}/${repo}@${repoId}:ref:refs/heads/main`,
       claims: { ...base, ref: "refs/heads/main", ref_type: "branch", event_name: "push" },
     },

@@ -1,0 +1,102 @@
+import { randomUUID } from "node:crypto";
+import AxeBuilder from "@axe-core/playwright";
+import { type APIRequestContext, test as base, expect, type Page, request } from "@playwright/test";
+import { BASE_URL, ORG, USERS } from "./support/env";
+
+export interface RulesetBody {
+  label: string;
+  subject: string;
+  conditions?: { claim: string; pattern: string }[];
+  resources: string[];
+  scopes: ("pull" | "push" | "delete")[];
+}
+
+export interface ConnectionBody {
+  name: string;
+  description?: string;
+  type: "github-actions";
+  issuer?: string;
+  maxTokenTtlSeconds?: number;
+  rulesets: RulesetBody[];
+}
+
+export interface CreatedConnection {
+  id: string;
+  name: string;
+  version: number;
+  status: string;
+  rulesets: (RulesetBody & { id: string })[];
+}
+
+export const uniqueName = (prefix: string) => `${prefix} ${randomUUID().slice(0, 8)}`;
+
+export const defaultConnection = (name: string): ConnectionBody => ({
+  name,
+  description: "Created by the e2e suite",
+  type: "github-actions",
+  rulesets: [
+    {
+      label: "main branch",
+      subject: `repo:${ORG}/api:ref:refs/heads/main`,
+      resources: [`${ORG}/api`],
+      scopes: ["pull", "push"],
+    },
+  ],
+});
+
+const connectionsUrl = `/api/orgs/${ORG}/oidc-connections`;
+
+interface Fixtures {
+  /** The admin's API session; writes carry Origin, as the browser's would. */
+  adminApi: APIRequestContext;
+  /** Creates a connection through the API with a unique name; deleted after the test. */
+  createConnection: (body?: Partial<ConnectionBody>) => Promise<CreatedConnection>;
+  /** Remembers a connection created through the UI, so that it is deleted after the test. */
+  trackConnection: (id: string) => void;
+  /** Runs axe and fails on serious or critical violations. */
+  expectAccessible: (page: Page, context: string) => Promise<void>;
+}
+
+export const test = base.extend<Fixtures>({
+  storageState: USERS.admin.storageState,
+  adminApi: async ({}, use) => {
+    const api = await request.newContext({
+      baseURL: BASE_URL,
+      storageState: USERS.admin.storageState,
+      extraHTTPHeaders: { Origin: BASE_URL },
+    });
+    await use(api);
+    await api.dispose();
+  },
+  trackConnection: async ({ adminApi }, use) => {
+    const ids: string[] = [];
+    await use((id) => ids.push(id));
+    for (const id of ids) await adminApi.delete(`${connectionsUrl}/${id}`);
+  },
+  createConnection: async ({ adminApi }, use) => {
+    const ids: string[] = [];
+    await use(async (body = {}) => {
+      const name = body.name ?? uniqueName("e2e");
+      const res = await adminApi.post(connectionsUrl, { data: { ...defaultConnection(name), ...body, name } });
+      expect(res.status(), await res.text()).toBe(201);
+      const created = (await res.json()) as CreatedConnection;
+      ids.push(created.id);
+      return created;
+    });
+    for (const id of ids) {
+      const res = await adminApi.delete(`${connectionsUrl}/${id}`);
+      expect([204, 404]).toContain(res.status());
+    }
+  },
+  expectAccessible: async ({}, use) => {
+    await use(async (page, context) => {
+      const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+      const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+      const summary = bad.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(" ")).join("\n  ")}`);
+      expect(summary, `axe violations on ${context}`).toEqual([]);
+    });
+  },
+});
+
+export { expect };
+export const connectionPath = (id = "") => `/orgs/${ORG}/oidc-connections${id ? `/${id}` : ""}`;

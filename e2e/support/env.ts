@@ -1,0 +1,26 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export const PORT = Number(process.env.E2E_PORT ?? 3210);
+export const BASE_URL = `http://localhost:${PORT}`;
+export const PASSWORD = "e2e-demo-password";
+export const ORG = "octo-org";
+export const USERS = {
+  admin: { email: "admin@example.com", storageState: fileURLToPath(new URL("../.auth/admin.json", import.meta.url)) },
+  viewer: { email: "viewer@example.com", storageState: fileURLToPath(new URL("../.auth/viewer.json", import.meta.url)) },
+} as const;
+
+/** CHROMIUM_PATH, else Debian's /usr/bin/chromium, else Playwright's own browser. */
+export function chromiumPath(): string | undefined {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  return existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined;
+}
+
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];

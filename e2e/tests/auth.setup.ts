@@ -1,0 +1,16 @@
+import { expect, test as setup } from "@playwright/test";
+import { ORG, PASSWORD, USERS } from "../support/env";
+
+// Signs each role in once through the sign-in page and saves the session for the other tests.
+for (const [role, user] of Object.entries(USERS)) {
+  setup(`sign in as ${role}`, async ({ page }) => {
+    await page.goto("/");
+    await expect(page).toHaveURL(/\/sign-in/);
+    await page.getByLabel("Email").fill(user.email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(new RegExp(`/orgs/${ORG}/oidc-connections`));
+    await expect(page.getByRole("heading", { level: 1, name: "OIDC connections" })).toBeVisible();
+    await page.context().storageState({ path: user.storageState });
+  });
+}
