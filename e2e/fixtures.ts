@@ -59,6 +59,7 @@ interface Fixtures {
 
 export const test = base.extend<Fixtures>({
   storageState: USERS.admin.storageState,
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from the destructuring
   adminApi: async ({}, use) => {
     const api = await request.newContext({
       baseURL: BASE_URL,
@@ -88,6 +89,7 @@ export const test = base.extend<Fixtures>({
       expect([204, 404]).toContain(res.status());
     }
   },
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from the destructuring
   expectAccessible: async ({}, use) => {
     await use(async (page, context) => {
       const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();

@@ -201,7 +201,7 @@ function DeniedDetails({ d, reason }: { d: Record<string, unknown>; reason: stri
   return <Facts rows={[...rows, ...rest(d, ["description", "error_description", "message", "subject", "sub", "closest", "reason"])]} />;
 }
 
-function EventDetails({ event }: { event: ConnectionEvent }) {
+export function EventDetails({ event }: { event: ConnectionEvent }) {
   const d: Record<string, unknown> = isObject(event.details) ? (event.details as Record<string, unknown>) : {};
   switch (event.type) {
     case "connection.updated":

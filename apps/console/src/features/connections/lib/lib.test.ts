@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { draftFingerprint, emptyDraft, emptyRuleset, validateCreate, validatePatch } from "./draft";
+import { exampleOwner, exampleSubjects, previewRuleset } from "./examples";
+import { parseTestInput } from "./jwt";
+import { workflowSnippet } from "./snippet";
+
+const valid = () => {
+  const d = emptyDraft();
+  d.name = "Publish";
+  const r = d.rulesets[0];
+  if (r) Object.assign(r, { subject: "repo:octo-org/api:ref:refs/heads/main", resources: ["octo-org/api"], scopes: ["pull"] });
+  return d;
+};
+
+describe("draft validation (shared schemas)", () => {
+  it("accepts a complete draft and returns the create body", () => {
+    const result = validateCreate(valid());
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.body.rulesets[0]?.conditions).toEqual([]);
+  });
+
+  it("keys errors by their path, as the API's issues are", () => {
+    const d = valid();
+    d.name = " ";
+    const r = d.rulesets[0];
+    if (r) {
+      r.subject = "octo-org/api";
+      r.resources = [];
+    }
+    const result = validateCreate(d);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.errors.name).toBe("Enter a name");
+      expect(result.errors["rulesets.0.subject"]).toMatch(/Must start with repo:/);
+      expect(result.errors["rulesets.0.resources"]).toBe("Choose at least one repository");
+    }
+  });
+
+  it("refuses a sixth ruleset", () => {
+    const d = valid();
+    const first = d.rulesets[0];
+    if (!first) throw new Error("no ruleset");
+    d.rulesets = [0, 1, 2, 3, 4, 5].map((i) => ({ ...first, key: `k${i}`, label: `r${i}` }));
+    const result = validateCreate(d);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors["rulesets.5"]).toMatch(/at most 5 rulesets/);
+  });
+
+  it("keeps ruleset ids in a patch and leaves them out for new rulesets", () => {
+    const d = valid();
+    const first = d.rulesets[0];
+    if (!first) throw new Error("no ruleset");
+    first.id = "4a79e7ab-9b35-4552-8ddf-1f04fb6654d0";
+    d.rulesets.push({ ...emptyRuleset(1), subject: "repo:octo-org/web:ref:refs/heads/main", resources: ["octo-org/web"] });
+    const result = validatePatch(d);
+    expect(result.ok).toBe(true);
+    if (result.ok) {
+      expect(result.body.rulesets?.[0]?.id).toBe(first.id);
+      expect(result.body.rulesets?.[1]).not.toHaveProperty("id");
+    }
+  });
+
+  it("ignores local keys when comparing drafts", () => {
+    const a = valid();
+    const b = structuredClone(a);
+    for (const r of b.rulesets) r.key = "other";
+    expect(draftFingerprint(a)).toBe(draftFingerprint(b));
+  });
+});
+
+describe("live preview examples", () => {
+  it("takes owner, repository and IDs from the subject when they are literal", () => {
+    expect(exampleOwner("repo:acme@42/site@7:ref:refs/heads/main", "octo-org", "1")).toEqual({
+      owner: "acme",
+      ownerId: "42",
+      repo: "site",
+      repoId: "7",
+    });
+    expect(exampleOwner("repo:*", "octo-org", "1234567", "octo-org/worker")).toMatchObject({
+      owner: "octo-org",
+      ownerId: "1234567",
+      repo: "worker",
+    });
+  });
+
+  it("marks branch, tag, pull request, environment and immutable subjects", () => {
+    const examples = exampleSubjects(exampleOwner("", "octo-org", "1234567", "octo-org/api"));
+    const rows = previewRuleset({ subject: "repo:octo-org/api:*", conditions: [], scopes: ["pull"] }, examples);
+    expect(rows.map((r) => [r.kind, r.matches])).toEqual([
+      ["Branch main", true],
+      ["Tag v1.2.0", true],
+      ["Pull request", true],
+      ["Environment production", true],
+      ["Immutable IDs (main)", false],
+    ]);
+    const immutable = previewRuleset(
+      { subject: "repo:octo-org@1234567/api@*:ref:refs/heads/main", conditions: [], scopes: ["pull"] },
+      examples,
+    );
+    expect(immutable.filter((r) => r.matches).map((r) => r.kind)).toEqual(["Immutable IDs (main)"]);
+  });
+
+  it("applies conditions to the example jobs' claims", () => {
+    const examples = exampleSubjects(exampleOwner("", "octo-org", "1234567", "octo-org/api"));
+    const rows = previewRuleset(
+      { subject: "repo:octo-org/api:*", conditions: [{ claim: "ref_type", pattern: "tag" }], scopes: ["pull"] },
+      examples,
+    );
+    expect(rows.filter((r) => r.matches).map((r) => r.kind)).toEqual(["Tag v1.2.0"]);
+  });
+});
+
+describe("Test tab input", () => {
+  it("recognises claims JSON, a subject and an ID token", () => {
+    expect(parseTestInput('{"sub":"repo:a/b:pull_request"}')).toEqual({ kind: "claims", claims: { sub: "repo:a/b:pull_request" } });
+    expect(parseTestInput(" repo:a/b:ref:refs/heads/main ")).toEqual({ kind: "subject", claims: { sub: "repo:a/b:ref:refs/heads/main" } });
+    const payload = Buffer.from(JSON.stringify({ sub: "repo:a/b:environment:prod", é: "ü" })).toString("base64url");
+    const parsed = parseTestInput(`eyJhbGciOiJSUzI1NiJ9.${payload}.sig`);
+    expect(parsed).toMatchObject({ kind: "token", claims: { sub: "repo:a/b:environment:prod", é: "ü" } });
+  });
+
+  it("explains what is wrong", () => {
+    expect(parseTestInput("")).toEqual({ kind: "empty" });
+    expect(parseTestInput("{oops")).toMatchObject({ kind: "error", message: expect.stringMatching(/Not valid JSON/) });
+    expect(parseTestInput("[1]")).toMatchObject({ kind: "error" });
+    expect(parseTestInput("hello world")).toMatchObject({ kind: "error" });
+  });
+});
+
+describe("workflow snippet", () => {
+  it("has the permission, the connection ID and a docker login", () => {
+    const s = workflowSnippet("0d7a4c1e-0000-4000-8000-000000000000", "https://registry.example");
+    expect(s).toContain("id-token: write");
+    expect(s).toContain("connection_id: 0d7a4c1e-0000-4000-8000-000000000000");
+    expect(s).toContain("docker login registry.example");
+  });
+});
