@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, eq, gt, lt } from "drizzle-orm";
+import { and, eq, gt, lt, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Database } from "../db/client";
-import { sessions, users } from "../db/schema";
+import { memberships, organizations, sessions, users } from "../db/schema";
 import type { Env } from "../env";
-import type { SessionUser } from "../http/context";
+import type { OrgAccess, SessionUser } from "../http/context";
 
 export const hashSessionId = (id: string) => createHash("sha256").update(id).digest("base64url");
 
@@ -19,15 +19,69 @@ export function readSessionId(c: Context, env: Env): string | undefined {
   return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
 }
 
+/**
+ * The session lookups run on every API request, so they are prepared once per database: no query
+ * building per request, and the org membership comes in the same round trip as the session.
+ */
+function prepareSessionQueries(db: Database) {
+  const live = and(eq(sessions.idHash, sql.placeholder("hash")), gt(sessions.expiresAt, sql.placeholder("now")));
+  return {
+    user: db
+      .select({ id: users.id, email: users.email, name: users.name })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(live)
+      .limit(1)
+      .prepare("session_user"),
+    userAndOrg: db
+      .select({
+        id: users.id,
+        email: users.email,
+        name: users.name,
+        orgId: organizations.id,
+        orgSlug: organizations.slug,
+        orgName: organizations.name,
+        role: memberships.role,
+      })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .leftJoin(organizations, eq(organizations.slug, sql.placeholder("slug")))
+      .leftJoin(memberships, and(eq(memberships.orgId, organizations.id), eq(memberships.userId, users.id)))
+      .where(live)
+      .limit(1)
+      .prepare("session_user_org"),
+  };
+}
+const prepared = new WeakMap<Database, ReturnType<typeof prepareSessionQueries>>();
+function sessionQueries(db: Database) {
+  let queries = prepared.get(db);
+  if (!queries) {
+    queries = prepareSessionQueries(db);
+    prepared.set(db, queries);
+  }
+  return queries;
+}
+
 export async function findSession(db: Database, id: string): Promise<{ user: SessionUser; hash: string } | undefined> {
   const hash = hashSessionId(id);
-  const [row] = await db
-    .select({ id: users.id, email: users.email, name: users.name })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.idHash, hash), gt(sessions.expiresAt, new Date())))
-    .limit(1);
+  const [row] = await sessionQueries(db).user.execute({ hash, now: new Date().toISOString() });
   return row ? { user: row, hash } : undefined;
+}
+
+/** The session's user and, in the same query, their membership of the org `slug` (undefined when none). */
+export async function findSessionWithOrg(
+  db: Database,
+  id: string,
+  slug: string,
+): Promise<{ user: SessionUser; hash: string; org: OrgAccess | undefined } | undefined> {
+  const hash = hashSessionId(id);
+  const [row] = await sessionQueries(db).userAndOrg.execute({ hash, now: new Date().toISOString(), slug });
+  if (!row) return undefined;
+  const org =
+    row.orgId && row.orgSlug && row.orgName && row.role
+      ? { id: row.orgId, slug: row.orgSlug, name: row.orgName, role: row.role }
+      : undefined;
+  return { user: { id: row.id, email: row.email, name: row.name }, hash, org };
 }
 
 /** A fresh session id at every login; the one the browser had (if any) dies. */

@@ -51,9 +51,8 @@ export function summarise(row: ConnectionRow, rulesetCount: number): ConnectionS
 const creator = alias(users, "creator");
 const updater = alias(users, "updater");
 
-/** The full connection (SPEC §5 GET), or undefined when it is not in this org. */
-export async function loadConnection(db: Executor, org: OrgAccess, id: string): Promise<Connection | undefined> {
-  const [row] = await db
+function selectConnection(db: Executor) {
+  return db
     .select({
       c: connections,
       creator: { id: creator.id, email: creator.email, name: creator.name },
@@ -61,11 +60,65 @@ export async function loadConnection(db: Executor, org: OrgAccess, id: string): 
     })
     .from(connections)
     .leftJoin(creator, eq(creator.id, connections.createdBy))
-    .leftJoin(updater, eq(updater.id, connections.updatedBy))
-    .where(and(eq(connections.id, id), eq(connections.orgId, org.id)))
-    .limit(1);
+    .leftJoin(updater, eq(updater.id, connections.updatedBy));
+}
+
+const LIST_COLUMNS = {
+  c: connections,
+  // Qualified by hand: inside a sub-select drizzle would render a bare "id", which binds to rulesets.id.
+  rulesetCount: sql<number>`(select count(*)::int from "rulesets" r where r."connection_id" = "connections"."id")`,
+};
+
+/**
+ * The reads behind GET (one connection) and the unfiltered first page of the list, prepared once
+ * per database: the hottest admin requests skip drizzle's query building. Writes keep building
+ * their queries inside their transaction.
+ */
+function prepareReads(db: Database) {
+  return {
+    connection: selectConnection(db)
+      .where(and(eq(connections.id, sql.placeholder("id")), eq(connections.orgId, sql.placeholder("orgId"))))
+      .limit(1)
+      .prepare("connection_by_id"),
+    rulesets: db
+      .select()
+      .from(rulesets)
+      .where(eq(rulesets.connectionId, sql.placeholder("id")))
+      .orderBy(asc(rulesets.position))
+      .prepare("rulesets_of_connection"),
+    firstPage: db
+      .select(LIST_COLUMNS)
+      .from(connections)
+      .where(eq(connections.orgId, sql.placeholder("orgId")))
+      .orderBy(desc(connections.createdAt), desc(connections.id))
+      .limit(sql.placeholder("limit"))
+      .prepare("connections_first_page"),
+  };
+}
+const preparedReads = new WeakMap<Executor, ReturnType<typeof prepareReads>>();
+
+/** Prepared reads for the database itself; inside a transaction (not registered) queries are built as usual. */
+export function readsFor(db: Database) {
+  let reads = preparedReads.get(db);
+  if (!reads) {
+    reads = prepareReads(db);
+    preparedReads.set(db, reads);
+  }
+  return reads;
+}
+
+/** The full connection (SPEC §5 GET), or undefined when it is not in this org. */
+export async function loadConnection(db: Executor, org: OrgAccess, id: string): Promise<Connection | undefined> {
+  const reads = preparedReads.get(db);
+  const [row] = reads
+    ? await reads.connection.execute({ id, orgId: org.id })
+    : await selectConnection(db)
+        .where(and(eq(connections.id, id), eq(connections.orgId, org.id)))
+        .limit(1);
   if (!row) return undefined;
-  const rs = await db.select().from(rulesets).where(eq(rulesets.connectionId, id)).orderBy(asc(rulesets.position));
+  const rs = reads
+    ? await reads.rulesets.execute({ id })
+    : await db.select().from(rulesets).where(eq(rulesets.connectionId, id)).orderBy(asc(rulesets.position));
   const list = rs.map(serialiseRuleset);
   return {
     ...summarise(row.c, rs.length),
@@ -121,16 +174,16 @@ export async function listConnections(db: Executor, orgId: string, options: List
     const c = decodeCursor(options.cursor);
     filters.push(sql`(${connections.createdAt}, ${connections.id}) < (${c.createdAt.toISOString()}::timestamptz, ${c.id}::uuid)`);
   }
-  const rows = await db
-    .select({
-      c: connections,
-      // Qualified by hand: inside a sub-select drizzle would render a bare "id", which binds to rulesets.id.
-      rulesetCount: sql<number>`(select count(*)::int from "rulesets" r where r."connection_id" = "connections"."id")`,
-    })
-    .from(connections)
-    .where(and(...filters))
-    .orderBy(desc(connections.createdAt), desc(connections.id))
-    .limit(options.limit + 1);
+  const reads = preparedReads.get(db);
+  const rows =
+    reads && filters.length === 1
+      ? await reads.firstPage.execute({ orgId, limit: options.limit + 1 })
+      : await db
+          .select(LIST_COLUMNS)
+          .from(connections)
+          .where(and(...filters))
+          .orderBy(desc(connections.createdAt), desc(connections.id))
+          .limit(options.limit + 1);
   const page = rows.slice(0, options.limit);
   const last = page[page.length - 1];
   return {

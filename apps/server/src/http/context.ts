@@ -31,5 +31,10 @@ export type AppEnv = {
     sessionHash?: string;
     /** Set by the org middleware under /api/orgs/:org. */
     org: OrgAccess;
+    /**
+     * The session middleware's answer for the org in the path, read in the same query as the session
+     * (one round trip per request); `org` is undefined when the user is not a member.
+     */
+    orgLookup?: { slug: string; org: OrgAccess | undefined };
   };
 };

@@ -3,7 +3,7 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import { and, eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
-import { findSession, readSessionId } from "../auth/sessions";
+import { findSession, findSessionWithOrg, readSessionId } from "../auth/sessions";
 import { memberships, organizations } from "../db/schema";
 import type { AppEnv, Deps } from "./context";
 import { ApiError, forbidden, notFound } from "./errors";
@@ -77,19 +77,35 @@ export function rateLimit(limiter: RateLimiter, keyOf: (c: Context<AppEnv>) => s
 }
 
 export function apiRateLimit(deps: Deps): MiddlewareHandler<AppEnv> {
+  if (deps.env.apiRateLimit <= 0) return (_c, next) => next();
   const limiter = new RateLimiter(deps.env.apiRateLimit, 60_000);
   return rateLimit(limiter, (c) => `ip:${clientIp(c, deps.env.trustProxy) ?? "unknown"}`);
 }
 
-/** Loads the session user (if any) for everything under /api. */
+const ORG_PATH = /^\/api\/orgs\/([a-z0-9-]{1,64})(?:\/|$)/;
+
+/**
+ * Loads the session user (if any) for everything under /api. Under /api/orgs/:org it reads the
+ * user's membership of that org in the same query, for `orgAccess` (one round trip, not two).
+ */
 export function loadSession(deps: Deps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const id = readSessionId(c, deps.env);
     if (id) {
-      const found = await findSession(deps.database.db, id);
-      if (found) {
-        c.set("user", found.user);
-        c.set("sessionHash", found.hash);
+      const slug = ORG_PATH.exec(c.req.path)?.[1];
+      if (slug) {
+        const found = await findSessionWithOrg(deps.database.db, id, slug);
+        if (found) {
+          c.set("user", found.user);
+          c.set("sessionHash", found.hash);
+          c.set("orgLookup", { slug, org: found.org });
+        }
+      } else {
+        const found = await findSession(deps.database.db, id);
+        if (found) {
+          c.set("user", found.user);
+          c.set("sessionHash", found.hash);
+        }
       }
     }
     await next();
@@ -111,6 +127,12 @@ export function orgAccess(deps: Deps): MiddlewareHandler<AppEnv> {
     const user = c.get("user");
     const slug = c.req.param("org") ?? "";
     if (!user || slug.length > 64) throw notFound();
+    const lookup = c.get("orgLookup");
+    if (lookup && lookup.slug === slug) {
+      if (!lookup.org) throw notFound();
+      c.set("org", lookup.org);
+      return next();
+    }
     const [row] = await deps.database.db
       .select({ id: organizations.id, slug: organizations.slug, name: organizations.name, role: memberships.role })
       .from(organizations)

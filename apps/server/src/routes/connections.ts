@@ -11,7 +11,15 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { decodeJwt } from "jose";
 import { listConnectionEvents } from "../audit/events";
-import { createConnection, deleteConnection, listConnections, patchConnection, requireConnection, setStatus } from "../connections/service";
+import {
+  createConnection,
+  deleteConnection,
+  listConnections,
+  patchConnection,
+  readsFor,
+  requireConnection,
+  setStatus,
+} from "../connections/service";
 import type { AppEnv, Deps } from "../http/context";
 import { validationFailed } from "../http/errors";
 import { clientIp, requireOwner } from "../http/middleware";
@@ -27,6 +35,7 @@ const etag = (version: number) => `"${version}"`;
 
 export function connectionRoutes(deps: Deps) {
   const { db } = deps.database;
+  readsFor(db); // GET and the first page of the list use prepared queries from here on
   const ip = (c: Context<AppEnv>) => clientIp(c, deps.env.trustProxy);
   const base = "/orgs/:org/oidc-connections";
   return new Hono<AppEnv>()
