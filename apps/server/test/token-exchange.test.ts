@@ -332,7 +332,7 @@ describe.each(DB_KINDS)("token exchange (%s)", (kind) => {
     const fresh = await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app)));
     expect(fresh.status).toBe(200);
 
-    await t.db.handle.db.execute(sql`update connections set issuer = 'https://untrusted.example' where id = ${id}`);
+    await t.db.handle.db.execute(sql`update connections set issuer = 'https://untrusted.example', version = version + 1 where id = ${id}`);
     expectError(await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app))), 400, "invalid_grant", /Issuer not trusted/);
 
     expect((await admin.delete(`/api/orgs/octo-org/oidc-connections/${id}`)).status).toBe(204);

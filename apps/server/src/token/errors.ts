@@ -30,9 +30,14 @@ export type DenialReason =
   | "invalid_target"
   | "rate_limited"
   | "issuer_unavailable"
-  | "database_unavailable";
+  | "database_unavailable"
+  /** Internal: the connection changed between reading it and recording the exchange; decided again. */
+  | "connection_changed";
 
 export class TokenError extends Error {
+  /** Extra facts for the `token.denied` event (never sent to the caller). */
+  details: Record<string, unknown> | undefined;
+
   constructor(
     public readonly status: 400 | 413 | 429 | 500 | 503,
     public readonly error: OAuthErrorCode,

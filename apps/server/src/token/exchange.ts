@@ -4,13 +4,14 @@ import { SignJWT } from "jose";
 import type { Logger } from "pino";
 import { type Actor, recordEvent, toRow } from "../audit/events";
 import type { DatabaseHandle } from "../db/client";
-import { connections, events, organizations, rulesets, usedJtis } from "../db/schema";
+import { connections, organizations, rulesets, usedJtis } from "../db/schema";
 import type { Env } from "../env";
 import { RateLimiter } from "../http/rate-limit";
 import { invalidGrant, invalidRequest, TokenError, unavailable } from "./errors";
 import { Gate } from "./gate";
 import type { JwksCache } from "./jwks";
 import { ACCESS_TOKEN_ALG, newJti, type SigningKeyStore } from "./keys";
+import { ExchangeRecorder } from "./recorder";
 import { checkClaims, type ParsedToken, parseSubjectToken, type VerifiedClaims, verifySignature } from "./verify";
 
 export const GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -23,6 +24,11 @@ const MAX_EXPIRES_IN = 3600;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** `lastUsedAt` of a connection or ruleset is written at most once per this interval (per process, and in SQL). */
 export const LAST_USED_INTERVAL_SECONDS = 60;
+/** Connection configurations are cached this long, at most this many (oldest evicted first). */
+const CONFIG_CACHE_MS = 30_000;
+const CONFIG_CACHE_SIZE = 10_000;
+/** Refusals that a cached configuration could cause wrongly: confirmed against a fresh read first. */
+const CONFIG_DEPENDENT = new Set<string>(["connection_inactive", "untrusted_issuer", "no_matching_ruleset"]);
 /** Expired `used_jtis` rows are pruned at most this often, this many at a time. */
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_BATCH = 5000;
@@ -42,6 +48,9 @@ export interface ExchangeResult {
 
 interface ConnectionConfig {
   id: string;
+  version: number;
+  /** Came from the in-memory cache (not re-read for this request). */
+  cached: boolean;
   orgId: string;
   orgSlug: string;
   issuer: string;
@@ -91,7 +100,9 @@ export class TokenService {
   private readonly ipLimiter: RateLimiter;
   private readonly connectionLimiter: RateLimiter;
   private readonly gate: Gate;
+  private readonly recorder: ExchangeRecorder;
   private readonly touched = new Map<string, number>();
+  private readonly configs = new Map<string, { config: ConnectionConfig; at: number }>();
   private lastPrune = Date.now();
 
   constructor(
@@ -104,6 +115,10 @@ export class TokenService {
     this.ipLimiter = new RateLimiter(env.tokenRateLimitIp, 60_000);
     this.connectionLimiter = new RateLimiter(env.tokenRateLimitConnection, 60_000);
     this.gate = new Gate(Math.max(1, env.databasePoolSize));
+    this.recorder = new ExchangeRecorder(
+      (query) => this.gate.run(() => this.database.db.execute(query)),
+      Math.max(1, Math.floor(env.databasePoolSize / 2)),
+    );
   }
 
   /** Per-client limit, before any parsing. */
@@ -127,6 +142,20 @@ export class TokenService {
     });
   }
 
+  /** A connection's configuration: cached (`fresh` false) or read now, which also refreshes the cache. */
+  private async connection(id: string, fresh: boolean): Promise<ConnectionConfig | null> {
+    const now = Date.now();
+    const hit = fresh ? undefined : this.configs.get(id);
+    if (hit && now - hit.at < CONFIG_CACHE_MS) return { ...hit.config, cached: true };
+    const config = await this.loadConnection(id);
+    this.configs.delete(id);
+    if (config) {
+      if (this.configs.size >= CONFIG_CACHE_SIZE) this.configs.delete(this.configs.keys().next().value as string);
+      this.configs.set(id, { config, at: now });
+    }
+    return config;
+  }
+
   private async loadConnection(id: string): Promise<ConnectionConfig | null> {
     const rows = await this.db(() =>
       this.database.db
@@ -136,6 +165,7 @@ export class TokenService {
           orgSlug: organizations.slug,
           issuer: connections.issuer,
           status: connections.status,
+          version: connections.version,
           maxTokenTtlSeconds: connections.maxTokenTtlSeconds,
           rulesetId: rulesets.id,
           label: rulesets.label,
@@ -154,6 +184,8 @@ export class TokenService {
     if (!first) return null;
     return {
       id: first.id,
+      version: first.version,
+      cached: false,
       orgId: first.orgId,
       orgSlug: first.orgSlug,
       issuer: first.issuer,
@@ -237,8 +269,10 @@ export class TokenService {
       }
     }
 
-    // 3. The connection.
-    const connection = await this.loadConnection(connectionId.toLowerCase());
+    // 3. The connection: from a short-lived cache for the success path (the statement that records
+    // the exchange re-checks its version and status), read afresh before any refusal that depends on it.
+    const id = connectionId.toLowerCase();
+    let connection = await this.connection(id, false);
     if (!connection) throw requestError ?? invalidGrant("unknown_connection", "Unknown connection");
     const hit = this.connectionLimiter.hit(connection.id);
     if (!hit.ok)
@@ -250,42 +284,46 @@ export class TokenService {
         hit.retryAfterSeconds,
       );
 
-    let claims: VerifiedClaims | undefined;
-    try {
-      if (requestError) throw requestError;
-      if (tokenError || !parsed) throw tokenError ?? invalidRequest("The subject_token parameter is missing");
-      if (connection.status !== "active") throw invalidGrant("connection_inactive", "Connection inactive");
-      // 4. Verification (SPEC §6.2): only the connection's issuer, and only while it is trusted.
-      if (!this.env.trustedIssuers.includes(connection.issuer) || parsed.claims.iss !== connection.issuer)
-        throw invalidGrant("untrusted_issuer", "Issuer not trusted for this connection");
-      const key = await this.jwks.getKey(connection.issuer, parsed.kid);
-      await verifySignature(parsed, key);
-      claims = checkClaims(parsed.claims, {
-        issuer: connection.issuer,
-        audience: this.env.tokenAudience,
-        nowSeconds: Date.now() / 1000,
-        toleranceSeconds: this.env.clockToleranceSeconds,
-        maxAgeSeconds: this.env.maxTokenAgeSeconds,
-      });
-      // 5. Decision (SPEC §4.2).
-      const decision = evaluateRulesets(connection.rulesets, claims);
-      if (!decision.allowed) {
-        const error = invalidGrant("no_matching_ruleset", `No ruleset matches subject ${JSON.stringify(claims.sub.slice(0, 300))}`);
-        await this.deny(connection, error, ctx, parsed.claims, true, { diagnosis: diagnoseNoMatch(connection.rulesets, claims) });
+    for (let attempt = 0; ; attempt++) {
+      let verified = false;
+      try {
+        if (requestError) throw requestError;
+        if (tokenError || !parsed) throw tokenError ?? invalidRequest("The subject_token parameter is missing");
+        if (connection.status !== "active") throw invalidGrant("connection_inactive", "Connection inactive");
+        // 4. Verification (SPEC §6.2): only the connection's issuer, and only while it is trusted.
+        if (!this.env.trustedIssuers.includes(connection.issuer) || parsed.claims.iss !== connection.issuer)
+          throw invalidGrant("untrusted_issuer", "Issuer not trusted for this connection");
+        const key = await this.jwks.getKey(connection.issuer, parsed.kid);
+        await verifySignature(parsed, key);
+        const claims = checkClaims(parsed.claims, {
+          issuer: connection.issuer,
+          audience: this.env.tokenAudience,
+          nowSeconds: Date.now() / 1000,
+          toleranceSeconds: this.env.clockToleranceSeconds,
+          maxAgeSeconds: this.env.maxTokenAgeSeconds,
+        });
+        verified = true;
+        // 5. Decision (SPEC §4.2).
+        const decision = evaluateRulesets(connection.rulesets, claims);
+        if (!decision.allowed) {
+          const error = invalidGrant("no_matching_ruleset", `No ruleset matches subject ${JSON.stringify(claims.sub.slice(0, 300))}`);
+          error.details = { diagnosis: diagnoseNoMatch(connection.rulesets, claims) };
+          throw error;
+        }
+        const ttl = Math.min(expiresIn, connection.maxTokenTtlSeconds);
+        return await this.issue(connection, claims, decision, ttl, ctx, issuedAt);
+      } catch (error) {
+        if (!(error instanceof TokenError)) throw error;
+        if (attempt < 2 && (error.reason === "connection_changed" || (connection.cached && CONFIG_DEPENDENT.has(error.reason)))) {
+          const fresh = await this.connection(id, true);
+          if (!fresh) throw invalidGrant("unknown_connection", "Unknown connection");
+          connection = fresh;
+          continue;
+        }
+        if (error.reason === "connection_changed") throw unavailable("database_unavailable", "The connection is being changed; try again");
+        if (error.status < 500) await this.deny(connection, error, ctx, parsed?.claims, verified, error.details).catch(() => {});
         throw error;
       }
-      const ttl = Math.min(expiresIn, connection.maxTokenTtlSeconds);
-      return await this.issue(connection, claims, decision, ttl, ctx, issuedAt);
-    } catch (error) {
-      if (
-        error instanceof TokenError &&
-        error.reason !== "no_matching_ruleset" &&
-        error.reason !== "replay" &&
-        error.reason !== "database_unavailable"
-      ) {
-        await this.deny(connection, error, ctx, parsed?.claims, claims !== undefined).catch(() => {});
-      }
-      throw error;
     }
   }
 
@@ -324,29 +362,26 @@ export class TokenService {
       ip: ctx.ip,
     });
     const claimExpires = new Date((claims.exp + this.env.clockToleranceSeconds) * 1000).toISOString();
-    const recorded = this.db(async () => {
-      const result = await this.database.db.execute(sql`
-        with claimed as (
-          insert into ${usedJtis} (issuer, jti, expires_at)
-          values (${claims.iss}, ${claims.jti}, ${claimExpires}::timestamptz)
-          on conflict do nothing
-          returning 1
-        )
-        insert into ${events} (org_id, connection_id, type, actor_type, actor_id, actor_name, outcome, reason, details, ip)
-        select ${event.orgId}, ${event.connectionId}, ${event.type}, ${event.actorType}, ${event.actorId}, ${event.actorName},
-          ${event.outcome}, null, ${JSON.stringify(event.details)}::jsonb, ${event.ip}
-        from claimed
-        returning id`);
-      return rowsOf(result).length === 1;
-    });
+    // Recorded by one statement (one transaction): the connection is still active at the version we
+    // decided on, the jti is claimed, and the event is written — all or nothing; batched under load.
+    const recorded = this.recorder
+      .record({
+        connectionId: connection.id,
+        version: connection.version,
+        issuer: claims.iss,
+        jti: claims.jti,
+        claimExpiresAt: claimExpires,
+        event,
+      })
+      .catch((error: unknown) => {
+        this.log.error({ err: error }, "token exchange: could not record the exchange");
+        throw unavailable("database_unavailable", "The service cannot record the exchange at the moment; try again later");
+      });
     const signed = this.sign(connection, claims, decision, access, jti, now, ttl);
     // Both run together; the token leaves only when its jti is recorded.
-    const [ok, accessToken] = await Promise.all([recorded, signed.catch((e: unknown) => e as Error)]);
-    if (!ok) {
-      const error = invalidGrant("replay", "Token already used: each ID token can be exchanged once; request a new one");
-      await this.deny(connection, error, ctx, claims, true).catch(() => {});
-      throw error;
-    }
+    const [outcome, accessToken] = await Promise.all([recorded, signed.catch((e: unknown) => e as Error)]);
+    if (!outcome.current) throw new TokenError(503, "temporarily_unavailable", "connection_changed", "The connection changed");
+    if (!outcome.recorded) throw invalidGrant("replay", "Token already used: each ID token can be exchanged once; request a new one");
     if (typeof accessToken !== "string") throw accessToken;
     await this.touch(
       connection.id,

@@ -1,0 +1,290 @@
+/**
+ * Token exchange benchmark (issue #4): the real server on PostgreSQL against a bare ceiling, in one run.
+ *
+ *   cd apps/server && npx tsx bench/exchange.ts
+ *
+ * Environment: DATABASE_URL (admin URL of a PostgreSQL server; default
+ * postgres://postgres@127.0.0.1:5432/postgres — a fresh database is created and dropped),
+ * BENCH_TOKENS (unique ID tokens to exchange, default 36000), BENCH_DURATION (seconds of the
+ * ceiling run, default 12), BENCH_CONNECTIONS (default 50), WORKERS / DATABASE_POOL_SIZE (passed to
+ * the server), BENCH_SKIP_CEILING=1.
+ *
+ * Closed loop (autocannon connections, no fixed rate: PERF-NOTES), load generator in this process,
+ * each server in its own process. Every exchanged ID token is unique (replay protection would
+ * refuse a second use), minted beforehand with the development issuer's key read from the database.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createPrivateKey, randomBytes, randomUUID, sign as rsaSign } from "node:crypto";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import postgres from "postgres";
+
+const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const TOKENS = Number(process.env.BENCH_TOKENS ?? 36_000);
+const DURATION = Number(process.env.BENCH_DURATION ?? 12);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const PASSWORD = "bench-password-123";
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return typeof address === "object" && address ? address.port : 0;
+}
+
+function startProcess(script: string, env: Record<string, string>): ChildProcess {
+  const extra = process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...(script.startsWith("src/") ? extra : []), "--import", "tsx", script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  child.on("exit", (code, signal) => {
+    if (code && code !== 0) log(`${script} exited with ${code ?? signal}`);
+  });
+  return child;
+}
+
+async function waitFor(url: string, timeoutMs = 60_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(url, { method: url.endsWith("/oauth/token") ? "POST" : "GET" });
+      if (res.status < 500) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function stopProcess(child: ChildProcess) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+
+/** Unique GitHub-shaped ID tokens, RS256 with the development issuer's key (libuv thread pool, both cores). */
+async function mintTokens(jwk: Record<string, unknown>, kid: string, issuer: string, audience: string, count: number): Promise<string[]> {
+  const key = createPrivateKey({ key: jwk as any, format: "jwk" });
+  const header = b64({ alg: "RS256", kid, typ: "JWT" });
+  const now = Math.floor(Date.now() / 1000);
+  const out: string[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const sha = randomBytes(20).toString("hex");
+      const payload = b64({
+        jti: randomUUID(),
+        sub: "repo:octo-org/api:ref:refs/heads/main",
+        aud: audience,
+        ref: "refs/heads/main",
+        sha,
+        repository: "octo-org/api",
+        repository_owner: "octo-org",
+        repository_owner_id: "1234567",
+        run_id: String(8_000_000_000 + i),
+        workflow: "Release",
+        job_workflow_ref: "octo-org/api/.github/workflows/release.yml@refs/heads/main",
+        event_name: "push",
+        actor: "octocat",
+        iss: issuer,
+        nbf: now - 5,
+        iat: now,
+        exp: now + 600,
+      });
+      const input = `${header}.${payload}`;
+      const signature = await new Promise<Buffer>((resolve, reject) =>
+        rsaSign("sha256", Buffer.from(input), key, (err, sig) => (err ? reject(err) : resolve(sig))),
+      );
+      out[i] = `${input}.${signature.toString("base64url")}`;
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return out;
+}
+
+interface Figures {
+  name: string;
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  seconds: number;
+}
+
+async function load(name: string, url: string, bodies: string[], options: { amount?: number; duration?: number }): Promise<Figures> {
+  let i = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    pipelining: 1,
+    ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? DURATION }),
+    requests: [
+      {
+        method: "POST",
+        path: "/oauth/token",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        setupRequest: (req: any) => ({ ...req, body: bodies[i++ % bodies.length] }),
+      },
+    ],
+  } as any);
+  const seconds = result.duration;
+  return {
+    name,
+    requests: result.requests.total,
+    rps: Math.round(result.requests.total / seconds),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    seconds: Math.round(seconds * 10) / 10,
+  };
+}
+
+function print(rows: Figures[]) {
+  log("");
+  log(
+    `${"run".padEnd(28)}${"requests".padStart(10)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}${"non-2xx".padStart(9)}${"secs".padStart(7)}`,
+  );
+  for (const r of rows) {
+    log(
+      `${r.name.padEnd(28)}${String(r.requests).padStart(10)}${String(r.rps).padStart(9)}${String(r.p50).padStart(9)}${String(r.p99).padStart(9)}${String(r.errors).padStart(8)}${String(r.non2xx).padStart(9)}${String(r.seconds).padStart(7)}`,
+    );
+  }
+}
+
+async function main() {
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  const dbName = `oidc_bench_${randomBytes(5).toString("hex")}`;
+  await admin.unsafe(`create database "${dbName}"`);
+  const dbUrl = new URL(ADMIN_URL);
+  dbUrl.pathname = `/${dbName}`;
+  const children: ChildProcess[] = [];
+  try {
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const workers = process.env.WORKERS ?? "1";
+    const poolSize = process.env.DATABASE_POOL_SIZE ?? "10";
+    const server = startProcess("src/index.ts", {
+      NODE_ENV: "development",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      PUBLIC_URL: publicUrl,
+      DATABASE_URL: dbUrl.toString(),
+      DATABASE_POOL_SIZE: poolSize,
+      DEV_ISSUER: "1",
+      ADMIN_PASSWORD: PASSWORD,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
+      TOKEN_RATE_LIMIT_IP: "0",
+      TOKEN_RATE_LIMIT_CONNECTION: "0",
+      API_RATE_LIMIT: "0",
+      LOGIN_RATE_LIMIT: "0",
+      WORKERS: workers,
+    });
+    children.push(server);
+    await waitFor(`${publicUrl}/healthz`);
+
+    // A connection, set up the way an admin would, through the admin API.
+    const login = await fetch(`${publicUrl}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: publicUrl },
+      body: JSON.stringify({ email: "admin@example.com", password: PASSWORD }),
+    });
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const created = await fetch(`${publicUrl}/api/orgs/octo-org/oidc-connections`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: publicUrl, cookie },
+      body: JSON.stringify({
+        name: "Bench",
+        type: "github-actions",
+        issuer: `${publicUrl}/dev-issuer`,
+        rulesets: [
+          {
+            label: "release",
+            subject: "repo:octo-org/api:ref:refs/heads/release-*",
+            resources: ["octo-org/api"],
+            scopes: ["pull", "push"],
+          },
+          {
+            label: "main",
+            subject: "repo:octo-org/api:ref:refs/heads/main",
+            conditions: [{ claim: "event_name", pattern: "push" }],
+            resources: ["octo-org/api", "octo-org/base-images"],
+            scopes: ["pull", "push"],
+          },
+        ],
+      }),
+    });
+    if (created.status !== 201) throw new Error(`creating the connection: ${created.status} ${await created.text()}`);
+    const connectionId = ((await created.json()) as { id: string }).id;
+
+    const sql = postgres(dbUrl.toString(), { max: 1, onnotice: () => {} });
+    const [devKey] = await sql<{ kid: string; private_jwk: Record<string, unknown>; public_jwk: Record<string, unknown> }[]>`
+      select kid, private_jwk, public_jwk from signing_keys where alg = 'RS256' limit 1`;
+    if (!devKey) throw new Error("no development issuer key");
+
+    let started = performance.now();
+    const tokens = await mintTokens(devKey.private_jwk, devKey.kid, `${publicUrl}/dev-issuer`, publicUrl, TOKENS);
+    const bodies = tokens.map((t) =>
+      new URLSearchParams({
+        grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+        subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+        subject_token: t,
+        connection_id: connectionId,
+      }).toString(),
+    );
+    log(`minted ${TOKENS} unique ID tokens in ${Math.round(performance.now() - started)} ms`);
+
+    const rows: Figures[] = [];
+    if (process.env.BENCH_SKIP_CEILING !== "1") {
+      const ceilingPort = await freePort();
+      const ceiling = startProcess("bench/ceiling.ts", { PORT: String(ceilingPort), CEILING_JWK: JSON.stringify(devKey.public_jwk) });
+      children.push(ceiling);
+      await waitFor(`http://127.0.0.1:${ceilingPort}/healthz`);
+      await load("warm-up", `http://127.0.0.1:${ceilingPort}`, bodies, { duration: 2 });
+      rows.push(await load("ceiling (verify+sign)", `http://127.0.0.1:${ceilingPort}`, bodies, { duration: DURATION }));
+      await stopProcess(ceiling);
+    }
+
+    // Warm the server up on a few tokens, then exchange every remaining one exactly once.
+    const warm = 2000;
+    await load("warm-up", publicUrl, bodies.slice(0, warm), { amount: warm });
+    started = performance.now();
+    rows.push(
+      await load(`exchange (workers=${workers}, pool=${poolSize})`, publicUrl, bodies.slice(warm), { amount: bodies.length - warm }),
+    );
+
+    const [counts] = await sql<{ jtis: number; exchanged: number }[]>`
+      select (select count(*)::int from used_jtis) as jtis,
+             (select count(*)::int from events where type = 'token.exchanged') as exchanged`;
+    await sql.end();
+    print(rows);
+    const [ceilingRow, exchangeRow] = rows.length === 2 ? rows : [undefined, rows[0]];
+    if (ceilingRow && exchangeRow) log(`\nexchange / ceiling throughput: ${Math.round((exchangeRow.rps / ceilingRow.rps) * 100)} %`);
+    log(`database: ${counts?.jtis} used_jtis rows, ${counts?.exchanged} token.exchanged events (expected ${TOKENS})`);
+  } finally {
+    for (const child of children) await stopProcess(child);
+    await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
+    await admin.end();
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,126 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { events } from "../db/schema";
+import { connections, events as eventsTable, usedJtis } from "../db/schema";
+
+/** One successful exchange waiting to be recorded: its replay claim and its `token.exchanged` event. */
+export interface ExchangeRecord {
+  connectionId: string;
+  /** The connection version the decision was made on; the record is refused if it changed. */
+  version: number;
+  issuer: string;
+  jti: string;
+  /** ISO timestamp: the claim is kept until then (exp + tolerance). */
+  claimExpiresAt: string;
+  event: typeof events.$inferInsert;
+}
+
+export interface RecordOutcome {
+  /** The connection is still active at that version. */
+  current: boolean;
+  /** The jti was claimed now (false: already used) and the event written. */
+  recorded: boolean;
+}
+
+interface Pending {
+  record: ExchangeRecord;
+  resolve(outcome: RecordOutcome): void;
+  reject(error: unknown): void;
+}
+
+const MAX_BATCH = 100;
+
+function rowsOf(result: unknown): Record<string, unknown>[] {
+  if (Array.isArray(result)) return result as Record<string, unknown>[];
+  return ((result as { rows?: Record<string, unknown>[] }).rows ?? []) as Record<string, unknown>[];
+}
+
+/**
+ * Records successful exchanges, several per statement when they arrive together (group commit at
+ * the application level): a statement is one transaction, so each record's connection check, jti
+ * claim and event are all-or-nothing, and under load one commit serves many exchanges instead of
+ * one each. With no load, a record goes out at once, alone. At most `maxInFlight` statements run
+ * at a time; the rest wait and join the next batch.
+ */
+export class ExchangeRecorder {
+  private pending: Pending[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly execute: (query: SQL) => Promise<unknown>,
+    private readonly maxInFlight: number,
+  ) {}
+
+  record(record: ExchangeRecord): Promise<RecordOutcome> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ record, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump() {
+    while (this.inFlight < this.maxInFlight && this.pending.length) {
+      // The same (issuer, jti) twice in one statement would make ON CONFLICT ambiguous: later copies wait for the next batch.
+      const batch: Pending[] = [];
+      const later: Pending[] = [];
+      const keys = new Set<string>();
+      for (const item of this.pending) {
+        const key = `${item.record.issuer}\u0000${item.record.jti}`;
+        if (batch.length >= MAX_BATCH || keys.has(key)) later.push(item);
+        else {
+          keys.add(key);
+          batch.push(item);
+        }
+      }
+      this.pending = later;
+      this.inFlight++;
+      this.run(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(batch: Pending[]) {
+    try {
+      const rows = rowsOf(await this.execute(statement(batch.map((p) => p.record))));
+      const byIndex = new Map(rows.map((r) => [Number(r.n), r.recorded === true || r.recorded === "t"]));
+      batch.forEach((item, i) => {
+        const recorded = byIndex.get(i);
+        item.resolve({ current: recorded !== undefined, recorded: recorded === true });
+      });
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  }
+}
+
+function statement(records: ExchangeRecord[]): SQL {
+  const values = sql.join(
+    records.map(
+      (r, i) =>
+        sql`(${i}::int, ${r.connectionId}::uuid, ${r.version}::int, ${r.issuer}::text, ${r.jti}::text, ${r.claimExpiresAt}::timestamptz,
+          ${r.event.orgId}::uuid, ${r.event.actorId ?? null}::text, ${r.event.actorName}::text, ${JSON.stringify(r.event.details ?? {})}::jsonb, ${r.event.ip ?? null}::text)`,
+    ),
+    sql`, `,
+  );
+  return sql`
+    with input (n, connection_id, version, issuer, jti, expires_at, org_id, actor_id, actor_name, details, ip) as (
+      values ${values}
+    ), current_input as (
+      select input.* from input
+      join ${connections} c on c.id = input.connection_id and c.status = 'active' and c.version = input.version
+    ), claimed as (
+      insert into ${usedJtis} (issuer, jti, expires_at)
+      select issuer, jti, expires_at from current_input
+      on conflict do nothing
+      returning issuer, jti
+    ), recorded as (
+      insert into ${eventsTable} (org_id, connection_id, type, actor_type, actor_id, actor_name, outcome, details, ip)
+      select ci.org_id, ci.connection_id, 'token.exchanged', 'workflow', ci.actor_id, ci.actor_name, 'success', ci.details, ci.ip
+      from current_input ci join claimed cl on cl.issuer = ci.issuer and cl.jti = ci.jti
+      order by ci.n
+      returning 1
+    )
+    select ci.n, (cl.jti is not null) as recorded
+    from current_input ci left join claimed cl on cl.issuer = ci.issuer and cl.jti = ci.jti`;
+}
