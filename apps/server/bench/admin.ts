@@ -11,6 +11,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 
@@ -85,6 +86,9 @@ async function serve() {
       ),
     );
   }
+  process.on("message", (m: { type?: string }) => {
+    if (m.type === "cpu") process.send?.({ type: "cpu", usage: process.cpuUsage() });
+  });
   process.send?.({ type: "ready", port: started.port, ids } satisfies Ready);
   process.on("SIGTERM", () => {
     started.stop(2000).finally(() => process.exit(0));
@@ -105,6 +109,22 @@ interface Row {
   non2xx: number;
   errors: number;
   trend: string;
+  /** Server process CPU (user + system) per answered request. */
+  cpuMs: number;
+  load: string;
+}
+
+/** The server child's CPU time so far, in ms. */
+function serverCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: { type?: string; usage?: NodeJS.CpuUsage }) => {
+      if (m.type !== "cpu" || !m.usage) return;
+      child.off("message", onMessage);
+      resolve((m.usage.user + m.usage.system) / 1000);
+    };
+    child.on("message", onMessage);
+    child.send({ type: "cpu" });
+  });
 }
 
 function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; ready: Ready }> {
@@ -193,11 +213,14 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
       ["list (first page)", () => list],
       ["get", () => `${list}/${ready.ids[n++ % ready.ids.length]}`],
     ];
-    await run({ url: base, connections: 10, seconds: 2, cookie, paths: endpoints[0]![1] }); // warm-up
-    await run({ url: base, connections: 10, seconds: 2, cookie, paths: endpoints[1]![1] });
+    await run({ url: base, connections: 10, seconds: 1, cookie, paths: endpoints[0]![1] }); // warm-up
+    await run({ url: base, connections: 10, seconds: 1, cookie, paths: endpoints[1]![1] });
     for (const [endpoint, paths] of endpoints) {
       for (const connections of concurrencies) {
+        const cpuBefore = await serverCpu(child);
         const { result, perSecond } = await run({ url: base, connections, seconds, cookie, paths });
+        const cpuMs = (await serverCpu(child)) - cpuBefore;
+        const answered = result.requests.average * seconds;
         const row: Row = {
           database: kind,
           endpoint,
@@ -209,11 +232,14 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
           max: result.latency.max,
           non2xx: result.non2xx,
           errors: result.errors + result.timeouts,
-          trend: perSecond.length ? `${perSecond[0]}→${perSecond[perSecond.length - 1]}` : "",
+          // the last tick is a partial second
+          trend: perSecond.length > 2 ? `${perSecond[0]}→${perSecond[perSecond.length - 2]}` : "",
+          cpuMs: answered ? cpuMs / answered : 0,
+          load: loadavg()[0]!.toFixed(1),
         };
         rows.push(row);
         process.stdout.write(
-          `  ${endpoint.padEnd(18)} c=${String(connections).padEnd(3)} ${Math.round(row.rps)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  (non-2xx ${row.non2xx}, errors ${row.errors}, req/s first→last second ${row.trend})\n`,
+          `  ${endpoint.padEnd(18)} c=${String(connections).padEnd(3)} ${Math.round(row.rps)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  server CPU ${row.cpuMs.toFixed(2)} ms/req  (non-2xx ${row.non2xx}, errors ${row.errors}, req/s first→last full second ${row.trend}, load avg ${row.load})\n`,
         );
       }
     }
@@ -233,11 +259,24 @@ async function main() {
   const kinds = (process.env.BENCH_KINDS ?? "pglite,postgres").split(",") as ("pglite" | "postgres")[];
   const adminUrl = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
   process.stdout.write(
-    `admin API bench: ${CONNECTIONS_IN_ORG} connections in octo-org, ${seconds} s per run, closed loop, server in a child process (node ${process.version})\n`,
+    `admin API bench: ${CONNECTIONS_IN_ORG} connections in octo-org, ${seconds} s per run, closed loop, server in a child process (node ${process.version}, ${availableParallelism()} cores, load avg ${loadavg()[0]!.toFixed(1)})\n`,
   );
   const rows: Row[] = [];
   for (const kind of kinds) rows.push(...(await benchKind(kind, adminUrl, seconds, concurrencies)));
-  const header = ["database", "endpoint", "conns", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non-2xx", "errors"];
+  const header = [
+    "database",
+    "endpoint",
+    "conns",
+    "req/s",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "max ms",
+    "server CPU ms/req",
+    "non-2xx",
+    "errors",
+    "load avg",
+  ];
   const table = rows.map((r) => [
     r.database,
     r.endpoint,
@@ -247,8 +286,10 @@ async function main() {
     String(r.p90),
     String(r.p99),
     String(r.max),
+    r.cpuMs.toFixed(2),
     String(r.non2xx),
     String(r.errors),
+    r.load,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
