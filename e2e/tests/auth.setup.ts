@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { expect, test as setup } from "@playwright/test";
 import { ORG, PASSWORD, USERS } from "../support/env";
 
@@ -11,6 +12,12 @@ for (const [role, user] of Object.entries(USERS)) {
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page).toHaveURL(new RegExp(`/orgs/${ORG}/oidc-connections`));
     await expect(page.getByRole("heading", { level: 1, name: "OIDC connections" })).toBeVisible();
+    // The database is fresh: the empty state explains what a connection is.
+    await expect(page.getByRole("heading", { name: "No OIDC connections yet" })).toBeVisible();
+    if (role === "admin") {
+      await expect(page.getByRole("link", { name: "Create your first connection" })).toBeVisible();
+      await page.screenshot({ path: fileURLToPath(new URL("../../docs/screenshots/empty-state.png", import.meta.url)) });
+    }
     await page.context().storageState({ path: user.storageState });
   });
 }

@@ -56,11 +56,21 @@ function Facts({ rows }: { rows: [string, ReactNode][] }) {
   );
 }
 
-/** Keys not rendered specifically are shown as they are. */
+const KEY_LABELS: Record<string, string> = {
+  requestId: "Request ID",
+  tokenId: "Token ID",
+  jobWorkflowRef: "Job workflow",
+  sha: "Commit",
+  verified: "Token verified",
+  error: "Error code",
+  version: "Version",
+};
+
+/** Keys not rendered specifically are shown as they are (with a friendlier label when we know one). */
 function rest(d: Record<string, unknown>, used: string[]): [string, ReactNode][] {
   return Object.entries(d)
     .filter(([k]) => !used.includes(k))
-    .map(([k, v]) => [k, <Value key={k} value={v} />]);
+    .map(([k, v]) => [KEY_LABELS[k] ?? k, <Value key={k} value={typeof v === "boolean" ? (v ? "yes" : "no") : v} />]);
 }
 
 function accessList(v: unknown): ReactNode {
@@ -148,13 +158,14 @@ function ExchangedDetails({ d }: { d: Record<string, unknown> }) {
   };
   add("Repository", pick(d, "repository"));
   add("Ref", pick(d, "ref"));
-  add("Workflow", pick(d, "workflow", "workflowRef", "workflow_ref"));
+  add("Workflow", pick(d, "workflow"));
   add("Run", pick(d, "runId", "run_id"));
   add("Subject", pick(d, "subject", "sub"));
   add("Matched rulesets", pick(d, "matched", "rulesets"));
   const access = pick(d, "access", "granted");
   add("Granted access", access, accessList(access));
-  add("Lifetime (s)", pick(d, "expiresIn", "expires_in"));
+  const ttl = pick(d, "expiresIn", "expires_in");
+  add("Token lifetime", ttl, <span>{String(ttl)} seconds</span>);
   return <Facts rows={[...rows, ...rest(d, used)]} />;
 }
 
@@ -169,9 +180,18 @@ function DeniedDetails({ d, reason }: { d: Record<string, unknown>; reason: stri
     ]);
   const description = pick(d, "description", "error_description", "message");
   if (description !== undefined) rows.push(["Message", <Value key="m" value={description} />]);
-  const subject = pick(d, "subject", "sub");
-  if (subject !== undefined) rows.push(["Subject", <Value key="s" value={subject} />]);
-  const closest = isObject(d.closest) ? d.closest : undefined;
+  // The job that asked: from `job` (the token's claims) or from top-level keys.
+  const job = isObject(d.job) ? d.job : d;
+  const add = (label: string, v: unknown) => {
+    if (v !== undefined && v !== null) rows.push([label, <Value key={label} value={v} />]);
+  };
+  add("Subject", pick(job, "sub", "subject"));
+  add("Repository", pick(job, "repository"));
+  add("Ref", pick(job, "ref"));
+  add("Workflow", pick(job, "workflow"));
+  add("Run", pick(job, "runId", "run_id"));
+  const closestValue = d.closest ?? d.diagnosis;
+  const closest = isObject(closestValue) ? closestValue : undefined;
   if (closest) {
     const failed = isObject(closest.failed) ? closest.failed : {};
     let why: ReactNode = <Value value={closest.failed} />;
@@ -198,7 +218,9 @@ function DeniedDetails({ d, reason }: { d: Record<string, unknown>; reason: stri
       </span>,
     ]);
   }
-  return <Facts rows={[...rows, ...rest(d, ["description", "error_description", "message", "subject", "sub", "closest", "reason"])]} />;
+  const used = ["description", "error_description", "message", "subject", "sub", "closest", "diagnosis", "reason", "job"];
+  if (job === d) used.push("repository", "ref", "workflow", "runId", "run_id");
+  return <Facts rows={[...rows, ...rest(d, used)]} />;
 }
 
 export function EventDetails({ event }: { event: ConnectionEvent }) {

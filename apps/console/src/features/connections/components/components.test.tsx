@@ -123,18 +123,25 @@ describe("EventDetails", () => {
           outcome: "failure",
           reason: "no_matching_ruleset",
           details: {
-            subject: "repo:octo-org/api:pull_request",
-            closest: {
+            error: "invalid_grant",
+            verified: true,
+            job: { sub: "repo:octo-org/api:pull_request", repository: "octo-org/api", ref: "refs/pull/1/merge", runId: "77" },
+            diagnosis: {
               label: "main",
               failed: { kind: "subject", pattern: "repo:octo-org/api:ref:refs/heads/main", matchedPrefix: "repo:octo-org/api:" },
             },
             requestId: "abc123",
+            somethingNew: { a: 1 },
           },
         }}
       />,
     );
     expect(screen.getByText("Closest ruleset").nextSibling?.textContent).toContain("matched only up to repo:octo-org/api:");
-    expect(screen.getByText("requestId").nextSibling?.textContent).toBe("abc123");
+    expect(screen.getByText("Subject").nextSibling?.textContent).toBe("repo:octo-org/api:pull_request");
+    expect(screen.getByText("Run").nextSibling?.textContent).toBe("77");
+    expect(screen.getByText("Request ID").nextSibling?.textContent).toBe("abc123");
+    expect(screen.getByText("Token verified").nextSibling?.textContent).toBe("yes");
+    expect(screen.getByText("somethingNew").nextSibling?.textContent).toBe('{"a":1}');
   });
 
   it("shows repository, ref and workflow of an exchange", () => {
