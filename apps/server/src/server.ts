@@ -1,4 +1,5 @@
-import type { Server } from "node:http";
+import cluster from "node:cluster";
+import { createServer, type Server } from "node:http";
 import { serve } from "@hono/node-server";
 import type { Logger } from "pino";
 import { createApp } from "./app";
@@ -32,6 +33,10 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
   // The access-token signing key (SPEC §6.3), and the development issuer's key when it is on.
   await ensureSigningKey(db.db);
   if (env.devIssuer) await ensureDevIssuerKey(db.db);
+  if (env.workers > 1 && cluster.isPrimary) {
+    if (db.kind === "postgres") return startWorkers(env, log, deps);
+    log.warn({ workers: env.workers }, "WORKERS > 1 needs DATABASE_URL (embedded PGlite is single-process); running one process");
+  }
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, () => resolve(s as Server));
@@ -53,6 +58,68 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
         await closed;
         clearTimeout(timer);
         await db.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * WORKERS > 1 (PostgreSQL only): this primary process has migrated, seeded and created the keys;
+ * it forks that many workers, which share the port (node:cluster) and serve everything; the
+ * server is stateless apart from PostgreSQL, so they need nothing else in common. A worker that
+ * dies is replaced. `stop()` asks every worker to finish its in-flight requests. The primary's
+ * `server` never listens.
+ */
+async function startWorkers(env: Env, log: Logger, deps: Deps): Promise<Started> {
+  let stopping: Promise<void> | undefined;
+  let port = env.port;
+  const fork = () => {
+    const worker = cluster.fork();
+    worker.on("exit", (code, signal) => {
+      if (stopping) return;
+      log.error({ worker: worker.id, code, signal }, "worker exited; starting another");
+      fork();
+    });
+    return worker;
+  };
+  const workers = Array.from({ length: env.workers }, fork);
+  await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<void>((resolve, reject) => {
+          worker.once("listening", (address) => {
+            port = address.port;
+            resolve();
+          });
+          worker.once("exit", (code) => reject(new Error(`worker exited during start-up (${code})`)));
+        }),
+    ),
+  );
+  log.info({ port, workers: env.workers, publicUrl: env.publicUrl }, "listening (cluster)");
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    deps,
+    server: createServer(),
+    stop(graceMs = 10_000) {
+      stopping ??= (async () => {
+        const live = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+        await Promise.all(
+          live.map(
+            (worker) =>
+              new Promise<void>((resolve) => {
+                if (worker.isDead()) return resolve();
+                const timer = setTimeout(() => worker.process.kill("SIGKILL"), graceMs + 1000);
+                worker.once("exit", () => {
+                  clearTimeout(timer);
+                  resolve();
+                });
+                worker.process.kill("SIGTERM");
+              }),
+          ),
+        );
+        await deps.database.close();
       })();
       return stopping;
     },

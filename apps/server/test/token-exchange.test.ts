@@ -341,6 +341,26 @@ describe.each(DB_KINDS)("token exchange (%s)", (kind) => {
     ).toBe(401);
   });
 
+  it("applies a ruleset edit to the very next exchange (no stale cached configuration)", async () => {
+    const created = await admin.post("/api/orgs/octo-org/oidc-connections", connectionBody({ name: "Edited", issuer: DEV_ISSUER_URL }));
+    const id = created.body.id as string;
+    expect((await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app)))).status).toBe(200);
+    const narrowed = await admin.patch(
+      `/api/orgs/octo-org/oidc-connections/${id}`,
+      {
+        rulesets: [
+          { label: "release", subject: "repo:octo-org/api:ref:refs/heads/release", resources: ["octo-org/api"], scopes: ["pull"] },
+        ],
+      },
+      { "if-match": created.headers.get("etag") as string },
+    );
+    expect(narrowed.status).toBe(200);
+    expectError(await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app))), 400, "invalid_grant", /No ruleset matches/);
+    const release = await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app, { ref: "refs/heads/release" })));
+    expect(release.status).toBe(200);
+    expect(release.body.scope).toBe("repository:octo-org/api:pull");
+  });
+
   it("answers 503 and issues nothing when the replay claim cannot be written", async () => {
     const token = await mintIdToken(t.app, { run_id: "999001" });
     await t.db.handle.db.execute(sql`alter table used_jtis rename to used_jtis_offline`);
