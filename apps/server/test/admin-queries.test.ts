@@ -1,0 +1,68 @@
+import { sql } from "drizzle-orm";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connections, events, organizations } from "../src/db/schema";
+import { seedDemo } from "../src/seed";
+import { createTestDatabase, DB_KINDS, type TestDatabase, testEnv } from "./support/harness";
+
+/**
+ * The list and events pages are keyset queries ordered newest first; their indexes must give that
+ * order, or every page reads and sorts all of the org's connections (or events) — a cost that grows
+ * with the table. With sorting and sequential scans disabled, a plan that still sorts means the
+ * index cannot serve the ORDER BY.
+ */
+describe.each(DB_KINDS)("admin queries use their indexes (%s)", (kind) => {
+  let db: TestDatabase;
+  let orgId: string;
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    await seedDemo(db.handle.db, testEnv(), pino({ level: "silent" }));
+    const [org] = await db.handle.db.select().from(organizations).where(sql`slug = 'octo-org'`);
+    orgId = org!.id;
+    await db.handle.db
+      .insert(connections)
+      .values(Array.from({ length: 50 }, (_, i) => ({ orgId, name: `c${i}`, issuer: "https://token.actions.githubusercontent.com" })));
+    await db.handle.db.insert(events).values(
+      Array.from({ length: 50 }, () => ({
+        orgId,
+        connectionId: "7d1f3a52-55d5-4c9e-9a43-3c1e0b7a0c11",
+        type: "token.denied",
+        actorType: "workflow" as const,
+        actorName: "x",
+        outcome: "failure" as const,
+      })),
+    );
+  });
+  afterAll(() => db.drop());
+
+  async function plan(query: ReturnType<typeof sql>): Promise<string> {
+    return db.handle.db.transaction(async (tx) => {
+      await tx.execute(sql`set local enable_sort = off`);
+      await tx.execute(sql`set local enable_seqscan = off`);
+      const result = (await tx.execute(sql`explain ${query}`)) as unknown;
+      const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Record<string, string>[];
+      return rows.map((r) => r["QUERY PLAN"]).join("\n");
+    });
+  }
+
+  it("connections, first page and next pages: newest first from connections_org_created_idx, no sort", async () => {
+    const first = await plan(
+      sql`select * from ${connections} where ${connections.orgId} = ${orgId} order by ${connections.createdAt} desc, ${connections.id} desc limit 26`,
+    );
+    expect(first).toContain("connections_org_created_idx");
+    expect(first).not.toMatch(/\bSort\b/);
+    const next = await plan(
+      sql`select * from ${connections} where ${connections.orgId} = ${orgId} and (${connections.createdAt}, ${connections.id}) < (now()::timestamptz, ${"7d1f3a52-55d5-4c9e-9a43-3c1e0b7a0c11"}::uuid) order by ${connections.createdAt} desc, ${connections.id} desc limit 26`,
+    );
+    expect(next).toContain("connections_org_created_idx");
+    expect(next).not.toMatch(/\bSort\b/);
+  });
+
+  it("events of a connection: newest first from events_connection_idx, no sort", async () => {
+    const page = await plan(
+      sql`select * from ${events} where ${events.orgId} = ${orgId} and ${events.connectionId} = ${"7d1f3a52-55d5-4c9e-9a43-3c1e0b7a0c11"} order by ${events.id} desc limit 26`,
+    );
+    expect(page).toContain("events_connection_idx");
+    expect(page).not.toMatch(/\bSort\b/);
+  });
+});
