@@ -58,11 +58,13 @@ describe.each(DB_KINDS)("admin queries use their indexes (%s)", (kind) => {
     expect(next).not.toMatch(/\bSort\b/);
   });
 
-  it("events of a connection: newest first from events_connection_idx, no sort", async () => {
+  it("events of a connection: newest first from an (…, id desc) index, no sort", async () => {
     const page = await plan(
       sql`select * from ${events} where ${events.orgId} = ${orgId} and ${events.connectionId} = ${"7d1f3a52-55d5-4c9e-9a43-3c1e0b7a0c11"} order by ${events.id} desc limit 26`,
     );
-    expect(page).toContain("events_connection_idx");
+    // Without statistics the planner may pick either index; both give id order (the primary key
+    // walked backwards would read every event of every org).
+    expect(page).toMatch(/events_(connection|org)_idx/);
     expect(page).not.toMatch(/\bSort\b/);
   });
 });

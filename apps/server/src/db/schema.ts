@@ -120,7 +120,8 @@ export const connections = pgTable(
   },
   (t) => [
     uniqueIndex("connections_org_name_key").on(t.orgId, sql`lower(${t.name})`),
-    index("connections_org_created_idx").on(t.orgId, t.createdAt.desc(), t.id.desc()),
+    // DESC NULLS FIRST is what `order by … desc` means: only then does the index give the list's order.
+    index("connections_org_created_idx").on(t.orgId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     check("connections_name_length", sql`char_length(${t.name}) between 1 and 100`),
     check("connections_description_length", sql`char_length(${t.description}) <= 500`),
     check("connections_type_check", sql`${t.type} = 'github-actions'`),
@@ -178,8 +179,8 @@ export const events = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    index("events_connection_idx").on(t.connectionId, t.id.desc()),
-    index("events_org_idx").on(t.orgId, t.id.desc()),
+    index("events_connection_idx").on(t.connectionId, t.id.desc().nullsFirst()),
+    index("events_org_idx").on(t.orgId, t.id.desc().nullsFirst()),
     check("events_actor_type_check", sql`${t.actorType} in ('user', 'workflow')`),
     check("events_outcome_check", sql`${t.outcome} in ('success', 'failure')`),
   ],
