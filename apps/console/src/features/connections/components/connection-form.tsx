@@ -1,4 +1,4 @@
-import { lintRulesets, MAX_RULESETS, MAX_TOKEN_TTL, MIN_TOKEN_TTL } from "@oidc/shared";
+import { GITHUB_ACTIONS_ISSUER, lintRulesets, MAX_RULESETS, MAX_TOKEN_TTL, MIN_TOKEN_TTL } from "@oidc/shared";
 import { useMemo } from "react";
 import { Field } from "../../../components/ui/field";
 import { type ConnectionDraft, emptyRuleset, type FieldErrors, newKey, type RulesetDraft } from "../lib/draft";
@@ -20,6 +20,8 @@ interface Props {
   onChange: (draft: ConnectionDraft, field: string) => void;
   /** Editing an existing connection: the type is fixed. */
   editing?: boolean;
+  /** The development issuer's URL when this server runs one: offered as a second issuer on create. */
+  devIssuer?: string | undefined;
 }
 
 function safeLints(rulesets: RulesetDraft[]) {
@@ -31,7 +33,7 @@ function safeLints(rulesets: RulesetDraft[]) {
 }
 
 /** Name, description, type and 1–5 rulesets; used by create and edit alike. */
-export function ConnectionForm({ draft, errors, repositories, org, onChange, editing = false }: Props) {
+export function ConnectionForm({ draft, errors, repositories, org, onChange, editing = false, devIssuer }: Props) {
   const warnings = useMemo(() => safeLints(draft.rulesets), [draft.rulesets]);
   const set = (patch: Partial<ConnectionDraft>, field: string) => onChange({ ...draft, ...patch }, field);
   const setRuleset = (index: number, patch: Partial<RulesetDraft>, field: string) =>
@@ -62,6 +64,18 @@ export function ConnectionForm({ draft, errors, repositories, org, onChange, edi
               <option value="github-actions">GitHub Actions</option>
             </select>
           </Field>
+          {devIssuer && !editing && (
+            <Field
+              label="Issuer"
+              hint="Who signs the ID tokens. The development issuer is for trying the flow offline."
+              error={errors.issuer}
+            >
+              <select className="input" value={draft.issuer ?? ""} onChange={(e) => set({ issuer: e.target.value || undefined }, "issuer")}>
+                <option value="">GitHub Actions ({GITHUB_ACTIONS_ISSUER})</option>
+                <option value={devIssuer}>Development issuer ({devIssuer})</option>
+              </select>
+            </Field>
+          )}
           <Field
             label="Maximum token lifetime (seconds)"
             hint={`${MIN_TOKEN_TTL}–${MAX_TOKEN_TTL}; workflows may ask for less.`}

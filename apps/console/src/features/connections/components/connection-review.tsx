@@ -1,4 +1,4 @@
-import type { Warning } from "@oidc/shared";
+import { GITHUB_ACTIONS_ISSUER, type Warning } from "@oidc/shared";
 import type { ConnectionDraft } from "../lib/draft";
 
 /** Everything that will be saved, read-only, with the lints that apply. */
@@ -14,6 +14,10 @@ export function ConnectionReview({ draft, warnings }: { draft: ConnectionDraft; 
           <dd>{draft.description || <span className="muted">None</span>}</dd>
           <dt>Type</dt>
           <dd>GitHub Actions</dd>
+          <dt>Issuer</dt>
+          <dd>
+            <code className="code-inline">{draft.issuer ?? GITHUB_ACTIONS_ISSUER}</code>
+          </dd>
           <dt>Maximum token lifetime</dt>
           <dd>{draft.maxTokenTtlSeconds} seconds</dd>
         </dl>

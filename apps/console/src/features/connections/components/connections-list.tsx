@@ -1,4 +1,4 @@
-import { useDeferredValue, useEffect, useState } from "react";
+import { memo, useDeferredValue, useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { ErrorMessage } from "../../../components/errors/error-view";
 import { Menu } from "../../../components/ui/menu";
@@ -16,6 +16,55 @@ function When({ iso, never = "Never" }: { iso: string | null; never?: string }) 
     </time>
   );
 }
+
+/** One row; memoised so that loading another page renders only the new rows. */
+const ConnectionRow = memo(function ConnectionRow({
+  connection: c,
+  canManage,
+  onStatus,
+  onDelete,
+}: {
+  connection: ConnectionSummary;
+  canManage: boolean;
+  onStatus: (c: ConnectionSummary) => void;
+  onDelete: (c: ConnectionSummary) => void;
+}) {
+  return (
+    <tr>
+      <td data-label="Name">
+        <Link to={c.id} className="row-link">
+          {c.name}
+        </Link>
+        {c.description && <p className="row-desc">{c.description}</p>}
+      </td>
+      <td data-label="Status">
+        <StatusBadge status={c.status} />
+      </td>
+      <td data-label="Rulesets" className="num">
+        {c.rulesetCount}
+      </td>
+      <td data-label="Last used">
+        <When iso={c.lastUsedAt} />
+      </td>
+      <td data-label="Created">
+        <When iso={c.createdAt} />
+      </td>
+      {canManage && (
+        <td className="actions-cell">
+          <Menu
+            label={`Actions for ${c.name}`}
+            items={[
+              { label: c.status === "active" ? "Deactivate" : "Activate", onSelect: () => onStatus(c) },
+              { label: "Delete", tone: "danger", onSelect: () => onDelete(c) },
+            ]}
+          >
+            <span aria-hidden="true">⋯</span>
+          </Menu>
+        </td>
+      )}
+    </tr>
+  );
+});
 
 /** The org's connections: search, status filter, keyset paging ("Show more"), row actions for owners. */
 export function ConnectionsList({ org, canManage }: { org: string; canManage: boolean }) {
@@ -135,39 +184,7 @@ export function ConnectionsList({ org, canManage }: { org: string; canManage: bo
               </thead>
               <tbody>
                 {items.map((c) => (
-                  <tr key={c.id}>
-                    <td data-label="Name">
-                      <Link to={c.id} className="row-link">
-                        {c.name}
-                      </Link>
-                      {c.description && <p className="row-desc">{c.description}</p>}
-                    </td>
-                    <td data-label="Status">
-                      <StatusBadge status={c.status} />
-                    </td>
-                    <td data-label="Rulesets" className="num">
-                      {c.rulesetCount}
-                    </td>
-                    <td data-label="Last used">
-                      <When iso={c.lastUsedAt} />
-                    </td>
-                    <td data-label="Created">
-                      <When iso={c.createdAt} />
-                    </td>
-                    {canManage && (
-                      <td className="actions-cell">
-                        <Menu
-                          label={`Actions for ${c.name}`}
-                          items={[
-                            { label: c.status === "active" ? "Deactivate" : "Activate", onSelect: () => setStatusTarget(c) },
-                            { label: "Delete", tone: "danger", onSelect: () => setDeleteTarget(c) },
-                          ]}
-                        >
-                          <span aria-hidden="true">⋯</span>
-                        </Menu>
-                      </td>
-                    )}
-                  </tr>
+                  <ConnectionRow key={c.id} connection={c} canManage={canManage} onStatus={setStatusTarget} onDelete={setDeleteTarget} />
                 ))}
               </tbody>
             </table>

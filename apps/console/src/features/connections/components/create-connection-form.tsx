@@ -5,6 +5,7 @@ import { Alert, Spinner } from "../../../components/ui/status";
 import { useToast } from "../../../components/ui/toast";
 import { isApiError, issuesByPath } from "../../../lib/api-client";
 import { useCreateConnection } from "../api/create-connection";
+import { useDevIssuer } from "../api/dev-issuer";
 import { useRepositories } from "../api/get-repositories";
 import { type ConnectionDraft, draftFingerprint, emptyDraft, type FieldErrors, validateCreate } from "../lib/draft";
 import { ConnectionForm, type OrgInfo } from "./connection-form";
@@ -33,6 +34,7 @@ export function CreateConnectionForm({
   const [serverErrors, setServerErrors] = useState<FieldErrors>({});
   const initial = useRef(draftFingerprint(draft));
   const repositories = useRepositories(org.slug);
+  const devIssuer = useDevIssuer();
   const create = useCreateConnection(org.slug);
   const toast = useToast();
   const heading = useRef<HTMLHeadingElement>(null);
@@ -105,6 +107,7 @@ export function CreateConnectionForm({
             </Alert>
           )}
           <ConnectionForm
+            devIssuer={devIssuer.data?.issuer}
             draft={draft}
             errors={errors}
             repositories={repositories.data.items}

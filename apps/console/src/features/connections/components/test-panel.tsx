@@ -162,7 +162,9 @@ export function TestPanel({ org, connection }: { org: string; connection: Connec
           </h2>
           <p className="muted">
             This server runs a development issuer. It can mint a GitHub-shaped ID token with the claims above and exchange it at the token
-            endpoint, exactly as a workflow would. The connection must trust the issuer {devIssuer.data.issuer}.
+            endpoint, exactly as a workflow would, and the result shows in Activity.
+            {connection.issuer !== devIssuer.data.issuer &&
+              ` This connection trusts ${connection.issuer}, not the development issuer, so the exchange will be refused — which shows how a denial looks.`}
           </p>
           <button
             type="button"

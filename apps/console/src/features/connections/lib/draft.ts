@@ -17,6 +17,8 @@ export interface ConnectionDraft {
   name: string;
   description: string;
   type: "github-actions";
+  /** Only on create; undefined means GitHub Actions' issuer. */
+  issuer?: string | undefined;
   maxTokenTtlSeconds: number;
   rulesets: RulesetDraft[];
 }
@@ -82,6 +84,7 @@ export function validateCreate(draft: ConnectionDraft) {
     name: draft.name,
     description: draft.description,
     type: draft.type,
+    ...(draft.issuer ? { issuer: draft.issuer } : {}),
     maxTokenTtlSeconds: draft.maxTokenTtlSeconds,
     rulesets: draft.rulesets.map(rulesetBody),
   });
