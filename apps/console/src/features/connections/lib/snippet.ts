@@ -1,5 +1,8 @@
-/** The action workflow authors use (packages/action). */
-export const ACTION_REF = "oidc-connections/login-action@v1";
+/**
+ * The action workflow authors use (packages/action, see docs/token-service.md). Where it is
+ * published is a deployment decision: change it here (the one place) when it is.
+ */
+export const ACTION_REF = "oidc-connections/oidc-connections/packages/action@main";
 
 /** A ready-to-paste GitHub Actions job for this connection. */
 export function workflowSnippet(connectionId: string, origin: string): string {
@@ -14,12 +17,12 @@ jobs:
     steps:
       - uses: actions/checkout@v4
       - name: Exchange the GitHub ID token for an access token
-        id: registry
+        id: oidc
         uses: ${ACTION_REF}
         with:
           connection_id: ${connectionId}
           url: ${origin}
       - name: Log in to the registry
-        run: echo "\${{ steps.registry.outputs.token }}" | docker login ${host} --username oidc --password-stdin
+        run: echo "\${{ steps.oidc.outputs.token }}" | docker login ${host} --username oidc --password-stdin
 `;
 }
