@@ -14,7 +14,10 @@ const KIND_LABEL = {
 function sampleClaims(connection: Connection): string {
   const first = connection.rulesets[0];
   const repo = first?.resources[0] ?? `${connection.org}/api`;
-  const concrete = (first?.subject ?? `repo:${repo}:ref:refs/heads/main`).replace(/\*/g, "main").replace(/\?/g, "x");
+  const concrete = (first?.subject ?? `repo:${repo}:ref:refs/heads/main`)
+    .replace(/@\*/g, "@987654321")
+    .replace(/\*/g, "main")
+    .replace(/\?/g, "x");
   return JSON.stringify(
     {
       sub: concrete,
