@@ -11,7 +11,9 @@ describe("returning after sign-in", () => {
   });
 
   it("remembers the page and its query", () => {
-    expect(signInPath({ pathname: "/orgs/o/oidc-connections", search: "?q=a" })).toBe("/sign-in?next=%2Forgs%2Fo%2Foidc-connections%3Fq%3Da");
+    expect(signInPath({ pathname: "/orgs/o/oidc-connections", search: "?q=a" })).toBe(
+      "/sign-in?next=%2Forgs%2Fo%2Foidc-connections%3Fq%3Da",
+    );
     expect(signInPath({ pathname: "/", search: "" })).toBe("/sign-in");
   });
 });
