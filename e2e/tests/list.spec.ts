@@ -62,6 +62,31 @@ test.describe("the connections list", () => {
     await expect(page.getByRole("status").filter({ hasText: `Deleted “${second.name}”` })).toBeVisible();
   });
 
+  test("row actions work with the keyboard alone", async ({ page, createConnection }) => {
+    const c = await createConnection();
+    await page.goto(connectionPath());
+    await page.getByRole("searchbox", { name: "Search" }).fill(c.name);
+    const actions = page.getByRole("button", { name: `Actions for ${c.name}` });
+    await actions.focus();
+    await page.keyboard.press("Enter");
+    await expect(page.getByRole("menuitem", { name: "Deactivate" })).toBeFocused();
+    await page.keyboard.press("ArrowDown");
+    await expect(page.getByRole("menuitem", { name: "Delete" })).toBeFocused();
+    await page.keyboard.press("Escape");
+    await expect(page.getByRole("menu")).toBeHidden();
+    await expect(actions).toBeFocused();
+
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: `Deactivate “${c.name}”?` });
+    await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
+    await page.keyboard.press("Tab");
+    await expect(dialog.getByRole("button", { name: "Deactivate" })).toBeFocused();
+    await page.keyboard.press("Enter");
+    await expect(dialog).toBeHidden();
+    await expect(page.getByRole("row").filter({ hasText: c.name }).getByText("Inactive")).toBeVisible();
+  });
+
   test("shows a message when nothing matches the search", async ({ page }) => {
     await page.goto(connectionPath());
     await page.getByRole("searchbox", { name: "Search" }).fill("no-such-connection-anywhere");
