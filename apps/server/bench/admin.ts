@@ -293,7 +293,7 @@ async function main() {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  process.stdout.write(`\n${line(header)}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|\n${table.map(line).join("\n")}\n`);
+  process.stdout.write(`\n${line(header)}\n| ${widths.map((w) => "-".repeat(w)).join(" | ")} |\n${table.map(line).join("\n")}\n`);
   const pg = rows.filter((r) => r.database === "postgres");
   if (pg.length) {
     const listP99 = Math.max(...pg.filter((r) => r.endpoint.startsWith("list")).map((r) => r.p99));
