@@ -37,6 +37,8 @@ test.describe("the connection page", () => {
     await del.getByRole("textbox", { name: `Type “${c.name}” to confirm` }).fill(c.name);
     await del.getByRole("textbox").press("Enter");
     await expect(page).toHaveURL(new RegExp(`${connectionPath()}$`));
+    // Focus moves to the new page's heading.
+    await expect(page.getByRole("heading", { level: 1, name: "OIDC connections" })).toBeFocused();
     await expect(page.getByRole("link", { name: c.name })).toHaveCount(0);
   });
 

@@ -1,5 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
-import { type LoaderFunctionArgs, Outlet, useNavigate, useNavigation, useParams } from "react-router";
+import { useEffect, useRef } from "react";
+import { type LoaderFunctionArgs, Outlet, useLocation, useNavigate, useNavigation, useParams } from "react-router";
 import { AppLayout } from "../../components/layouts/app-layout";
 import { useToast } from "../../components/ui/toast";
 import { meQueryOptions } from "../../features/auth/api/get-me";
@@ -11,7 +12,31 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return null;
 }
 
+/** Tabs of one connection count as the same page: focus stays on the tab. */
+const pageOf = (pathname: string) => pathname.replace(/^(\/orgs\/[^/]+\/oidc-connections\/[0-9a-f-]{36})\/(activity|test)$/, "$1");
+
+/** After in-app navigation to another page, move focus to its heading so that screen readers announce it. */
+function useRouteFocus() {
+  const { pathname } = useLocation();
+  const previous = useRef(pageOf(pathname));
+  useEffect(() => {
+    const page = pageOf(pathname);
+    if (page === previous.current) return;
+    previous.current = page;
+    const frame = requestAnimationFrame(() => {
+      const main = document.getElementById("main");
+      const heading = main?.querySelector<HTMLElement>("h1");
+      if (heading) {
+        heading.tabIndex = -1;
+        heading.focus({ preventScroll: true });
+      } else main?.focus({ preventScroll: true });
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [pathname]);
+}
+
 export function Component() {
+  useRouteFocus();
   const me = useQuery(meQueryOptions());
   const { org } = useParams();
   const navigate = useNavigate();
