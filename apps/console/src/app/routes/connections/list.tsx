@@ -1,4 +1,4 @@
-import { Link, type LoaderFunctionArgs } from "react-router";
+import { Link, type LoaderFunctionArgs, type ShouldRevalidateFunctionArgs } from "react-router";
 import { Breadcrumbs } from "../../../components/layouts/breadcrumbs";
 import { connectionsQueryOptions } from "../../../features/connections/api/get-connections";
 import { ConnectionsList } from "../../../features/connections/components/connections-list";
@@ -10,12 +10,17 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const membership = await requireOrg(request, params.org);
   const url = new URL(request.url);
   const status = url.searchParams.get("status");
-  const q = url.searchParams.get("q") ?? undefined;
+  const q = url.searchParams.get("q")?.trim() || undefined;
   // Prefetch, but render at once: the list shows its own loading state.
   void queryClient.prefetchInfiniteQuery(
     connectionsQueryOptions(membership.org.slug, { status: status === "active" || status === "inactive" ? status : undefined, q }),
   );
   return null;
+}
+
+// Typing in the search box changes only the query string: the list refetches by itself, no loader needed.
+export function shouldRevalidate({ currentUrl, nextUrl }: ShouldRevalidateFunctionArgs) {
+  return currentUrl.pathname !== nextUrl.pathname;
 }
 
 export function Component() {

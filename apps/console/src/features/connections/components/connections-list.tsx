@@ -1,4 +1,4 @@
-import { memo, useDeferredValue, useEffect, useState } from "react";
+import { memo, useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { ErrorMessage } from "../../../components/errors/error-view";
 import { Menu } from "../../../components/ui/menu";
@@ -71,23 +71,25 @@ export function ConnectionsList({ org, canManage }: { org: string; canManage: bo
   const [params, setParams] = useSearchParams();
   const status =
     params.get("status") === "active" || params.get("status") === "inactive" ? (params.get("status") as "active" | "inactive") : undefined;
-  const [search, setSearch] = useState(params.get("q") ?? "");
-  const q = useDeferredValue(search.trim());
+  // The URL holds what was typed (so a reload or a shared link keeps it); the query follows it 250 ms later.
+  // Only typing changes the URL: a timer never navigates, so it cannot cancel a click on a link.
+  const search = params.get("q") ?? "";
+  const [debounced, setDebounced] = useState(search.trim());
   useEffect(() => {
-    const timer = window.setTimeout(() => {
-      setParams(
-        (prev) => {
-          const next = new URLSearchParams(prev);
-          if (q) next.set("q", q);
-          else next.delete("q");
-          return next;
-        },
-        { replace: true },
-      );
-    }, 250);
+    const timer = window.setTimeout(() => setDebounced(search.trim()), 250);
     return () => window.clearTimeout(timer);
-  }, [q, setParams]);
-  const filters = { status, q: params.get("q") ?? undefined };
+  }, [search]);
+  const setSearch = (value: string) =>
+    setParams(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        if (value) next.set("q", value);
+        else next.delete("q");
+        return next;
+      },
+      { replace: true },
+    );
+  const filters = { status, q: debounced || undefined };
   const query = useConnections(org, filters);
   const [statusTarget, setStatusTarget] = useState<ConnectionSummary | null>(null);
   const [deleteTarget, setDeleteTarget] = useState<ConnectionSummary | null>(null);
