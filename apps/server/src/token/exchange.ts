@@ -87,6 +87,15 @@ export function scopeString(orgSlug: string, access: readonly Grant[]): string {
     .join(" ");
 }
 
+/** The postgres.js client under drizzle, for the recorder's prepared array statement; none on PGlite. */
+function postgresArrays(database: DatabaseHandle): ((text: string, params: unknown[]) => Promise<unknown>) | undefined {
+  const client = (
+    database.db as unknown as { $client?: { unsafe?: (t: string, p: unknown[], o: { prepare: boolean }) => Promise<unknown> } }
+  ).$client;
+  if (database.kind !== "postgres" || typeof client?.unsafe !== "function") return undefined;
+  return (text, params) => client.unsafe?.(text, params, { prepare: true }) as Promise<unknown>;
+}
+
 function rowsOf(result: unknown): Record<string, unknown>[] {
   if (Array.isArray(result)) return result as Record<string, unknown>[];
   return ((result as { rows?: Record<string, unknown>[] }).rows ?? []) as Record<string, unknown>[];
@@ -119,6 +128,7 @@ export class TokenService {
       (query) => this.gate.run(() => this.database.db.execute(query)),
       // Few statements in flight make bigger batches: fewer commits, less PostgreSQL CPU on a small machine.
       Math.max(1, Math.min(2, env.databasePoolSize - 1)),
+      postgresArrays(database),
     );
   }
 

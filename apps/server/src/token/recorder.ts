@@ -45,9 +45,15 @@ export class ExchangeRecorder {
   private pending: Pending[] = [];
   private inFlight = 0;
 
+  /**
+   * `execute` runs the portable statement (drizzle, any driver); `executeArrays`, when given (the
+   * postgres.js driver), runs the same statement with one array parameter per column instead: a
+   * fixed text, prepared once, so PostgreSQL does not parse and plan hundreds of parameters per batch.
+   */
   constructor(
     private readonly execute: (query: SQL) => Promise<unknown>,
     private readonly maxInFlight: number,
+    private readonly executeArrays?: (text: string, params: unknown[]) => Promise<unknown>,
   ) {}
 
   record(record: ExchangeRecord): Promise<RecordOutcome> {
@@ -82,7 +88,10 @@ export class ExchangeRecorder {
 
   private async run(batch: Pending[]) {
     try {
-      const rows = rowsOf(await this.execute(statement(batch.map((p) => p.record))));
+      const records = batch.map((p) => p.record);
+      const rows = rowsOf(
+        this.executeArrays ? await this.executeArrays(ARRAY_STATEMENT, arrayParams(records)) : await this.execute(statement(records)),
+      );
       const byIndex = new Map(rows.map((r) => [Number(r.n), r.recorded === true || r.recorded === "t"]));
       batch.forEach((item, i) => {
         const recorded = byIndex.get(i);
@@ -123,4 +132,44 @@ function statement(records: ExchangeRecord[]): SQL {
     )
     select ci.n, (cl.jti is not null) as recorded
     from current_input ci left join claimed cl on cl.issuer = ci.issuer and cl.jti = ci.jti`;
+}
+
+/** The same statement as `statement()`, over arrays (postgres.js, prepared). */
+const ARRAY_STATEMENT = `
+  with input as (
+    select * from unnest($1::int[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[]::timestamptz[], $7::uuid[], $8::text[], $9::text[], $10::text[]::jsonb[], $11::text[])
+      as t (n, connection_id, version, issuer, jti, expires_at, org_id, actor_id, actor_name, details, ip)
+  ), current_input as (
+    select input.* from input
+    join connections c on c.id = input.connection_id and c.status = 'active' and c.version = input.version
+  ), claimed as (
+    insert into used_jtis (issuer, jti, expires_at)
+    select issuer, jti, expires_at from current_input
+    on conflict do nothing
+    returning issuer, jti
+  ), recorded as (
+    insert into events (org_id, connection_id, type, actor_type, actor_id, actor_name, outcome, details, ip)
+    select ci.org_id, ci.connection_id, 'token.exchanged', 'workflow', ci.actor_id, ci.actor_name, 'success', ci.details, ci.ip
+    from current_input ci join claimed cl on cl.issuer = ci.issuer and cl.jti = ci.jti
+    order by ci.n
+    returning 1
+  )
+  select ci.n, (cl.jti is not null) as recorded
+  from current_input ci left join claimed cl on cl.issuer = ci.issuer and cl.jti = ci.jti`;
+
+function arrayParams(records: ExchangeRecord[]): unknown[] {
+  return [
+    records.map((_, i) => i),
+    records.map((r) => r.connectionId),
+    records.map((r) => r.version),
+    records.map((r) => r.issuer),
+    records.map((r) => r.jti),
+    records.map((r) => r.claimExpiresAt),
+    records.map((r) => r.event.orgId),
+    records.map((r) => r.event.actorId ?? null),
+    records.map((r) => r.event.actorName),
+    // Sent as text[] and cast in SQL: drizzle replaces postgres.js's json and timestamp serialisers.
+    records.map((r) => JSON.stringify(r.event.details ?? {})),
+    records.map((r) => r.event.ip ?? null),
+  ];
 }
