@@ -112,7 +112,7 @@ export function ConnectionsList({ org, canManage }: { org: string; canManage: bo
             onChange={(e) => setSearch(e.target.value)}
           />
         </div>
-        <div className="field field-inline">
+        <div className="field field-inline field-narrow">
           <label htmlFor="connection-status" className="field-label">
             Status
           </label>
