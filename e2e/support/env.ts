@@ -24,3 +24,11 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
   "--no-first-run",
 ];
+
+/**
+ * Screenshots for docs/screenshots, written only with UPDATE_SCREENSHOTS=1 (`pnpm --filter @oidc/e2e
+ * screenshots`), so that an ordinary test run leaves the working tree clean.
+ */
+export function screenshotPath(name: string): string | undefined {
+  return process.env.UPDATE_SCREENSHOTS ? fileURLToPath(new URL(`../../docs/screenshots/${name}.png`, import.meta.url)) : undefined;
+}

@@ -1,6 +1,5 @@
-import { fileURLToPath } from "node:url";
 import { expect, test as setup } from "@playwright/test";
-import { ORG, PASSWORD, USERS } from "../support/env";
+import { ORG, PASSWORD, screenshotPath, USERS } from "../support/env";
 
 // Signs each role in once through the sign-in page and saves the session for the other tests.
 for (const [role, user] of Object.entries(USERS)) {
@@ -16,7 +15,7 @@ for (const [role, user] of Object.entries(USERS)) {
     await expect(page.getByRole("heading", { name: "No OIDC connections yet" })).toBeVisible();
     if (role === "admin") {
       await expect(page.getByRole("link", { name: "Create your first connection" })).toBeVisible();
-      await page.screenshot({ path: fileURLToPath(new URL("../../docs/screenshots/empty-state.png", import.meta.url)) });
+      await page.screenshot({ path: screenshotPath("empty-state") });
     }
     await page.context().storageState({ path: user.storageState });
   });

@@ -1,8 +1,5 @@
-import { fileURLToPath } from "node:url";
 import { expect, test } from "../fixtures";
-import { ORG, PASSWORD } from "../support/env";
-
-const shot = (name: string) => fileURLToPath(new URL(`../../docs/screenshots/${name}.png`, import.meta.url));
+import { ORG, PASSWORD, screenshotPath } from "../support/env";
 
 test.describe("signing in and out", () => {
   test.use({ storageState: { cookies: [], origins: [] } });
@@ -25,7 +22,7 @@ test.describe("signing in and out", () => {
     await page.getByLabel("Password").fill("not-the-password");
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page.getByRole("alert")).toContainText("Wrong email or password");
-    await page.screenshot({ path: shot("sign-in-error") });
+    await page.screenshot({ path: screenshotPath("sign-in-error") });
 
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();

@@ -1,8 +1,5 @@
-import { fileURLToPath } from "node:url";
 import { connectionPath, expect, test } from "../fixtures";
-import { ORG } from "../support/env";
-
-const shot = (name: string) => fileURLToPath(new URL(`../../docs/screenshots/${name}.png`, import.meta.url));
+import { ORG, screenshotPath } from "../support/env";
 
 test.describe("editing a connection", () => {
   test("renames, adds a ruleset and changes scopes; Activity says what changed", async ({ page, createConnection }) => {
@@ -51,7 +48,7 @@ test.describe("editing a connection", () => {
     const conflict = page.getByRole("alert").filter({ hasText: "Someone else changed this connection" });
     await expect(conflict).toBeVisible();
     await expect(conflict).toBeFocused();
-    await page.screenshot({ path: shot("edit-conflict") });
+    await page.screenshot({ path: screenshotPath("edit-conflict") });
     await conflict.getByRole("button", { name: "Reload latest version" }).click();
     await expect(page.getByRole("textbox", { name: "Description (optional)" })).toHaveValue("their edit");
     await expect(conflict).toBeHidden();

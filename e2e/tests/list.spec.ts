@@ -1,7 +1,5 @@
-import { fileURLToPath } from "node:url";
 import { connectionPath, expect, test, uniqueName } from "../fixtures";
-
-const shot = (name: string) => fileURLToPath(new URL(`../../docs/screenshots/${name}.png`, import.meta.url));
+import { screenshotPath } from "../support/env";
 
 test.describe("the connections list", () => {
   test("searches, filters by status, and deactivates, activates and deletes from the actions menu", async ({
@@ -31,7 +29,7 @@ test.describe("the connections list", () => {
     const dialog = page.getByRole("dialog", { name: `Deactivate “${first.name}”?` });
     await expect(dialog).toContainText("new exchanges are refused");
     await expect(dialog).toContainText("revoked");
-    await page.screenshot({ path: shot("deactivate-dialog") });
+    await page.screenshot({ path: screenshotPath("deactivate-dialog") });
     await dialog.getByRole("button", { name: "Deactivate" }).click();
     await expect(dialog).toBeHidden();
     await expect(row.getByText("Inactive")).toBeVisible();
@@ -60,7 +58,7 @@ test.describe("the connections list", () => {
     await del.getByRole("textbox").fill("wrong name");
     await expect(del.getByRole("button", { name: "Delete connection" })).toBeDisabled();
     await del.getByRole("textbox").fill(second.name);
-    await page.screenshot({ path: shot("delete-dialog") });
+    await page.screenshot({ path: screenshotPath("delete-dialog") });
     await del.getByRole("button", { name: "Delete connection" }).click();
     await expect(del).toBeHidden();
     await expect(table.getByRole("row").filter({ hasText: second.name })).toHaveCount(0);

@@ -1,9 +1,6 @@
-import { fileURLToPath } from "node:url";
 import type { APIRequestContext, Page } from "@playwright/test";
 import { connectionPath, expect, test, uniqueName } from "../fixtures";
-import { BASE_URL, ORG } from "../support/env";
-
-const shots = (name: string) => fileURLToPath(new URL(`../../docs/screenshots/${name}.png`, import.meta.url));
+import { BASE_URL, ORG, screenshotPath } from "../support/env";
 
 async function exchange(api: APIRequestContext, connectionId: string, claims: Record<string, unknown>) {
   const minted = await api.post("/dev-issuer/token", { data: { claims } });
@@ -80,20 +77,20 @@ test.describe("main pages", () => {
       await expect(page.getByRole("table", { name: "OIDC connections" })).toBeVisible();
       await expectAccessible(page, `list ${width}px`);
       await expectNoHorizontalScroll(page);
-      await page.screenshot({ path: shots(`connections-list${suffix}`) });
+      await page.screenshot({ path: screenshotPath(`connections-list${suffix}`) });
 
       await page.goto(connectionPath(c.id));
       await expect(page.getByRole("heading", { level: 1, name: c.name })).toBeVisible();
       await expectAccessible(page, `overview ${width}px`);
       await expectNoHorizontalScroll(page);
-      await page.screenshot({ path: shots(`connection-overview${suffix}`), fullPage: suffix === "" });
+      await page.screenshot({ path: screenshotPath(`connection-overview${suffix}`), fullPage: suffix === "" });
 
       await page.getByRole("link", { name: "Activity" }).click();
       await expect(page.getByRole("list", { name: "Activity" })).toContainText("Token exchange denied");
       await expect(page.getByRole("list", { name: "Activity" })).toContainText("Token exchanged");
       await expectAccessible(page, `activity ${width}px`);
       await expectNoHorizontalScroll(page);
-      await page.screenshot({ path: shots(`connection-activity${suffix}`), fullPage: suffix === "" });
+      await page.screenshot({ path: screenshotPath(`connection-activity${suffix}`), fullPage: suffix === "" });
 
       await page.getByRole("link", { name: "Test" }).click();
       await page.getByRole("button", { name: "Fill in example claims" }).click();
@@ -101,7 +98,7 @@ test.describe("main pages", () => {
       await expect(page.getByRole("region", { name: "Result" })).toBeVisible();
       await expectAccessible(page, `test ${width}px`);
       await expectNoHorizontalScroll(page);
-      await page.screenshot({ path: shots(`connection-test${suffix}`), fullPage: suffix === "" });
+      await page.screenshot({ path: screenshotPath(`connection-test${suffix}`), fullPage: suffix === "" });
 
       await page.goto(connectionPath(`${c.id}/edit`));
       await expect(page.getByRole("textbox", { name: "Name" })).toHaveValue(c.name);
@@ -115,11 +112,11 @@ test.describe("main pages", () => {
       await expect(page.getByRole("region", { name: "Live preview" })).toBeVisible();
       await expectAccessible(page, `create ${width}px`);
       await expectNoHorizontalScroll(page);
-      await page.screenshot({ path: shots(`connection-create${suffix}`), fullPage: suffix === "" });
+      await page.screenshot({ path: screenshotPath(`connection-create${suffix}`), fullPage: suffix === "" });
       await page.getByRole("button", { name: "Next: review" }).click();
       await expect(page.getByRole("button", { name: "Confirm and create" })).toBeVisible();
       await expectAccessible(page, `review ${width}px`);
-      if (suffix === "") await page.screenshot({ path: shots("connection-review"), fullPage: true });
+      if (suffix === "") await page.screenshot({ path: screenshotPath("connection-review"), fullPage: true });
       // Leave without creating: the unsaved-changes guard asks first.
       await page.getByRole("link", { name: "OIDC connections" }).first().click();
       await page.getByRole("dialog").getByRole("button", { name: "Discard changes" }).click();
