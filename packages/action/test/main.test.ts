@@ -47,7 +47,7 @@ describe("the action", () => {
     const idRequest = new URL(f.calls[0]?.url as string);
     expect(idRequest.searchParams.get("audience")).toBe("https://oidc.example.com");
     expect(idRequest.searchParams.get("api-version")).toBe("2.0");
-    expect((f.calls[0]?.init?.headers as Record<string, string>).authorization).toBe("bearer runtime-secret");
+    expect((f.calls[0]?.init?.headers as Record<string, string> | undefined)?.authorization).toBe("bearer runtime-secret");
     expect(f.calls[1]?.url).toBe("https://oidc.example.com/oauth/token");
     const form = new URLSearchParams(String(f.calls[1]?.init?.body));
     expect(Object.fromEntries(form)).toEqual({
