@@ -32,7 +32,10 @@ export function resourceRoutes(deps: Deps, services: TokenServices) {
       claims = await verifyAccessToken(match[1], deps.env, services.keys, deps.database);
     } catch (error) {
       if (error instanceof InvalidAccessToken) return unauthenticated(error.message, "invalid_token");
-      throw error;
+      // Revocation cannot be checked without the database: refuse to answer rather than guess.
+      (c.get("log") ?? deps.log).error({ err: error }, "resource check failed");
+      c.header("Retry-After", "5");
+      return c.json(errorBody("unavailable", "The access check is unavailable at the moment; try again"), 503);
     }
     const repository = `${c.req.param("org")}/${c.req.param("repo")}`;
     const grant = claims.access.find(
