@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
 import { createServer, type Server } from "node:http";
 import { serve } from "@hono/node-server";
+import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { createApp } from "./app";
 import { type DatabaseHandle, openDatabase } from "./db/client";
@@ -22,6 +23,8 @@ export interface Started {
 export async function startServer(env: Env, log: Logger, database?: DatabaseHandle): Promise<Started> {
   const db = database ?? (await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, poolSize: env.databasePoolSize }));
   await db.migrate();
+  // PGlite has no autovacuum daemon: without statistics its planner sorts whole tables.
+  if (db.kind === "pglite") await db.db.execute(sql`analyze`);
   const deps: Deps = { env, database: db, log };
   const seed = await seedDemo(db.db, env, log);
   if (seed.generatedPassword) {
@@ -38,8 +41,19 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
     log.warn({ workers: env.workers }, "WORKERS > 1 needs DATABASE_URL (embedded PGlite is single-process); running one process");
   }
   const app = createApp(deps);
+  // Handlers still running (also for clients that went away) hold the database open on stop.
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const fetch: typeof app.fetch = async (request, ...rest) => {
+    inFlight++;
+    try {
+      return await app.fetch(request, ...rest);
+    } finally {
+      if (--inFlight === 0) drained?.();
+    }
+  };
   const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: env.port, hostname: env.host }, () => resolve(s as Server));
+    const s = serve({ fetch, port: env.port, hostname: env.host }, () => resolve(s as Server));
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : env.port;
@@ -56,6 +70,12 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
         server.closeIdleConnections();
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         await closed;
+        if (inFlight > 0) {
+          const idle = new Promise<void>((resolve) => {
+            drained = resolve;
+          });
+          await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+        }
         clearTimeout(timer);
         await db.close();
       })();

@@ -33,4 +33,30 @@ describe.each(DB_KINDS)("server lifecycle (%s)", (kind) => {
     started = undefined;
     if (db.url) await db.drop().catch(() => {});
   });
+
+  it("waits for handlers of clients that went away before closing the database", async () => {
+    const db = await createTestDatabase(kind);
+    const lines: string[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+    started = await startServer(testEnv({ PORT: "0", HOST: "127.0.0.1" }), log, db.handle);
+    const server = started.server;
+    const arrived = new Promise((resolve) => server.once("request", resolve));
+    const abort = new AbortController();
+    const gone = fetch(`${started.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "admin@example.com", password: PASSWORD }),
+      signal: abort.signal,
+    }).catch(() => "aborted");
+    await arrived;
+    abort.abort();
+    expect(await gone).toBe("aborted");
+    // The sign-in handler is still hashing; it then writes a session, after the socket closed.
+    await started.stop(5000);
+    started = undefined;
+    const errors = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 50);
+    expect(errors).toEqual([]);
+    expect(lines.some((l) => l.includes('"signed in"'))).toBe(true);
+    if (db.url) await db.drop().catch(() => {});
+  });
 });
