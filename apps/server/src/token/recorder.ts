@@ -1,6 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { events } from "../db/schema";
-import { connections, events as eventsTable, usedJtis } from "../db/schema";
 
 /** One successful exchange waiting to be recorded: its replay claim and its `token.exchanged` event. */
 export interface ExchangeRecord {
@@ -103,43 +102,13 @@ export class ExchangeRecorder {
   }
 }
 
-function statement(records: ExchangeRecord[]): SQL {
-  const values = sql.join(
-    records.map(
-      (r, i) =>
-        sql`(${i}::int, ${r.connectionId}::uuid, ${r.version}::int, ${r.issuer}::text, ${r.jti}::text, ${r.claimExpiresAt}::timestamptz,
-          ${r.event.orgId}::uuid, ${r.event.actorId ?? null}::text, ${r.event.actorName}::text, ${JSON.stringify(r.event.details ?? {})}::jsonb, ${r.event.ip ?? null}::text)`,
-    ),
-    sql`, `,
-  );
-  return sql`
-    with input (n, connection_id, version, issuer, jti, expires_at, org_id, actor_id, actor_name, details, ip) as (
-      values ${values}
-    ), current_input as (
-      select input.* from input
-      join ${connections} c on c.id = input.connection_id and c.status = 'active' and c.version = input.version
-    ), claimed as (
-      insert into ${usedJtis} (issuer, jti, expires_at)
-      select issuer, jti, expires_at from current_input
-      on conflict do nothing
-      returning issuer, jti
-    ), recorded as (
-      insert into ${eventsTable} (org_id, connection_id, type, actor_type, actor_id, actor_name, outcome, details, ip)
-      select ci.org_id, ci.connection_id, 'token.exchanged', 'workflow', ci.actor_id, ci.actor_name, 'success', ci.details, ci.ip
-      from current_input ci join claimed cl on cl.issuer = ci.issuer and cl.jti = ci.jti
-      order by ci.n
-      returning 1
-    )
-    select ci.n, (cl.jti is not null) as recorded
-    from current_input ci left join claimed cl on cl.issuer = ci.issuer and cl.jti = ci.jti`;
-}
-
-/** The same statement as `statement()`, over arrays (postgres.js, prepared). */
-const ARRAY_STATEMENT = `
-  with input as (
-    select * from unnest($1::int[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[]::timestamptz[], $7::uuid[], $8::text[], $9::text[], $10::text[]::jsonb[], $11::text[])
-      as t (n, connection_id, version, issuer, jti, expires_at, org_id, actor_id, actor_name, details, ip)
-  ), current_input as (
+/**
+ * After `input`: keep the rows whose connection is still active at the cached version, claim their
+ * jtis, and write a `token.exchanged` event for each claim that succeeded; one row per input row
+ * says whether it was current and whether its jti was recorded. A constant: no caller text in it.
+ */
+const RECORD_REST = `
+  , current_input as (
     select input.* from input
     join connections c on c.id = input.connection_id and c.status = 'active' and c.version = input.version
   ), claimed as (
@@ -156,6 +125,28 @@ const ARRAY_STATEMENT = `
   )
   select ci.n, (cl.jti is not null) as recorded
   from current_input ci left join claimed cl on cl.issuer = ci.issuer and cl.jti = ci.jti`;
+
+/** The record statement with its input as bound VALUES (PGlite). */
+function statement(records: ExchangeRecord[]): SQL {
+  const values = sql.join(
+    records.map(
+      (r, i) =>
+        sql`(${i}::int, ${r.connectionId}::uuid, ${r.version}::int, ${r.issuer}::text, ${r.jti}::text, ${r.claimExpiresAt}::timestamptz,
+          ${r.event.orgId}::uuid, ${r.event.actorId ?? null}::text, ${r.event.actorName}::text, ${JSON.stringify(r.event.details ?? {})}::jsonb, ${r.event.ip ?? null}::text)`,
+    ),
+    sql`, `,
+  );
+  return sql`with input (n, connection_id, version, issuer, jti, expires_at, org_id, actor_id, actor_name, details, ip) as (
+      values ${values}
+    )${sql.raw(RECORD_REST)}`;
+}
+
+/** The same statement over one array per column (postgres.js, prepared once). */
+const ARRAY_STATEMENT = `
+  with input as (
+    select * from unnest($1::int[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[]::timestamptz[], $7::uuid[], $8::text[], $9::text[], $10::text[]::jsonb[], $11::text[])
+      as t (n, connection_id, version, issuer, jti, expires_at, org_id, actor_id, actor_name, details, ip)
+  )${RECORD_REST}`;
 
 function arrayParams(records: ExchangeRecord[]): unknown[] {
   return [

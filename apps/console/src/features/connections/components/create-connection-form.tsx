@@ -7,7 +7,7 @@ import { isApiError, issuesByPath } from "../../../lib/api-client";
 import { useCreateConnection } from "../api/create-connection";
 import { useDevIssuer } from "../api/dev-issuer";
 import { useRepositories } from "../api/get-repositories";
-import { type ConnectionDraft, draftFingerprint, emptyDraft, type FieldErrors, validateCreate } from "../lib/draft";
+import { type ConnectionDraft, draftFingerprint, emptyDraft, type FieldErrors, validateCreate, withoutFieldErrors } from "../lib/draft";
 import { ConnectionForm, type OrgInfo } from "./connection-form";
 import { ConnectionReview } from "./connection-review";
 import { UnsavedChangesGuard } from "./unsaved-changes-guard";
@@ -114,11 +114,7 @@ export function CreateConnectionForm({
             org={org}
             onChange={(d, field) => {
               setDraft(d);
-              if (Object.keys(serverErrors).length) {
-                const rest = { ...serverErrors };
-                for (const key of Object.keys(rest)) if (key === field || key.startsWith(`${field}.`)) delete rest[key];
-                setServerErrors(rest);
-              }
+              if (Object.keys(serverErrors).length) setServerErrors(withoutFieldErrors(serverErrors, field));
             }}
           />
           <div className="form-actions">

@@ -8,7 +8,14 @@ import { type Connection, getConnection } from "../api/get-connection";
 import { useRepositories } from "../api/get-repositories";
 import { connectionKeys } from "../api/keys";
 import { useUpdateConnection } from "../api/update-connection";
-import { type ConnectionDraft, draftFingerprint, draftFromConnection, type FieldErrors, validatePatch } from "../lib/draft";
+import {
+  type ConnectionDraft,
+  draftFingerprint,
+  draftFromConnection,
+  type FieldErrors,
+  validatePatch,
+  withoutFieldErrors,
+} from "../lib/draft";
 import { ConnectionForm, type OrgInfo } from "./connection-form";
 import { UnsavedChangesGuard } from "./unsaved-changes-guard";
 
@@ -141,11 +148,7 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
         org={org}
         onChange={(d, field) => {
           setDraft(d);
-          if (Object.keys(serverErrors).length) {
-            const rest = { ...serverErrors };
-            for (const key of Object.keys(rest)) if (key === field || key.startsWith(`${field}.`)) delete rest[key];
-            setServerErrors(rest);
-          }
+          if (Object.keys(serverErrors).length) setServerErrors(withoutFieldErrors(serverErrors, field));
         }}
       />
       <div className="form-actions">

@@ -69,6 +69,13 @@ const rulesetBody = (r: RulesetDraft) => ({
 
 export type FieldErrors = Record<string, string>;
 
+/** The errors left once the user edits `field`: its own (and its children's) server errors go. */
+export function withoutFieldErrors(errors: FieldErrors, field: string): FieldErrors {
+  const rest: FieldErrors = {};
+  for (const [key, message] of Object.entries(errors)) if (key !== field && !key.startsWith(`${field}.`)) rest[key] = message;
+  return rest;
+}
+
 function collect(error: z.ZodError): FieldErrors {
   const out: FieldErrors = {};
   for (const issue of error.issues) {

@@ -135,3 +135,17 @@ describe("workflow snippet", () => {
     expect(s).toContain("docker login registry.example");
   });
 });
+
+describe("withoutFieldErrors", () => {
+  it("drops the edited field's errors and its children's, and keeps the others", async () => {
+    const { withoutFieldErrors } = await import("./draft");
+    const errors = { name: "taken", "rulesets.0": "x", "rulesets.0.subject": "bad", "rulesets.1.subject": "bad", "rulesets.10": "y" };
+    expect(withoutFieldErrors(errors, "rulesets.0")).toEqual({ name: "taken", "rulesets.1.subject": "bad", "rulesets.10": "y" });
+    expect(withoutFieldErrors(errors, "name")).toEqual({
+      "rulesets.0": "x",
+      "rulesets.0.subject": "bad",
+      "rulesets.1.subject": "bad",
+      "rulesets.10": "y",
+    });
+  });
+});
