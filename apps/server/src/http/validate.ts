@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { validator } from "hono/validator";
 import type { z } from "zod";
 import { notFound, validationFailed, zodIssues } from "./errors";
@@ -7,22 +8,27 @@ import { notFound, validationFailed, zodIssues } from "./errors";
  * has unknown fields is a 400 `validation_failed` with issues (SPEC §5).
  */
 export const jsonBody = <S extends z.ZodType>(schema: S) =>
-  validator("json", async (_value, c) => {
-    const type = c.req.header("content-type") ?? "";
-    if (!/^application\/json\b/i.test(type)) {
-      throw validationFailed([{ path: [], message: "Send the body as JSON (Content-Type: application/json)" }]);
-    }
-    let body: unknown;
-    try {
-      const text = await c.req.text();
-      body = JSON.parse(text);
-    } catch {
-      throw validationFailed([{ path: [], message: "Malformed JSON" }], "The request body is not valid JSON");
-    }
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) throw validationFailed(zodIssues(parsed.error));
-    return parsed.data as z.output<S>;
-  });
+  // Explicit generics: the typed client (Hono RPC) then asks for the schema's input (defaults
+  // optional), while handlers get its output from c.req.valid("json").
+  validator<z.input<S>, string, string, "json", string, (value: z.input<S>, c: Context) => Promise<z.output<S>>>(
+    "json",
+    async (_value, c) => {
+      const type = c.req.header("content-type") ?? "";
+      if (!/^application\/json\b/i.test(type)) {
+        throw validationFailed([{ path: [], message: "Send the body as JSON (Content-Type: application/json)" }]);
+      }
+      let body: unknown;
+      try {
+        const text = await c.req.text();
+        body = JSON.parse(text);
+      } catch {
+        throw validationFailed([{ path: [], message: "Malformed JSON" }], "The request body is not valid JSON");
+      }
+      const parsed = schema.safeParse(body);
+      if (!parsed.success) throw validationFailed(zodIssues(parsed.error));
+      return parsed.data as z.output<S>;
+    },
+  );
 
 export const query = <S extends z.ZodType>(schema: S) =>
   validator("query", (value) => {
