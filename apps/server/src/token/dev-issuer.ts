@@ -78,7 +78,8 @@ export class DevIssuer {
 
   /**
    * Mints an ID token: the given claims override the defaults, a claim given as null is left out.
-   * When `repository` or `ref` is given without `sub`, the subject follows them.
+   * When `repository` or `ref` is given without `sub`, the subject follows them; when `sub` is
+   * given, the job claims it implies (repository, owner, IDs, ref, environment, event) follow it.
    */
   async mint(overrides: Record<string, unknown> = {}): Promise<string> {
     const claims = this.defaultClaims();
@@ -89,6 +90,7 @@ export class DevIssuer {
       if (typeof overrides.repository === "string" && overrides.repository_owner === undefined)
         claims.repository_owner = overrides.repository.split("/")[0];
     }
+    if (typeof overrides.sub === "string") Object.assign(claims, claimsOfSubject(overrides.sub, claims));
     for (const [name, value] of Object.entries(overrides)) {
       if (value === null) delete claims[name];
       else claims[name] = value;
@@ -96,4 +98,35 @@ export class DevIssuer {
     const { kid, privateKey } = await this.loadKey();
     return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid, typ: "JWT" }).sign(privateKey);
   }
+}
+
+/**
+ * The job claims a GitHub subject implies, so that a token minted for
+ * `repo:octo-org@1/web@2:environment:prod` says repository octo-org/web, environment prod, and so
+ * on. Claims the caller gives still win; a subject of another shape implies nothing.
+ */
+export function claimsOfSubject(sub: string, defaults: Record<string, unknown>): Record<string, unknown> {
+  const m = /^repo:([^/@:]+)(?:@(\d+))?\/([^/@:]+)(?:@(\d+))?:(.+)$/.exec(sub);
+  if (!m) return {};
+  const [, owner = "", ownerId, repo = "", repoId, context = ""] = m;
+  const repository = `${owner}/${repo}`;
+  const out: Record<string, unknown> = { repository, repository_owner: owner };
+  if (ownerId) out.repository_owner_id = ownerId;
+  if (repoId) out.repository_id = repoId;
+  let ref = typeof defaults.ref === "string" ? defaults.ref : "refs/heads/main";
+  if (context.startsWith("ref:")) {
+    ref = context.slice(4);
+    out.ref_type = ref.startsWith("refs/tags/") ? "tag" : "branch";
+    out.event_name = "push";
+  } else if (context.startsWith("environment:")) {
+    out.environment = context.slice("environment:".length);
+  } else if (context === "pull_request") {
+    ref = "refs/pull/1/merge";
+    out.event_name = "pull_request";
+    out.ref_type = "branch";
+    out.ref_protected = "false";
+  }
+  out.ref = ref;
+  out.workflow_ref = out.job_workflow_ref = `${repository}/.github/workflows/release.yml@${ref}`;
+  return out;
 }
