@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { GITHUB_ACTIONS_ISSUER } from "@oidc/shared";
 import { z } from "zod";
 
@@ -135,7 +136,9 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     publicUrl,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    dataDir: e.DATA_DIR,
+    // Relative to where the user ran the command: `pnpm cli` and `pnpm dev` run in apps/server,
+    // `pnpm start` at the root, and all of them must find the same embedded database.
+    dataDir: e.DATA_DIR.startsWith("memory://") ? e.DATA_DIR : resolve(source.INIT_CWD || process.cwd(), e.DATA_DIR),
     adminPassword: e.ADMIN_PASSWORD,
     trustedIssuers: e.DEV_ISSUER && !issuers.includes(devIssuerUrl) ? [...issuers, devIssuerUrl] : issuers,
     tokenAudience: e.TOKEN_AUDIENCE ?? publicUrl,

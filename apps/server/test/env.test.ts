@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { EnvError, parseEnv } from "../src/env";
@@ -22,7 +23,7 @@ describe("environment parsing", () => {
       port: 3000,
       publicUrl: "http://localhost:3000",
       databaseUrl: undefined,
-      dataDir: ".data",
+      dataDir: resolve(process.cwd(), ".data"),
       trustedIssuers: ["https://token.actions.githubusercontent.com"],
       tokenAudience: "http://localhost:3000",
       accessTokenAudience: "http://localhost:3000",
@@ -30,6 +31,13 @@ describe("environment parsing", () => {
       apiRateLimit: 1200,
       loginRateLimit: 10,
     });
+  });
+
+  it("resolves a relative DATA_DIR from where the command was run (INIT_CWD), so every script finds one database", () => {
+    expect(parseEnv({ INIT_CWD: "/srv/checkout", DATA_DIR: ".data" }).dataDir).toBe("/srv/checkout/.data");
+    expect(parseEnv({ INIT_CWD: "/srv/checkout", DATA_DIR: "/var/lib/oidc" }).dataDir).toBe("/var/lib/oidc");
+    expect(parseEnv({ INIT_CWD: "/srv/checkout", DATA_DIR: "memory://" }).dataDir).toBe("memory://");
+    expect(parseEnv({}).dataDir).toBe(resolve(process.cwd(), ".data"));
   });
 
   it("reads and normalises values; an empty variable counts as unset", () => {
