@@ -1,5 +1,5 @@
 import { lintRulesets } from "@oidc/shared";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { ErrorMessage } from "../../../components/errors/error-view";
 import { Alert, Spinner } from "../../../components/ui/status";
 import { useToast } from "../../../components/ui/toast";
@@ -7,16 +7,11 @@ import { isApiError, issuesByPath } from "../../../lib/api-client";
 import { useCreateConnection } from "../api/create-connection";
 import { useDevIssuer } from "../api/dev-issuer";
 import { useRepositories } from "../api/get-repositories";
-import { type ConnectionDraft, draftFingerprint, emptyDraft, type FieldErrors, validateCreate, withoutFieldErrors } from "../lib/draft";
+import { draftFingerprint, emptyDraft, validateCreate } from "../lib/draft";
 import { ConnectionForm, type OrgInfo } from "./connection-form";
 import { ConnectionReview } from "./connection-review";
 import { UnsavedChangesGuard } from "./unsaved-changes-guard";
-
-function focusFirstInvalid() {
-  const el = document.querySelector<HTMLElement>("[aria-invalid=true], .field-invalid input");
-  el?.focus();
-  el?.scrollIntoView({ block: "center" });
-}
+import { focusFirstInvalid, useConnectionDraft } from "./use-connection-draft";
 
 /** Step 1: the form; Next validates with the shared schema and shows the review; Confirm creates. */
 export function CreateConnectionForm({
@@ -28,18 +23,17 @@ export function CreateConnectionForm({
   onCreated: (id: string) => void;
   onCancel: () => void;
 }) {
-  const [draft, setDraft] = useState<ConnectionDraft>(emptyDraft);
+  const { draft, submitted, setSubmitted, serverErrors, setServerErrors, validation, errors, onChange } = useConnectionDraft(
+    emptyDraft,
+    validateCreate,
+  );
   const [step, setStep] = useState<"form" | "review">("form");
-  const [submitted, setSubmitted] = useState(false);
-  const [serverErrors, setServerErrors] = useState<FieldErrors>({});
   const initial = useRef(draftFingerprint(draft));
   const repositories = useRepositories(org.slug);
   const devIssuer = useDevIssuer();
   const create = useCreateConnection(org.slug);
   const toast = useToast();
   const heading = useRef<HTMLHeadingElement>(null);
-  const validation = useMemo(() => validateCreate(draft), [draft]);
-  const errors: FieldErrors = { ...(submitted && !validation.ok ? validation.errors : {}), ...serverErrors };
   const dirty = draftFingerprint(draft) !== initial.current && !create.isSuccess;
 
   useEffect(() => {
@@ -112,10 +106,7 @@ export function CreateConnectionForm({
             errors={errors}
             repositories={repositories.data.items}
             org={org}
-            onChange={(d, field) => {
-              setDraft(d);
-              if (Object.keys(serverErrors).length) setServerErrors(withoutFieldErrors(serverErrors, field));
-            }}
+            onChange={onChange}
           />
           <div className="form-actions">
             <button type="button" className="btn btn-ghost" onClick={onCancel}>

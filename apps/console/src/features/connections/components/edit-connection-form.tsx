@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { ErrorMessage } from "../../../components/errors/error-view";
 import { Alert, Spinner } from "../../../components/ui/status";
 import { useToast } from "../../../components/ui/toast";
@@ -8,22 +8,10 @@ import { type Connection, getConnection } from "../api/get-connection";
 import { useRepositories } from "../api/get-repositories";
 import { connectionKeys } from "../api/keys";
 import { useUpdateConnection } from "../api/update-connection";
-import {
-  type ConnectionDraft,
-  draftFingerprint,
-  draftFromConnection,
-  type FieldErrors,
-  validatePatch,
-  withoutFieldErrors,
-} from "../lib/draft";
+import { draftFingerprint, draftFromConnection, validatePatch } from "../lib/draft";
 import { ConnectionForm, type OrgInfo } from "./connection-form";
 import { UnsavedChangesGuard } from "./unsaved-changes-guard";
-
-function focusFirstInvalid() {
-  const el = document.querySelector<HTMLElement>("[aria-invalid=true]");
-  el?.focus();
-  el?.scrollIntoView({ block: "center" });
-}
+import { focusFirstInvalid, useConnectionDraft } from "./use-connection-draft";
 
 /**
  * Edits name, description, lifetime and rulesets. Saves with If-Match on the version the form was
@@ -31,9 +19,10 @@ function focusFirstInvalid() {
  */
 export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; connection: Connection; onDone: () => void }) {
   const [base, setBase] = useState(connection);
-  const [draft, setDraft] = useState<ConnectionDraft>(() => draftFromConnection(connection));
-  const [submitted, setSubmitted] = useState(false);
-  const [serverErrors, setServerErrors] = useState<FieldErrors>({});
+  const { draft, setDraft, submitted, setSubmitted, setServerErrors, validation, errors, onChange } = useConnectionDraft(
+    () => draftFromConnection(connection),
+    validatePatch,
+  );
   const [conflict, setConflict] = useState(false);
   const [reloading, setReloading] = useState(false);
   const conflictRef = useRef<HTMLDivElement>(null);
@@ -41,8 +30,6 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
   const update = useUpdateConnection(org.slug, connection.id);
   const queryClient = useQueryClient();
   const toast = useToast();
-  const validation = useMemo(() => validatePatch(draft), [draft]);
-  const errors: FieldErrors = { ...(submitted && !validation.ok ? validation.errors : {}), ...serverErrors };
   const dirty = draftFingerprint(draft) !== draftFingerprint(draftFromConnection(base));
   const [saved, setSaved] = useState(false);
 
@@ -140,17 +127,7 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
           <p>Fix the fields marked below, then save.</p>
         </Alert>
       )}
-      <ConnectionForm
-        editing
-        draft={draft}
-        errors={errors}
-        repositories={repositories.data.items}
-        org={org}
-        onChange={(d, field) => {
-          setDraft(d);
-          if (Object.keys(serverErrors).length) setServerErrors(withoutFieldErrors(serverErrors, field));
-        }}
-      />
+      <ConnectionForm editing draft={draft} errors={errors} repositories={repositories.data.items} org={org} onChange={onChange} />
       <div className="form-actions">
         <button type="button" className="btn btn-ghost" onClick={onDone}>
           Cancel
