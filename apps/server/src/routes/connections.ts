@@ -79,11 +79,15 @@ export function connectionRoutes(deps: Deps) {
     .get(`${base}/:id/events`, query(EventListQuerySchema), async (c) => {
       const id = uuidParam(c.req.param("id"));
       const org = c.get("org");
-      await requireConnectionOrEvents(c, id);
       const { limit, cursor } = c.req.valid("query");
-      if (cursor !== undefined && !/^[0-9]{1,18}$/.test(cursor))
+      if (cursor !== undefined && !/^[0-9]{1,18}$/.test(cursor)) {
+        await requireConnectionOrEvents(c, id);
         throw validationFailed([{ path: ["cursor"], message: "Not a cursor from a previous page" }]);
-      return c.json(await listConnectionEvents(db, org.id, id, limit, cursor), 200);
+      }
+      const page = await listConnectionEvents(db, org.id, id, limit, cursor);
+      // Only an empty page needs to tell "no such connection" (404) from "nothing more".
+      if (page.items.length === 0) await requireConnectionOrEvents(c, id);
+      return c.json(page, 200);
     })
     .post(`${base}/:id/simulate`, jsonBody(SimulateInputSchema), async (c) => {
       const connection = await requireConnection(db, c.get("org"), uuidParam(c.req.param("id")));
