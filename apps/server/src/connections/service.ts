@@ -194,43 +194,39 @@ export async function listConnections(db: Executor, orgId: string, options: List
 
 // ----- writes -----
 
-/** Every resource must be a repository of this org: `issues` point at the offending entries. */
-async function checkResources(db: Executor, org: OrgAccess, list: RulesetValues[]): Promise<void> {
+/**
+ * Every resource must be a repository of this org (`issues` point at the offending entries); the
+ * list comes back with the org's spelling of each name (`Octo-Org/API` is stored as listed) and
+ * scopes in canonical order.
+ */
+async function resolveResources(db: Executor, org: OrgAccess, list: RulesetValues[]): Promise<RulesetValues[]> {
   const prefix = `${org.slug}/`;
   const names = new Set<string>();
   for (const r of list) for (const res of r.resources) if (res.startsWith(prefix)) names.add(res.slice(prefix.length).toLowerCase());
-  const known = new Set<string>();
+  const byLower = new Map<string, string>();
   if (names.size) {
     const rows = await db
       .select({ name: repositories.name })
       .from(repositories)
       .where(and(eq(repositories.orgId, org.id), inArray(sql`lower(${repositories.name})`, [...names])));
-    for (const row of rows) known.add(row.name.toLowerCase());
+    for (const row of rows) byLower.set(row.name.toLowerCase(), `${prefix}${row.name}`);
   }
   const issues: Issue[] = [];
-  list.forEach((r, i) => {
+  const resolved = list.map((r, i) => {
     // Repository names are case-insensitive: `octo-org/api` and `octo-org/API` are one repository.
     const seen = new Set<string>();
-    r.resources.forEach((res, j) => {
+    const resources = r.resources.map((res, j) => {
       const key = res.toLowerCase();
-      if (!res.startsWith(prefix) || !known.has(res.slice(prefix.length).toLowerCase()))
-        issues.push({ path: ["rulesets", i, "resources", j], message: `${res} is not a repository of ${org.slug}` });
+      const canonical = res.startsWith(prefix) ? byLower.get(res.slice(prefix.length).toLowerCase()) : undefined;
+      if (!canonical) issues.push({ path: ["rulesets", i, "resources", j], message: `${res} is not a repository of ${org.slug}` });
       else if (seen.has(key)) issues.push({ path: ["rulesets", i, "resources", j], message: "Repository listed twice" });
       seen.add(key);
+      return canonical ?? res;
     });
+    return { ...r, resources, scopes: sortScopes(r.scopes) };
   });
   if (issues.length) throw validationFailed(issues);
-}
-
-/** Canonical repository names (the org's spelling), so that `Octo-Org/API` is stored as listed. */
-async function canonicalResources(db: Executor, org: OrgAccess, list: RulesetValues[]): Promise<RulesetValues[]> {
-  const rows = await db.select({ name: repositories.name }).from(repositories).where(eq(repositories.orgId, org.id));
-  const byLower = new Map(rows.map((r) => [r.name.toLowerCase(), `${org.slug}/${r.name}`]));
-  return list.map((r) => ({
-    ...r,
-    resources: r.resources.map((res) => byLower.get(res.slice(org.slug.length + 1).toLowerCase()) ?? res),
-    scopes: sortScopes(r.scopes),
-  }));
+  return resolved;
 }
 
 function nameTaken(error: unknown): boolean {
@@ -283,10 +279,9 @@ export async function createConnection(
     throw validationFailed([
       { path: ["issuer"], message: `This deployment does not trust ${issuer}; trusted issuers: ${trustedIssuers.join(", ")}` },
     ]);
-  await checkResources(db, org, input.rulesets);
+  const list = await resolveResources(db, org, input.rulesets);
   try {
     return await db.transaction(async (tx) => {
-      const list = await canonicalResources(tx, org, input.rulesets);
       const [row] = await tx
         .insert(connections)
         .values({
@@ -400,7 +395,7 @@ export async function patchConnection(
   ip: string | null,
 ): Promise<Connection> {
   if (parseIfMatch(ifMatch) === "missing") checkVersion(ifMatch, 0, true);
-  if (input.rulesets) await checkResources(db, org, input.rulesets);
+  const list = input.rulesets && (await resolveResources(db, org, input.rulesets));
   try {
     return await db.transaction(async (tx) => {
       const row = await lockConnection(tx, org, id);
@@ -415,16 +410,15 @@ export async function patchConnection(
         }
       }
       let rulesetChanges: ReturnType<typeof diffRulesets>;
-      if (input.rulesets) {
+      if (list) {
         const before = await tx.select().from(rulesets).where(eq(rulesets.connectionId, id)).orderBy(asc(rulesets.position));
         const previous = new Map(before.map((r) => [r.id, r]));
         const issues: Issue[] = [];
-        input.rulesets.forEach((r, i) => {
+        list.forEach((r, i) => {
           if (r.id && !previous.has(r.id))
             issues.push({ path: ["rulesets", i, "id"], message: "No such ruleset in this connection; leave id out to add a new one" });
         });
         if (issues.length) throw validationFailed(issues);
-        const list = await canonicalResources(tx, org, input.rulesets);
         rulesetChanges = diffRulesets(before, list);
         if (rulesetChanges) {
           // Replace the list; kept ids keep their creation time and last use.
