@@ -73,7 +73,8 @@ async function exchangeThrough(deps: Parameters<typeof createApp>[0]) {
   return { idTokenKid: decodeProtectedHeader(idToken).kid, accessTokenKid: decodeProtectedHeader(res.body.access_token).kid };
 }
 
-describe.each(DB_KINDS)("private keys at rest (%s)", (kind) => {
+// Each test starts a real server (migrations, the demo seed's scrypt hashes): slow on a busy machine.
+describe.each(DB_KINDS)("private keys at rest (%s)", { timeout: 90_000 }, (kind) => {
   const env = (overrides: Record<string, string> = {}) =>
     testEnv({ PORT: "0", HOST: "127.0.0.1", DEV_ISSUER: "1", TOKEN_RATE_LIMIT_IP: "0", ...overrides });
 
@@ -168,6 +169,17 @@ describe.each(DB_KINDS)("private keys at rest (%s)", (kind) => {
     await expect(startServer(env({ KEY_ENCRYPTION_KEY: kekText(testKek.id) }), silent, db.handle)).rejects.toThrow(
       /not the one that sealed it/,
     );
+    expect(await rowsOf(db.handle.db)).toEqual(before);
+    // keys:rotate with a KEK the stored keys do not know would seal a key the servers cannot open.
+    await expect(
+      runCli(
+        db.handle,
+        ["keys:rotate"],
+        () => {},
+        undefined,
+        () => ring(parseKek(kekText("unrelated"))),
+      ),
+    ).rejects.toThrow(`key-encryption key needed: "${testKek.id}"`);
     expect(await rowsOf(db.handle.db)).toEqual(before);
 
     // Moving to a new KEK: the old one listed in KEY_ENCRYPTION_KEYS_OLD still opens; start-up says to rewrap.

@@ -64,6 +64,9 @@ export async function ensureSigningKey(db: Database, keyring: Keyring): Promise<
  */
 export async function rotateSigningKey(db: Database, keyring: Keyring): Promise<{ kid: string; retired: string[] }> {
   return withKeyLock(db, async (tx) => {
+    // A CLI run with another KEK than the servers' would seal a key they cannot open: refuse.
+    const failure = unopenable(await tx.select({ kid: signingKeys.kid, privateJwk: signingKeys.privateJwk }).from(signingKeys), keyring);
+    if (failure) throw failure;
     const retired = await tx
       .update(signingKeys)
       .set({ retiredAt: sql`now()`, publishUntil: sql`now() + make_interval(secs => ${RETIRED_KEY_PUBLISH_SECONDS})` })
