@@ -27,6 +27,12 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
   // PGlite has no autovacuum daemon: without statistics its planner sorts whole tables.
   if (db.kind === "pglite") await db.db.execute(sql`analyze`);
   const deps: Deps = { env, database: db, log };
+  // Private keys are sealed at rest (SPEC §13): clear rows are sealed now; a key that will not open
+  // stops start-up, before the demo seed prints a password that a failed start would lose.
+  const keyring = keyringOf(env);
+  const atRest = await sealKeysAtRest(db.db, keyring);
+  log.info({ kek: keyring.current.id, kekSource: keyring.source, sealed: atRest.sealed.length }, "signing keys sealed at rest");
+  if (atRest.underOldKeys) log.warn({ keys: atRest.underOldKeys }, "signing keys sealed under an old key-encryption key: run keys:rewrap");
   const seed = await seedDemo(db.db, env, log);
   if (seed.generatedPassword) {
     // Printed once, on purpose not through the logger (which may be shipped elsewhere).
@@ -35,11 +41,6 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
     );
   }
   // The access-token signing key (SPEC §6.3), and the development issuer's key when it is on.
-  // Private keys are sealed at rest (SPEC §13): clear rows are sealed now; a key that will not open stops start-up.
-  const keyring = keyringOf(env);
-  const atRest = await sealKeysAtRest(db.db, keyring);
-  log.info({ kek: keyring.current.id, kekSource: keyring.source, sealed: atRest.sealed.length }, "signing keys sealed at rest");
-  if (atRest.underOldKeys) log.warn({ keys: atRest.underOldKeys }, "signing keys sealed under an old key-encryption key: run keys:rewrap");
   await ensureSigningKey(db.db, keyring);
   if (env.devIssuer) await ensureDevIssuerKey(db.db, keyring);
   if (env.workers > 1 && cluster.isPrimary) {

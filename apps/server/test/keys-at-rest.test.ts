@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { runCli } from "../src/cli";
 import { type DatabaseHandle, openDatabase } from "../src/db/client";
-import { signingKeys } from "../src/db/schema";
+import { organizations, signingKeys } from "../src/db/schema";
 import {
   asSealed,
   KEK_FILE,
@@ -170,6 +170,8 @@ describe.each(DB_KINDS)("private keys at rest (%s)", { timeout: 90_000 }, (kind)
       /not the one that sealed it/,
     );
     expect(await rowsOf(db.handle.db)).toEqual(before);
+    // Refused before the demo seed, which would print a generated password only once.
+    expect(await db.handle.db.select({ n: count() }).from(organizations)).toEqual([{ n: 0 }]);
     // keys:rotate with a KEK the stored keys do not know would seal a key the servers cannot open.
     await expect(
       runCli(
