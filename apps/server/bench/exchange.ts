@@ -196,6 +196,8 @@ async function main() {
       API_RATE_LIMIT: "0",
       LOGIN_RATE_LIMIT: "0",
       WORKERS: workers,
+      // A key-encryption key of this run (keys at rest), rather than a generated file in DATA_DIR.
+      KEY_ENCRYPTION_KEY: `bench:${randomBytes(32).toString("base64")}`,
     });
     children.push(server);
     await waitFor(`${publicUrl}/healthz`);

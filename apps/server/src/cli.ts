@@ -7,6 +7,7 @@
  *   pnpm cli repo:add --org octo-org --name api [--name web …]
  *   pnpm cli list
  *   pnpm cli keys:rotate   (new access-token signing key; the old one stays published until its tokens expire)
+ *   pnpm cli keys:rewrap   (re-seals every private key under the current KEY_ENCRYPTION_KEY)
  */
 import { parseArgs } from "node:util";
 import { OrgSlugSchema, RepositoryNameSchema, RoleSchema } from "@oidc/shared";
@@ -15,8 +16,9 @@ import { z } from "zod";
 import { type DatabaseHandle, openDatabase, pgErrorCode } from "./db/client";
 import { memberships, organizations, repositories, sessions, users } from "./db/schema";
 import { EnvError, parseEnv } from "./env";
+import { type Keyring, KeyVaultError, keyringOf } from "./keys/vault";
 import { addRepositories, createOrg, createUser } from "./seed";
-import { RETIRED_KEY_PUBLISH_SECONDS, rotateSigningKey } from "./token/keys";
+import { RETIRED_KEY_PUBLISH_SECONDS, rewrapSigningKeys, rotateSigningKey } from "./token/keys";
 
 export class CliError extends Error {}
 
@@ -66,8 +68,21 @@ function parseOptions(args: string[]) {
   });
 }
 
-/** Runs one command; output goes to `print`. Exported for tests. */
-export async function runCli(h: DatabaseHandle, argv: string[], print: (line: string) => void, stdinPassword?: () => Promise<string>) {
+/**
+ * Runs one command; output goes to `print`. Exported for tests. `keyring` gives the key-encryption
+ * keys (asked only by the keys:* commands).
+ */
+export async function runCli(
+  h: DatabaseHandle,
+  argv: string[],
+  print: (line: string) => void,
+  stdinPassword?: () => Promise<string>,
+  keyring?: () => Keyring,
+) {
+  const keys = () => {
+    if (!keyring) throw new CliError("keys commands need the key-encryption key (KEY_ENCRYPTION_KEY)");
+    return keyring();
+  };
   const [command, ...rest] = argv;
   let parsed: ReturnType<typeof parseOptions>;
   try {
@@ -151,7 +166,7 @@ export async function runCli(h: DatabaseHandle, argv: string[], print: (line: st
         return;
       }
       case "keys:rotate": {
-        const { kid, retired } = await rotateSigningKey(h.db);
+        const { kid, retired } = await rotateSigningKey(h.db, keys());
         print(`new signing key ${kid}; running servers pick it up within a minute`);
         if (retired.length)
           print(
@@ -159,9 +174,22 @@ export async function runCli(h: DatabaseHandle, argv: string[], print: (line: st
           );
         return;
       }
+      case "keys:rewrap": {
+        const keyring = keys();
+        const { total, rewrapped } = await rewrapSigningKeys(h.db, keyring);
+        print(
+          `re-sealed ${rewrapped.length} of ${total} private keys under key-encryption key "${keyring.current.id}"` +
+            (rewrapped.length < total ? ` (${total - rewrapped.length} already were)` : ""),
+        );
+        if (keyring.old.length)
+          print(
+            `once every server runs with KEY_ENCRYPTION_KEY "${keyring.current.id}", KEY_ENCRYPTION_KEYS_OLD (${keyring.old.map((k) => `"${k.id}"`).join(", ")}) can be removed`,
+          );
+        return;
+      }
       default:
         throw new CliError(
-          `Unknown command ${command ?? "(none)"}. Commands: org:create, user:create, member:add, member:remove, repo:add, list, keys:rotate`,
+          `Unknown command ${command ?? "(none)"}. Commands: org:create, user:create, member:add, member:remove, repo:add, list, keys:rotate, keys:rewrap`,
         );
     }
   } catch (error) {
@@ -175,7 +203,13 @@ async function main() {
   const h = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, poolSize: 2 });
   try {
     await h.migrate();
-    await runCli(h, process.argv.slice(2), (line) => process.stdout.write(`${line}\n`));
+    await runCli(
+      h,
+      process.argv.slice(2),
+      (line) => process.stdout.write(`${line}\n`),
+      undefined,
+      () => keyringOf(env),
+    );
   } finally {
     await h.close();
   }
@@ -183,7 +217,9 @@ async function main() {
 
 if (process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1])) {
   main().catch((error) => {
-    process.stderr.write(`${error instanceof EnvError || error instanceof CliError ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `${error instanceof EnvError || error instanceof CliError || error instanceof KeyVaultError ? error.message : String(error)}\n`,
+    );
     process.exit(1);
   });
 }

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { GITHUB_ACTIONS_ISSUER } from "@oidc/shared";
 import { z } from "zod";
+import { KEK_FORMAT, type Kek, parseKek } from "./keys/vault";
 
 const flag = z
   .enum(["0", "1", "true", "false", ""])
@@ -43,6 +44,8 @@ const RawEnv = z.object({
   JWKS_REFRESH: seconds(600, 10, 86400),
   JWKS_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  KEY_ENCRYPTION_KEY: z.string().optional(),
+  KEY_ENCRYPTION_KEYS_OLD: z.string().optional(),
 });
 
 export interface Env {
@@ -84,10 +87,14 @@ export interface Env {
   jwksFetchTimeoutMs: number;
   /** Server processes (node:cluster) sharing the port; 1 runs in-process. */
   workers: number;
+  /** Seals the private signing keys at rest (KEY_ENCRYPTION_KEY); unset outside production: see keyringOf. */
+  keyEncryptionKey: Kek | undefined;
+  /** Earlier KEKs that may still open keys until `keys:rewrap` (KEY_ENCRYPTION_KEYS_OLD). */
+  oldKeyEncryptionKeys: Kek[];
 }
 
 /** Variables whose values may hold credentials (a password, a URL with one). */
-const SECRET_VARIABLES: ReadonlySet<string> = new Set(["ADMIN_PASSWORD", "DATABASE_URL"]);
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(["ADMIN_PASSWORD", "DATABASE_URL", "KEY_ENCRYPTION_KEY", "KEY_ENCRYPTION_KEYS_OLD"]);
 
 export class EnvError extends Error {
   constructor(public readonly problems: string[]) {
@@ -126,6 +133,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     else if (production && !issuer.startsWith("https://")) problems.push(`TRUSTED_ISSUERS: ${issuer} must use https in production`);
   }
   if (issuers.length === 0) problems.push("TRUSTED_ISSUERS: name at least one issuer");
+  const keks = keyEncryptionKeys(e.KEY_ENCRYPTION_KEY, e.KEY_ENCRYPTION_KEYS_OLD, production, problems);
   if (problems.length) throw new EnvError(problems);
   const devIssuerUrl = `${publicUrl}/dev-issuer`;
   return {
@@ -160,5 +168,40 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     jwksRefreshSeconds: e.JWKS_REFRESH,
     jwksFetchTimeoutMs: e.JWKS_FETCH_TIMEOUT_MS,
     workers: e.WORKERS,
+    keyEncryptionKey: keks.current,
+    oldKeyEncryptionKeys: keks.old,
   };
+}
+
+/** KEY_ENCRYPTION_KEY and KEY_ENCRYPTION_KEYS_OLD (comma-separated); problems never quote a value. */
+function keyEncryptionKeys(current: string | undefined, oldList: string | undefined, production: boolean, problems: string[]) {
+  const parse = (name: string, text: string) => {
+    try {
+      return parseKek(text);
+    } catch (error) {
+      problems.push(`${name}: ${error instanceof Error ? error.message : "invalid"} (value hidden)`);
+      return undefined;
+    }
+  };
+  const kek = current ? parse("KEY_ENCRYPTION_KEY", current) : undefined;
+  if (!current && production)
+    problems.push(
+      `KEY_ENCRYPTION_KEY: required with NODE_ENV=production: the key that encrypts the private signing keys in the database, ${KEK_FORMAT} (e.g. kek-1:$(openssl rand -base64 32))`,
+    );
+  const items = (oldList ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length && !current) problems.push("KEY_ENCRYPTION_KEYS_OLD: needs KEY_ENCRYPTION_KEY, the key that seals from now on");
+  const old: Kek[] = [];
+  items.forEach((text, i) => {
+    const parsed = parse(`KEY_ENCRYPTION_KEYS_OLD (item ${i + 1})`, text);
+    if (!parsed) return;
+    const same = [kek, ...old].find((k) => k?.id === parsed.id);
+    // The current key listed again is harmless; two different keys under one id are not.
+    if (!same) old.push(parsed);
+    else if (!same.key.equals(parsed.key))
+      problems.push(`KEY_ENCRYPTION_KEYS_OLD (item ${i + 1}): another key already has the id "${parsed.id}" (value hidden)`);
+  });
+  return { current: kek, old };
 }

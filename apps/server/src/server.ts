@@ -7,8 +7,9 @@ import { createApp } from "./app";
 import { type DatabaseHandle, openDatabase } from "./db/client";
 import type { Env } from "./env";
 import type { Deps } from "./http/context";
+import { keyringOf } from "./keys/vault";
 import { seedDemo } from "./seed";
-import { ensureDevIssuerKey, ensureSigningKey } from "./token/keys";
+import { ensureDevIssuerKey, ensureSigningKey, sealKeysAtRest } from "./token/keys";
 
 export interface Started {
   url: string;
@@ -26,6 +27,12 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
   // PGlite has no autovacuum daemon: without statistics its planner sorts whole tables.
   if (db.kind === "pglite") await db.db.execute(sql`analyze`);
   const deps: Deps = { env, database: db, log };
+  // Private keys are sealed at rest (SPEC §13): clear rows are sealed now; a key that will not open
+  // stops start-up, before the demo seed prints a password that a failed start would lose.
+  const keyring = keyringOf(env);
+  const atRest = await sealKeysAtRest(db.db, keyring);
+  log.info({ kek: keyring.current.id, kekSource: keyring.source, sealed: atRest.sealed.length }, "signing keys sealed at rest");
+  if (atRest.underOldKeys) log.warn({ keys: atRest.underOldKeys }, "signing keys sealed under an old key-encryption key: run keys:rewrap");
   const seed = await seedDemo(db.db, env, log);
   if (seed.generatedPassword) {
     // Printed once, on purpose not through the logger (which may be shipped elsewhere).
@@ -34,8 +41,8 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
     );
   }
   // The access-token signing key (SPEC §6.3), and the development issuer's key when it is on.
-  await ensureSigningKey(db.db);
-  if (env.devIssuer) await ensureDevIssuerKey(db.db);
+  await ensureSigningKey(db.db, keyring);
+  if (env.devIssuer) await ensureDevIssuerKey(db.db, keyring);
   if (env.workers > 1 && cluster.isPrimary) {
     if (db.kind === "postgres") return startWorkers(env, log, deps);
     log.warn({ workers: env.workers }, "WORKERS > 1 needs DATABASE_URL (embedded PGlite is single-process); running one process");

@@ -1,8 +1,11 @@
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { EnvError, parseEnv } from "../src/env";
+
+const kek = (id: string) => `${id}:${randomBytes(32).toString("base64")}`;
 
 function problems(source: Record<string, string>): string {
   try {
@@ -80,6 +83,12 @@ describe("environment parsing", () => {
     [{ NODE_ENV: "production", DEV_ISSUER: "1", PUBLIC_URL: "https://x.example" }, "DEV_ISSUER"],
     [{ NODE_ENV: "production" }, "PUBLIC_URL"],
     [{ NODE_ENV: "production", PUBLIC_URL: "https://x.example", TRUSTED_ISSUERS: "http://insecure.example" }, "TRUSTED_ISSUERS"],
+    [{ NODE_ENV: "production", PUBLIC_URL: "https://x.example" }, "KEY_ENCRYPTION_KEY"],
+    [{ KEY_ENCRYPTION_KEY: "no-colon-here" }, "KEY_ENCRYPTION_KEY"],
+    [{ KEY_ENCRYPTION_KEY: `k1:${randomBytes(16).toString("base64")}` }, "KEY_ENCRYPTION_KEY"],
+    [{ KEY_ENCRYPTION_KEYS_OLD: kek("old") }, "KEY_ENCRYPTION_KEYS_OLD"],
+    [{ KEY_ENCRYPTION_KEY: kek("new"), KEY_ENCRYPTION_KEYS_OLD: `${kek("old")},k2:short` }, "KEY_ENCRYPTION_KEYS_OLD (item 2)"],
+    [{ KEY_ENCRYPTION_KEY: kek("same"), KEY_ENCRYPTION_KEYS_OLD: kek("same") }, "KEY_ENCRYPTION_KEYS_OLD (item 1)"],
   ] as const)("fails fast naming the bad variable: %j", (source, name) => {
     const message = problems(source);
     expect(message).toMatch(/^Invalid configuration:/);
@@ -98,8 +107,43 @@ describe("environment parsing", () => {
     const url = problems({ DATABASE_URL: "mysql://app:s3cret-pw@db.internal/oidc" });
     expect(url).toContain("DATABASE_URL");
     expect(url).not.toContain("s3cret-pw");
+    const key = `k1:${randomBytes(16).toString("base64")}`;
+    const kekProblem = problems({ KEY_ENCRYPTION_KEY: key, KEY_ENCRYPTION_KEYS_OLD: `old:${key.slice(3)}` });
+    expect(kekProblem).toContain("KEY_ENCRYPTION_KEY:");
+    expect(kekProblem).toContain("KEY_ENCRYPTION_KEYS_OLD (item 1):");
+    expect(kekProblem).not.toContain(key.slice(3));
     // Non-secret values are quoted to help.
     expect(problems({ PORT: "abc" })).toContain('"abc"');
+  });
+
+  it("production needs KEY_ENCRYPTION_KEY (the key that seals private signing keys); with it, old keys may be listed", () => {
+    expect(problems({ NODE_ENV: "production", PUBLIC_URL: "https://x.example" })).toMatch(
+      /KEY_ENCRYPTION_KEY: required with NODE_ENV=production: the key that encrypts the private signing keys/,
+    );
+    const current = kek("kek-2026-11");
+    const env = parseEnv({
+      NODE_ENV: "production",
+      PUBLIC_URL: "https://x.example",
+      KEY_ENCRYPTION_KEY: current,
+      KEY_ENCRYPTION_KEYS_OLD: `${kek("kek-2026-05")}, ${current}`,
+    });
+    expect(env.keyEncryptionKey?.id).toBe("kek-2026-11");
+    // The current key listed again among the old ones is dropped, not an error.
+    expect(env.oldKeyEncryptionKeys.map((k) => k.id)).toEqual(["kek-2026-05"]);
+    expect(parseEnv({}).keyEncryptionKey).toBeUndefined();
+  });
+
+  it("the production server refuses to start without KEY_ENCRYPTION_KEY: exit code 1 and a message naming it", () => {
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const result = spawnSync(process.execPath, ["--import", "tsx", "src/index.ts"], {
+      cwd: root,
+      env: { PATH: process.env.PATH, NODE_ENV: "production", PUBLIC_URL: "https://x.example", DATA_DIR: "memory://", LOG_LEVEL: "silent" },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("KEY_ENCRYPTION_KEY: required with NODE_ENV=production");
+    expect(result.stdout).not.toContain("listening");
   });
 
   it("the server refuses to start with a bad value: exit code 1 and a message naming it", () => {

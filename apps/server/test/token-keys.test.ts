@@ -2,6 +2,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { runCli } from "../src/cli";
+import { keyringOf } from "../src/keys/vault";
 import {
   ADMIN,
   Client,
@@ -40,7 +41,13 @@ describe("access-token signing keys", () => {
     expect(initial.keys[0]?.d).toBeUndefined();
 
     const lines: string[] = [];
-    await runCli(t.db.handle, ["keys:rotate"], (line) => lines.push(line));
+    await runCli(
+      t.db.handle,
+      ["keys:rotate"],
+      (line) => lines.push(line),
+      undefined,
+      () => keyringOf(t.deps.env),
+    );
     expect(lines[0]).toMatch(/new signing key/);
 
     // Another process (a fresh app over the same database) sees the rotation at once; this one within a minute.

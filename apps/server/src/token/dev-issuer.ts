@@ -2,6 +2,7 @@ import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { type CryptoKey, type JWK, SignJWT } from "jose";
 import type { Database } from "../db/client";
 import type { Env } from "../env";
+import { keyringOf } from "../keys/vault";
 import { ensureDevIssuerKey } from "./keys";
 
 /**
@@ -22,7 +23,7 @@ export class DevIssuer {
   }
 
   private loadKey() {
-    this.key ??= ensureDevIssuerKey(this.db()).catch((error) => {
+    this.key ??= ensureDevIssuerKey(this.db(), keyringOf(this.env)).catch((error) => {
       this.key = undefined;
       throw error;
     });

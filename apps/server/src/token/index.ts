@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import type { AppEnv, Deps } from "../http/context";
+import { keyringOf } from "../keys/vault";
 import { TokenService } from "./exchange";
 import { type FetchLike, JwksCache } from "./jwks";
 import { SigningKeyStore } from "./keys";
@@ -35,6 +36,7 @@ export function createTokenServices(deps: Deps, options: { fetch?: FetchLike; lo
   });
   const keys = new SigningKeyStore(
     () => deps.database.db,
+    () => keyringOf(env),
     (error) => log.warn({ err: error }, "could not reload signing keys"),
   );
   return { exchange: new TokenService(env, deps.database, log, jwks, keys), keys, jwks };

@@ -3,6 +3,7 @@ import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import type { Database, Executor } from "../db/client";
 import { signingKeys } from "../db/schema";
+import { asSealed, isClearJwk, type Keyring, KeyVaultError, openPrivateJwk, sealPrivateJwk } from "../keys/vault";
 
 /** The algorithm of access tokens (SPEC §6.3). */
 export const ACCESS_TOKEN_ALG = "ES256";
@@ -19,7 +20,7 @@ const KEY_LOCK = 0x6f696463; // "oidc"
 
 type Row = typeof signingKeys.$inferSelect;
 
-async function newKeyRow(alg: string, kidPrefix = "") {
+async function newKeyRow(alg: string, keyring: Keyring, kidPrefix = "") {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === "RS256" ? { modulusLength: 2048 } : {}) });
   const publicJwk = await exportJWK(publicKey);
   const kid = `${kidPrefix}${await calculateJwkThumbprint(publicJwk)}`;
@@ -27,7 +28,7 @@ async function newKeyRow(alg: string, kidPrefix = "") {
   return {
     kid,
     alg,
-    privateJwk: { ...privateJwk, kid, alg } as Record<string, unknown>,
+    privateJwk: sealPrivateJwk({ ...privateJwk, kid, alg }, keyring.current, kid),
     publicJwk: { ...publicJwk, kid, alg, use: "sig" } as Record<string, unknown>,
   };
 }
@@ -40,7 +41,7 @@ async function withKeyLock<T>(db: Database, fn: (tx: Executor) => Promise<T>): P
 }
 
 /** Creates the first access-token signing key unless one is current. Safe to call from every process at start. */
-export async function ensureSigningKey(db: Database): Promise<void> {
+export async function ensureSigningKey(db: Database, keyring: Keyring): Promise<void> {
   const current = await db
     .select({ kid: signingKeys.kid })
     .from(signingKeys)
@@ -53,7 +54,7 @@ export async function ensureSigningKey(db: Database): Promise<void> {
       .from(signingKeys)
       .where(and(eq(signingKeys.alg, ACCESS_TOKEN_ALG), isNull(signingKeys.retiredAt)))
       .limit(1);
-    if (!again.length) await tx.insert(signingKeys).values(await newKeyRow(ACCESS_TOKEN_ALG));
+    if (!again.length) await tx.insert(signingKeys).values(await newKeyRow(ACCESS_TOKEN_ALG, keyring));
   });
 }
 
@@ -61,21 +62,24 @@ export async function ensureSigningKey(db: Database): Promise<void> {
  * Rotation (`pnpm cli keys:rotate`): a new key signs from now on; the previous ones stop signing
  * and stay published until every token they signed has expired.
  */
-export async function rotateSigningKey(db: Database): Promise<{ kid: string; retired: string[] }> {
+export async function rotateSigningKey(db: Database, keyring: Keyring): Promise<{ kid: string; retired: string[] }> {
   return withKeyLock(db, async (tx) => {
+    // A CLI run with another KEK than the servers' would seal a key they cannot open: refuse.
+    const failure = unopenable(await tx.select({ kid: signingKeys.kid, privateJwk: signingKeys.privateJwk }).from(signingKeys), keyring);
+    if (failure) throw failure;
     const retired = await tx
       .update(signingKeys)
       .set({ retiredAt: sql`now()`, publishUntil: sql`now() + make_interval(secs => ${RETIRED_KEY_PUBLISH_SECONDS})` })
       .where(and(eq(signingKeys.alg, ACCESS_TOKEN_ALG), isNull(signingKeys.retiredAt)))
       .returning({ kid: signingKeys.kid });
-    const row = await newKeyRow(ACCESS_TOKEN_ALG);
+    const row = await newKeyRow(ACCESS_TOKEN_ALG, keyring);
     await tx.insert(signingKeys).values(row);
     return { kid: row.kid, retired: retired.map((r) => r.kid) };
   });
 }
 
 /** The development issuer's RS256 key: one per database, so restarts and cluster workers agree. */
-export async function ensureDevIssuerKey(db: Database): Promise<{ kid: string; privateKey: CryptoKey; publicJwk: JWK }> {
+export async function ensureDevIssuerKey(db: Database, keyring: Keyring): Promise<{ kid: string; privateKey: CryptoKey; publicJwk: JWK }> {
   const load = (ex: Executor) =>
     ex.select().from(signingKeys).where(eq(signingKeys.alg, DEV_ISSUER_ALG)).orderBy(desc(signingKeys.createdAt)).limit(1);
   let [row] = await load(db);
@@ -85,13 +89,96 @@ export async function ensureDevIssuerKey(db: Database): Promise<{ kid: string; p
       if (existing) return existing;
       const [created] = await tx
         .insert(signingKeys)
-        .values({ ...(await newKeyRow(DEV_ISSUER_ALG, "dev-")), publishUntil: sql`now()` })
+        .values({ ...(await newKeyRow(DEV_ISSUER_ALG, keyring, "dev-")), publishUntil: sql`now()` })
         .returning();
       return created as Row;
     });
   }
-  const privateKey = (await importJWK(row.privateJwk as JWK, DEV_ISSUER_ALG)) as CryptoKey;
+  const privateKey = (await importJWK(openPrivateJwk(row.privateJwk, keyring, row.kid) as JWK, DEV_ISSUER_ALG)) as CryptoKey;
   return { kid: row.kid, privateKey, publicJwk: row.publicJwk as JWK };
+}
+
+/** Rows whose private key the keyring cannot open, as one message naming the KEK ids needed. */
+function unopenable(rows: { kid: string; privateJwk: unknown }[], keyring: Keyring): KeyVaultError | undefined {
+  const failures: KeyVaultError[] = [];
+  for (const row of rows) {
+    if (isClearJwk(row.privateJwk)) continue;
+    try {
+      openPrivateJwk(row.privateJwk, keyring, row.kid);
+    } catch (error) {
+      if (!(error instanceof KeyVaultError)) throw error;
+      failures.push(error);
+    }
+  }
+  const [first] = failures;
+  if (!first) return undefined;
+  const needed = [...new Set(failures.flatMap((f) => (f.kekId ? [f.kekId] : [])))];
+  return new KeyVaultError(
+    `Cannot open ${failures.length} of the ${rows.length} private keys in signing_keys${needed.length ? ` (key-encryption key${needed.length > 1 ? "s" : ""} needed: ${needed.map((id) => `"${id}"`).join(", ")})` : ""}. ` +
+      `Refusing to go on rather than create new keys that would orphan the tokens already issued. ${first.message}`,
+    first.kid,
+    first.kekId,
+  );
+}
+
+/**
+ * Start-up (SPEC §13 "Keys at rest"): seals the private keys still stored in clear (rows written
+ * before keys were encrypted) under the current KEK, in one transaction under the key lock so
+ * processes starting together agree; and proves every sealed key opens with the configured KEKs,
+ * throwing a KeyVaultError that names the KEK id needed otherwise. Applies to every row, whatever
+ * its algorithm or purpose. Returns the kids it sealed and how many rows still need an older KEK.
+ */
+export async function sealKeysAtRest(db: Database, keyring: Keyring): Promise<{ sealed: string[]; underOldKeys: number }> {
+  const check = async (ex: Executor) => {
+    const rows = await ex.select({ kid: signingKeys.kid, privateJwk: signingKeys.privateJwk }).from(signingKeys);
+    const failure = unopenable(rows, keyring);
+    if (failure) throw failure;
+    return rows;
+  };
+  const underOldKeys = (rows: { privateJwk: unknown }[]) =>
+    rows.filter((r) => {
+      const kek = asSealed(r.privateJwk)?.kek;
+      return kek !== undefined && kek !== keyring.current.id;
+    }).length;
+  const rows = await check(db);
+  if (!rows.some((r) => isClearJwk(r.privateJwk))) return { sealed: [], underOldKeys: underOldKeys(rows) };
+  return withKeyLock(db, async (tx) => {
+    const locked = await check(tx);
+    const sealed: string[] = [];
+    for (const row of locked) {
+      if (!isClearJwk(row.privateJwk)) continue;
+      await tx
+        .update(signingKeys)
+        .set({ privateJwk: sealPrivateJwk(row.privateJwk, keyring.current, row.kid) })
+        .where(eq(signingKeys.kid, row.kid));
+      sealed.push(row.kid);
+    }
+    return { sealed, underOldKeys: underOldKeys(locked) };
+  });
+}
+
+/**
+ * `keys:rewrap`: re-seals every private key under the current KEK (after KEY_ENCRYPTION_KEY moved
+ * to a new key and the old one went to KEY_ENCRYPTION_KEYS_OLD). One transaction under the key
+ * lock: all rows or none. Idempotent: rows already sealed under the current KEK are left as they are.
+ */
+export async function rewrapSigningKeys(db: Database, keyring: Keyring): Promise<{ total: number; rewrapped: string[] }> {
+  return withKeyLock(db, async (tx) => {
+    const rows = await tx.select({ kid: signingKeys.kid, privateJwk: signingKeys.privateJwk }).from(signingKeys).orderBy(signingKeys.kid);
+    const failure = unopenable(rows, keyring);
+    if (failure) throw failure;
+    const rewrapped: string[] = [];
+    for (const row of rows) {
+      if (asSealed(row.privateJwk)?.kek === keyring.current.id) continue;
+      const jwk = isClearJwk(row.privateJwk) ? row.privateJwk : openPrivateJwk(row.privateJwk, keyring, row.kid);
+      await tx
+        .update(signingKeys)
+        .set({ privateJwk: sealPrivateJwk(jwk, keyring.current, row.kid) })
+        .where(eq(signingKeys.kid, row.kid));
+      rewrapped.push(row.kid);
+    }
+    return { total: rows.length, rewrapped };
+  });
 }
 
 interface PublishedKey {
@@ -113,6 +200,7 @@ export class SigningKeyStore {
 
   constructor(
     private readonly db: () => Database,
+    private readonly keyring: () => Keyring,
     private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
@@ -127,7 +215,7 @@ export class SigningKeyStore {
     const db = this.db();
     let rows = await this.select(db);
     if (!rows.some((r) => r.retiredAt === null)) {
-      await ensureSigningKey(db);
+      await ensureSigningKey(db, this.keyring());
       rows = await this.select(db);
     }
     const published = new Map<string, PublishedKey>();
@@ -137,7 +225,8 @@ export class SigningKeyStore {
     }
     const currentRow = rows.find((r) => r.retiredAt === null);
     if (!currentRow) throw new Error("no current signing key");
-    const key = (await importJWK(currentRow.privateJwk as JWK, ACCESS_TOKEN_ALG)) as CryptoKey;
+    const privateJwk = openPrivateJwk(currentRow.privateJwk, this.keyring(), currentRow.kid);
+    const key = (await importJWK(privateJwk as JWK, ACCESS_TOKEN_ALG)) as CryptoKey;
     this.current = { kid: currentRow.kid, key };
     this.published = published;
     this.loadedAt = Date.now();

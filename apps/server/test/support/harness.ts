@@ -14,6 +14,8 @@ export const DB_KINDS: DbKind[] = process.env.DATABASE_URL ? ["pglite", "postgre
 
 export const PASSWORD = "correct-horse-battery";
 export const PUBLIC_URL = "http://localhost:3000";
+/** The key-encryption key of this test process (SPEC §13 "Keys at rest"): random, never on disk. */
+export const TEST_KEK = `test-${randomBytes(4).toString("hex")}:${randomBytes(32).toString("base64")}`;
 
 export interface TestDatabase {
   handle: DatabaseHandle;
@@ -60,6 +62,7 @@ export function testEnv(overrides: Record<string, string> = {}): Env {
     LOG_LEVEL: "silent",
     API_RATE_LIMIT: "0",
     LOGIN_RATE_LIMIT: "0",
+    KEY_ENCRYPTION_KEY: TEST_KEK,
     ...overrides,
   });
 }
