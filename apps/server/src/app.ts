@@ -7,6 +7,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv, Deps } from "./http/context";
 import { errorBody, toErrorResponse } from "./http/errors";
 import { apiRateLimit, loadSession, orgAccess, requestContext, requireUser, sameOriginWrites } from "./http/middleware";
+import { apiTokenRoutes } from "./routes/api-tokens";
 import { authRoutes } from "./routes/auth";
 import { connectionRoutes } from "./routes/connections";
 import { devIssuerRoutes } from "./routes/dev-issuer";
@@ -35,7 +36,8 @@ function apiRoutes(deps: Deps) {
     .use("/orgs/:org/*", orgAccess(deps))
     .route("/", authRoutes(deps))
     .route("/", connectionRoutes(deps))
-    .route("/", repositoryRoutes(deps));
+    .route("/", repositoryRoutes(deps))
+    .route("/", apiTokenRoutes(deps));
 }
 
 /** Where the built console is: CONSOLE_DIR, or apps/console/dist beside this package. */
