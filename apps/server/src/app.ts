@@ -11,6 +11,7 @@ import { apiTokenRoutes } from "./routes/api-tokens";
 import { authRoutes } from "./routes/auth";
 import { connectionRoutes } from "./routes/connections";
 import { devIssuerRoutes } from "./routes/dev-issuer";
+import { docsRoutes } from "./routes/docs";
 import { oauthRoutes } from "./routes/oauth";
 import { repositoryRoutes } from "./routes/repositories";
 import { resourceRoutes } from "./routes/resource";
@@ -93,6 +94,8 @@ export function createApp(deps: Deps) {
   const devIssuer = deps.env.devIssuer ? devIssuerRoutes(new DevIssuer(deps.env, () => deps.database.db)) : undefined;
   const token = createTokenServices(deps, devIssuer ? { localIssuer: devIssuer } : {});
   app.route("/api/v1", resourceRoutes(deps, token));
+  // Public documentation (SPEC §10), before the admin API's session and CSRF middleware.
+  app.route("/api", docsRoutes(deps));
 
   const routes = app.route("/api", apiRoutes(deps));
   // Token service routes (SPEC §6) are mounted here.

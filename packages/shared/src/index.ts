@@ -6,3 +6,5 @@ export * from "./schemas/api-tokens";
 export * from "./schemas/auth";
 export * from "./schemas/common";
 export * from "./schemas/connections";
+export * from "./schemas/connections-file";
+export * from "./schemas/token-service";
