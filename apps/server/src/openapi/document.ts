@@ -14,7 +14,7 @@ import {
   ConnectionListSchema,
   ConnectionPatchSchema,
   ConnectionSchema,
-  ConnectionsFileSchema,
+  connectionsFileJsonSchema,
   EvaluationSchema,
   EventListQuerySchema,
   EventListSchema,
@@ -399,15 +399,9 @@ function toSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
   return rest;
 }
 
-/** A JSON Schema of the connections-as-code file, for editors (`# yaml-language-server: $schema=…`). */
-export function connectionsFileJsonSchema(publicUrl: string): JsonSchema {
-  return {
-    $schema: "https://json-schema.org/draft/2020-12/schema",
-    $id: `${publicUrl}/api/connections-file.schema.json`,
-    title: "OIDC Connections: connections as code",
-    ...toSchema(ConnectionsFileSchema, "input"),
-  };
-}
+/** The connections-as-code file's JSON Schema, published beside this document. */
+export const connectionsFileSchemaDocument = (publicUrl: string) =>
+  connectionsFileJsonSchema(`${publicUrl}/api/connections-file.schema.json`);
 
 export interface DocumentOptions {
   publicUrl: string;

@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import { sessionCookieName } from "../auth/sessions";
 import type { AppEnv, Deps } from "../http/context";
-import { buildOpenApiDocument, connectionsFileJsonSchema } from "../openapi/document";
+import { buildOpenApiDocument, connectionsFileSchemaDocument } from "../openapi/document";
 import { DOCS_HTML, DOCS_JS } from "../openapi/page";
 
 /** `/api/openapi.json`, `/api/docs` and the connections-file schema (SPEC §10): public, built once. */
 export function docsRoutes(deps: Deps) {
   let document: ReturnType<typeof buildOpenApiDocument> | undefined;
-  let fileSchema: ReturnType<typeof connectionsFileJsonSchema> | undefined;
+  let fileSchema: ReturnType<typeof connectionsFileSchemaDocument> | undefined;
   const cache = "public, max-age=300";
   return new Hono<AppEnv>()
     .get("/openapi.json", (c) => {
@@ -16,7 +16,7 @@ export function docsRoutes(deps: Deps) {
       return c.json(document, 200);
     })
     .get("/connections-file.schema.json", (c) => {
-      fileSchema ??= connectionsFileJsonSchema(deps.env.publicUrl);
+      fileSchema ??= connectionsFileSchemaDocument(deps.env.publicUrl);
       c.header("Cache-Control", cache);
       return c.json(fileSchema, 200);
     })

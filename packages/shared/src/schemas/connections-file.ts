@@ -27,3 +27,14 @@ export const ConnectionsFileSchema = z
     });
   });
 export type ConnectionsFile = z.output<typeof ConnectionsFileSchema>;
+
+/** The JSON Schema of the file, for editors (`# yaml-language-server: $schema=<url>`); generated, never written by hand. */
+export function connectionsFileJsonSchema(id?: string): Record<string, unknown> {
+  const { $schema: _, ...schema } = z.toJSONSchema(ConnectionsFileSchema, { io: "input", target: "draft-2020-12", unrepresentable: "any" });
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    ...(id ? { $id: id } : {}),
+    title: "OIDC Connections: connections as code",
+    ...schema,
+  };
+}
