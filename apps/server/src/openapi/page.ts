@@ -40,7 +40,11 @@ export const DOCS_JS = `"use strict";
     if (cls) e.className = cls;
     return e;
   }
-  function pretty(value) { return el("pre", JSON.stringify(value, null, 2)); }
+  function pretty(value) {
+    var pre = el("pre", JSON.stringify(value, null, 2));
+    pre.tabIndex = 0; // scrollable: reachable by keyboard
+    return pre;
+  }
   var doc;
   try {
     var res = await fetch("/api/openapi.json", { headers: { accept: "application/json" } });
