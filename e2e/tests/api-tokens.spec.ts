@@ -1,5 +1,5 @@
 import { request } from "@playwright/test";
-import { expect, test, uniqueName } from "../fixtures";
+import { connectionPath, defaultConnection, expect, test, uniqueName } from "../fixtures";
 import { BASE_URL, ORG, USERS } from "../support/env";
 
 const tokensPath = `/orgs/${ORG}/api-tokens`;
@@ -43,6 +43,15 @@ test.describe("API tokens page", () => {
     await page.reload();
     await expect(row.getByRole("cell").nth(2)).not.toHaveText("Never");
     await expectAccessible(page, "API tokens list");
+
+    // A change made with the token is named after it in the connection's Activity.
+    const made = await script.post(`/api/orgs/${ORG}/oidc-connections`, { data: defaultConnection(uniqueName("by token")) });
+    expect(made.status()).toBe(201);
+    const { id: connectionId } = (await made.json()) as { id: string };
+    await page.goto(connectionPath(`${connectionId}/activity`));
+    await expect(page.getByRole("list", { name: "Activity" }).getByText(`by API token ${name}`)).toBeVisible();
+    expect((await script.delete(`/api/orgs/${ORG}/oidc-connections/${connectionId}`)).status()).toBe(204);
+    await page.goto(tokensPath);
 
     // Revoke, after a confirmation.
     await row.getByRole("button", { name: `Revoke ${name}` }).click();
