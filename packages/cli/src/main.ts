@@ -99,6 +99,9 @@ async function run(argv: string[], io: Io): Promise<number> {
   const url = values.url ?? io.env.OIDC_CONNECTIONS_URL;
   if (!url) throw new UsageError("say which server: --url https://oidc.example.com (or OIDC_CONNECTIONS_URL)");
   if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http(s) URL, not "${url}"`);
+  const host = new URL(url).hostname;
+  if (url.startsWith("http://") && !["localhost", "127.0.0.1", "[::1]"].includes(host))
+    io.stderr(`Warning: ${url} is plain http; the API token crosses the network unencrypted. Use https.\n`);
   const org = values.org ?? file?.org ?? io.env.OIDC_CONNECTIONS_ORG;
   if (!org) throw new UsageError("say which organisation: --org <slug> (or org: in the file, or OIDC_CONNECTIONS_ORG)");
   if (!OrgSlugSchema.safeParse(org).success) throw new UsageError(`"${org}" is not an organisation slug`);

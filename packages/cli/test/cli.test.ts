@@ -89,6 +89,11 @@ describe.each(DB_KINDS)("oidc-connections CLI against a real server (%s)", (kind
     return summary ? ConnectionSchema.parse((await api("GET", `/oidc-connections/${summary.id}`)).body) : undefined;
   }
 
+  async function matchFile() {
+    const applied = await cli(["apply", "-f", "connections.yaml", "--prune"]);
+    expect(applied.code, applied.stderr).toBe(EXIT_OK);
+  }
+
   beforeAll(async () => {
     db = await createTestDatabase(kind);
     server = await startServer(testEnv({ PORT: "0", HOST: "127.0.0.1" }), pino({ level: "silent" }), db.handle);
@@ -141,6 +146,7 @@ describe.each(DB_KINDS)("oidc-connections CLI against a real server (%s)", (kind
   });
 
   it("a changed file: ~ old → new per field; kept rulesets keep their id; status follows the file", async () => {
+    await matchFile(); // each test starts from the org as FILE describes it
     const before = await connectionNamed("Deploy API");
     const changed = FILE.replace("Pushes the api image from main", "Pushes api")
       .replace("scopes: [pull, push]", "scopes: [push, pull, delete]")
@@ -165,6 +171,7 @@ describe.each(DB_KINDS)("oidc-connections CLI against a real server (%s)", (kind
   });
 
   it("export writes the org as a file that plans to no changes", async () => {
+    await matchFile(); // each test starts from the org as FILE describes it
     const exported = await cli(["export", "--org", "octo-org"]);
     expect(exported.code, exported.stderr).toBe(EXIT_OK);
     expect(exported.stdout).toMatch(/^# yaml-language-server: \$schema=http:\/\/127\.0\.0\.1:\d+\/api\/connections-file\.schema\.json\n/);
@@ -181,6 +188,7 @@ describe.each(DB_KINDS)("oidc-connections CLI against a real server (%s)", (kind
   });
 
   it("refuses to overwrite a change made after it read the org (412): exit 1, the other change stays", async () => {
+    await matchFile(); // each test starts from the org as FILE describes it
     const changed = FILE.replace("Pushes the api image from main", "Mine");
     let interfered = false;
     const racing: typeof fetch = async (input, init) => {
@@ -211,6 +219,7 @@ describe.each(DB_KINDS)("oidc-connections CLI against a real server (%s)", (kind
   });
 
   it("connections missing from the file are kept unless --prune, which deletes them", async () => {
+    await matchFile(); // each test starts from the org as FILE describes it
     const onlyDocs = FILE.slice(FILE.indexOf("  - name: Docs"));
     const file = `org: octo-org\nconnections:\n${onlyDocs}`;
     const kept = await cli(["plan", "-f", "c.yaml"], { file });
@@ -227,6 +236,7 @@ describe.each(DB_KINDS)("oidc-connections CLI against a real server (%s)", (kind
   });
 
   it("errors are clear and exit 1: bad file, no token, wrong token, member token applying, other org, issuer change", async () => {
+    await matchFile(); // each test starts from the org as FILE describes it
     const invalid = await cli(["plan", "-f", "bad.yaml"], { file: "connections:\n  - name: x\n    rulesets: []\n    owner: me\n" });
     expect(invalid.code).toBe(EXIT_ERROR);
     expect(invalid.stderr).toContain("bad.yaml: not a valid connections file");
@@ -256,6 +266,23 @@ describe.each(DB_KINDS)("oidc-connections CLI against a real server (%s)", (kind
     expect(issuer.code).toBe(EXIT_ERROR);
     expect(issuer.stderr).toContain("the issuer cannot change");
     expect((await cli(["frobnicate"])).code).toBe(EXIT_ERROR);
+    // Plain http to another host: a warning, then the request (here refused by a fetch that fails).
+    let stderr = "";
+    const code = await main(["plan", "-f", "c.yaml", "--url", "http://oidc.example.com"], {
+      env: { OIDC_CONNECTIONS_TOKEN: ownerToken },
+      stdout: () => {},
+      stderr: (t) => {
+        stderr += t;
+      },
+      readFile: () => FILE,
+      fetch: async () => {
+        throw new TypeError("fetch failed", { cause: new Error("getaddrinfo ENOTFOUND oidc.example.com") });
+      },
+    });
+    expect(code).toBe(EXIT_ERROR);
+    expect(stderr).toContain("Warning: http://oidc.example.com is plain http");
+    expect(stderr).toContain("cannot reach http://oidc.example.com: getaddrinfo ENOTFOUND oidc.example.com");
+    expect((await cli(["plan", "-f", "c.yaml"])).stderr).not.toContain("Warning");
   });
 
   it("the bundled bin runs on plain Node without the server's code: exit codes 0 and 2", async () => {
