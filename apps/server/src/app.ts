@@ -7,9 +7,11 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv, Deps } from "./http/context";
 import { errorBody, toErrorResponse } from "./http/errors";
 import { apiRateLimit, loadSession, orgAccess, requestContext, requireUser, sameOriginWrites } from "./http/middleware";
+import { apiTokenRoutes } from "./routes/api-tokens";
 import { authRoutes } from "./routes/auth";
 import { connectionRoutes } from "./routes/connections";
 import { devIssuerRoutes } from "./routes/dev-issuer";
+import { docsRoutes } from "./routes/docs";
 import { oauthRoutes } from "./routes/oauth";
 import { repositoryRoutes } from "./routes/repositories";
 import { resourceRoutes } from "./routes/resource";
@@ -35,7 +37,8 @@ function apiRoutes(deps: Deps) {
     .use("/orgs/:org/*", orgAccess(deps))
     .route("/", authRoutes(deps))
     .route("/", connectionRoutes(deps))
-    .route("/", repositoryRoutes(deps));
+    .route("/", repositoryRoutes(deps))
+    .route("/", apiTokenRoutes(deps));
 }
 
 /** Where the built console is: CONSOLE_DIR, or apps/console/dist beside this package. */
@@ -91,6 +94,8 @@ export function createApp(deps: Deps) {
   const devIssuer = deps.env.devIssuer ? devIssuerRoutes(new DevIssuer(deps.env, () => deps.database.db)) : undefined;
   const token = createTokenServices(deps, devIssuer ? { localIssuer: devIssuer } : {});
   app.route("/api/v1", resourceRoutes(deps, token));
+  // Public documentation (SPEC §10), before the admin API's session and CSRF middleware.
+  app.route("/api", docsRoutes(deps));
 
   const routes = app.route("/api", apiRoutes(deps));
   // Token service routes (SPEC §6) are mounted here.

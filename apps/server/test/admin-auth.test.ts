@@ -2,7 +2,18 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { CONNECTIONS, expectError, expectNoLeak, query } from "./admin-support";
-import { ADMIN, Client, connectionBody, createTestApp, DB_KINDS, PASSWORD, type TestApp, testEnv, VIEWER } from "./support/harness";
+import {
+  ADMIN,
+  Client,
+  connectionBody,
+  createTestApp,
+  DB_KINDS,
+  PASSWORD,
+  PUBLIC_URL,
+  type TestApp,
+  testEnv,
+  VIEWER,
+} from "./support/harness";
 
 describe.each(DB_KINDS)("admin API: sessions and access (%s)", (kind) => {
   let t: TestApp;
@@ -135,8 +146,12 @@ describe.each(DB_KINDS)("admin API: sessions and access (%s)", (kind) => {
       expectError(await c.post("/api/auth/logout", undefined, headers), 403, "forbidden");
     }
     expect((await c.get("/api/me")).status).toBe(200); // the logout above did not happen
-    // Same-origin and header-less (curl, CLI) writes pass.
-    expect((await c.post(CONNECTIONS, connectionBody(), { origin: "", "sec-fetch-site": "" })).status).toBe(201);
+    // SPEC §10: a cookie write with neither Origin nor Sec-Fetch-Site is refused too (scripts use API tokens).
+    expectError(await c.post(CONNECTIONS, connectionBody(), { origin: "", "sec-fetch-site": "" }), 403, "forbidden");
+    expectError(await c.post("/api/auth/logout", undefined, { origin: "", "sec-fetch-site": "" }), 403, "forbidden");
+    // Either proof alone is enough.
+    expect((await c.post(CONNECTIONS, connectionBody(), { origin: PUBLIC_URL, "sec-fetch-site": "" })).status).toBe(201);
+    expect((await c.post(CONNECTIONS, connectionBody(), { origin: "", "sec-fetch-site": "same-origin" })).status).toBe(201);
     // Reads from anywhere are fine (the cookie is SameSite=Lax; the browser's CORS keeps the body).
     expect((await c.get(CONNECTIONS, { origin: "https://evil.example", "sec-fetch-site": "cross-site" })).status).toBe(200);
   });

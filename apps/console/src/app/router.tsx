@@ -39,6 +39,7 @@ export const router = createBrowserRouter([
               { path: "test", lazy: () => import("./routes/connections/test") },
             ],
           },
+          { path: "api-tokens", lazy: () => import("./routes/api-tokens") },
         ],
       },
       { path: "*", lazy: () => import("./routes/not-found") },

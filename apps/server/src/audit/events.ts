@@ -3,7 +3,16 @@ import { and, desc, eq, lt } from "drizzle-orm";
 import type { Executor } from "../db/client";
 import { events } from "../db/schema";
 
-export type Actor = { type: "user"; id: string; name: string } | { type: "workflow"; id: string | null; name: string };
+export type Actor =
+  | { type: "user"; id: string; name: string }
+  | { type: "workflow"; id: string | null; name: string }
+  | { type: "api_token"; id: string; name: string };
+
+/** Who may change an organisation's configuration: a signed-in user or an API token (SPEC §10). */
+export type AdminActor = Extract<Actor, { type: "user" | "api_token" }>;
+
+/** The user to record in `createdBy`/`updatedBy`: none for an API token (its events name it). */
+export const userIdOf = (actor: AdminActor) => (actor.type === "user" ? actor.id : null);
 
 export interface NewEvent {
   orgId: string;

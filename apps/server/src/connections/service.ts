@@ -1,7 +1,7 @@
 import { type Connection, type ConnectionSummary, GITHUB_ACTIONS_ISSUER, lintRulesets, type Ruleset, sortScopes } from "@oidc/shared";
 import { and, asc, desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { type Actor, recordEvent } from "../audit/events";
+import { type AdminActor, recordEvent, userIdOf } from "../audit/events";
 import type { Database, Executor } from "../db/client";
 import { pgConstraint, pgErrorCode } from "../db/client";
 import { connections, repositories, rulesets, users } from "../db/schema";
@@ -269,7 +269,7 @@ export interface CreateInput {
 export async function createConnection(
   db: Database,
   org: OrgAccess,
-  actor: Actor & { type: "user" },
+  actor: AdminActor,
   input: CreateInput,
   trustedIssuers: readonly string[],
   ip: string | null,
@@ -291,8 +291,8 @@ export async function createConnection(
           type: input.type,
           issuer,
           maxTokenTtlSeconds: input.maxTokenTtlSeconds,
-          createdBy: actor.id,
-          updatedBy: actor.id,
+          createdBy: userIdOf(actor),
+          updatedBy: userIdOf(actor),
         })
         .returning();
       if (!row) throw new Error("insert returned nothing");
@@ -388,7 +388,7 @@ function diffRulesets(before: RulesetRow[], after: RulesetValues[]) {
 export async function patchConnection(
   db: Database,
   org: OrgAccess,
-  actor: Actor & { type: "user" },
+  actor: AdminActor,
   id: string,
   input: PatchInput,
   ifMatch: string | undefined,
@@ -429,7 +429,7 @@ export async function patchConnection(
       if (!Object.keys(update).length && !rulesetChanges) return requireConnection(tx, org, id);
       await tx
         .update(connections)
-        .set({ ...update, version: row.version + 1, updatedAt: new Date(), updatedBy: actor.id })
+        .set({ ...update, version: row.version + 1, updatedAt: new Date(), updatedBy: userIdOf(actor) })
         .where(eq(connections.id, id));
       await recordEvent(tx, {
         orgId: org.id,
@@ -452,7 +452,7 @@ export async function patchConnection(
 export async function setStatus(
   db: Database,
   org: OrgAccess,
-  actor: Actor & { type: "user" },
+  actor: AdminActor,
   id: string,
   status: "active" | "inactive",
   ifMatch: string | undefined,
@@ -469,7 +469,7 @@ export async function setStatus(
           status,
           version: row.version + 1,
           updatedAt: now,
-          updatedBy: actor.id,
+          updatedBy: userIdOf(actor),
           // Deactivation revokes every access token issued so far (SPEC §6.4).
           ...(status === "inactive" ? { tokensValidAfter: now } : {}),
         })
@@ -491,7 +491,7 @@ export async function setStatus(
 export async function deleteConnection(
   db: Database,
   org: OrgAccess,
-  actor: Actor & { type: "user" },
+  actor: AdminActor,
   id: string,
   ifMatch: string | undefined,
   ip: string | null,

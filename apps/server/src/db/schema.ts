@@ -169,7 +169,7 @@ export const events = pgTable(
     /** No foreign key: a connection's audit events outlive it. */
     connectionId: uuid("connection_id"),
     type: text("type").notNull(),
-    actorType: text("actor_type").$type<"user" | "workflow">().notNull(),
+    actorType: text("actor_type").$type<"user" | "workflow" | "api_token">().notNull(),
     actorId: text("actor_id"),
     actorName: text("actor_name").notNull(),
     outcome: text("outcome").$type<"success" | "failure">().notNull(),
@@ -181,7 +181,7 @@ export const events = pgTable(
   (t) => [
     index("events_connection_idx").on(t.connectionId, t.id.desc().nullsFirst()),
     index("events_org_idx").on(t.orgId, t.id.desc().nullsFirst()),
-    check("events_actor_type_check", sql`${t.actorType} in ('user', 'workflow')`),
+    check("events_actor_type_check", sql`${t.actorType} in ('user', 'workflow', 'api_token')`),
     check("events_outcome_check", sql`${t.outcome} in ('success', 'failure')`),
   ],
 );
@@ -209,3 +209,33 @@ export const signingKeys = pgTable("signing_keys", {
   /** Published until then: the last token it signed has expired. */
   publishUntil: ts("publish_until"),
 });
+
+/**
+ * Admin API tokens (SPEC §10): only the SHA-256 of the secret is stored (32 random bytes need no
+ * slow hash). A revoked token's row is deleted; its events stay and name it.
+ */
+export const apiTokens = pgTable(
+  "api_tokens",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    role: text("role").$type<"owner" | "member">().notNull(),
+    /** base64url SHA-256 of the whole token. */
+    secretHash: text("secret_hash").notNull(),
+    /** `oidcc_` and the first 4 characters of the secret, to recognise a token; not enough to guess it. */
+    prefix: text("prefix").notNull(),
+    createdAt: createdAt(),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+    expiresAt: ts("expires_at"),
+    lastUsedAt: ts("last_used_at"),
+  },
+  (t) => [
+    uniqueIndex("api_tokens_secret_hash_key").on(t.secretHash),
+    index("api_tokens_org_idx").on(t.orgId, t.createdAt),
+    check("api_tokens_role_check", sql`${t.role} in ('owner', 'member')`),
+    check("api_tokens_name_length", sql`char_length(${t.name}) between 1 and 100`),
+  ],
+);

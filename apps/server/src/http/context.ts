@@ -29,6 +29,8 @@ export type AppEnv = {
     /** Set by the session middleware on /api when a valid session cookie came. */
     user?: SessionUser;
     sessionHash?: string;
+    /** Set instead of `user` when the request came with `Authorization: Bearer oidcc_…` (SPEC §10). */
+    apiToken?: { id: string; name: string };
     /** Set by the org middleware under /api/orgs/:org. */
     org: OrgAccess;
     /**

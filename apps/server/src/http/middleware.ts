@@ -2,8 +2,10 @@ import { randomUUID } from "node:crypto";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { and, eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
-import { findSession, findSessionWithOrg, readSessionId } from "../auth/sessions";
+import { findApiToken } from "../auth/api-tokens";
+import { findSession, findSessionWithOrg, readSessionId, sessionCookieName } from "../auth/sessions";
 import { memberships, organizations } from "../db/schema";
 import type { AppEnv, Deps } from "./context";
 import { ApiError, forbidden, notFound } from "./errors";
@@ -42,22 +44,36 @@ export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** `Authorization: Bearer <token>` → the token; anything else → undefined. */
+export function bearerToken(c: Context): string | undefined {
+  const header = c.req.header("authorization");
+  const m = header ? /^Bearer[ \t]+(\S*)[ \t]*$/i.exec(header) : null;
+  return m ? (m[1] ?? "") : undefined;
+}
+
 /**
- * Refuses state-changing requests from another origin (SPEC §5): `Sec-Fetch-Site` when the browser
- * sends it, else `Origin` compared to our public origin or the origin the request was made to.
- * Clients that send neither (curl, the CLI) carry no browser cookies by accident.
+ * CSRF (SPEC §5, §10): a state-changing request that carries our session cookie must prove it
+ * comes from our own pages, with an `Origin` equal to ours (the public origin or the one
+ * the request was made to) or `Sec-Fetch-Site: same-origin`; neither → 403, and so does any sign
+ * of another site. Requests with `Authorization: Bearer` need neither: browsers never attach that
+ * header on their own, and the token is checked by `loadSession`.
  */
 export function sameOriginWrites(deps: Deps): MiddlewareHandler<AppEnv> {
   const publicOrigin = new URL(deps.env.publicUrl).origin;
   return async (c, next) => {
-    if (!SAFE_METHODS.has(c.req.method)) {
+    if (!SAFE_METHODS.has(c.req.method) && bearerToken(c) === undefined) {
       const site = c.req.header("sec-fetch-site");
       const origin = c.req.header("origin");
       const requestOrigin = new URL(c.req.url).origin;
-      const refused =
-        (site !== undefined && site !== "same-origin" && site !== "none") ||
-        (origin !== undefined && origin !== publicOrigin && origin !== requestOrigin);
-      if (refused) throw forbidden("Cross-site requests may not change anything; use the console on this site");
+      const sameOrigin = origin !== undefined && (origin === publicOrigin || origin === requestOrigin);
+      // "none" (typed by the user) is no sign of another site, but no proof either.
+      const crossSignal = (site !== undefined && site !== "same-origin" && site !== "none") || (origin !== undefined && !sameOrigin);
+      // Without our session cookie nothing is authenticated by it (a sign-in, a stray logout).
+      const withCookie = getCookie(c, sessionCookieName(deps.env)) !== undefined;
+      if (crossSignal || (withCookie && !(sameOrigin || site === "same-origin")))
+        throw forbidden(
+          "State-changing requests must come from the console on this site (Origin or Sec-Fetch-Site: same-origin); scripts use an API token (Authorization: Bearer)",
+        );
     }
     await next();
   };
@@ -84,12 +100,29 @@ export function apiRateLimit(deps: Deps): MiddlewareHandler<AppEnv> {
 
 const ORG_PATH = /^\/api\/orgs\/([a-z0-9-]{1,64})(?:\/|$)/;
 
+const BEARER_ONLY_UNDER_ORGS = "API tokens work only under /api/orgs/<their organisation>/";
+
 /**
- * Loads the session user (if any) for everything under /api. Under /api/orgs/:org it reads the
- * user's membership of that org in the same query, for `orgAccess` (one round trip, not two).
+ * Loads the caller for everything under /api: an API token (`Authorization: Bearer oidcc_…`,
+ * SPEC §10) or the session user. A token works only under /api/orgs/<its org>/ (another org is a
+ * 404 like any org one cannot see; /api/me and /api/auth/* are 401); the cookie is then ignored.
+ * Under /api/orgs/:org the session's membership of that org comes in the same query, for
+ * `orgAccess` (one round trip, not two).
  */
 export function loadSession(deps: Deps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    const bearer = bearerToken(c);
+    if (bearer !== undefined) {
+      const slug = /^\/api\/orgs\/([^/]+)/.exec(c.req.path)?.[1];
+      if (!slug) throw new ApiError(401, "unauthenticated", BEARER_ONLY_UNDER_ORGS);
+      const found = await findApiToken(deps.database.db, bearer, (err) =>
+        c.get("log").warn({ err }, "api token: could not update lastUsedAt"),
+      );
+      if (!found) throw new ApiError(401, "unauthenticated", "The API token is malformed, unknown, revoked or expired");
+      c.set("apiToken", { id: found.id, name: found.name });
+      c.set("orgLookup", { slug, org: found.org.slug === slug ? found.org : undefined });
+      return next();
+    }
     const id = readSessionId(c, deps.env);
     if (id) {
       const slug = ORG_PATH.exec(c.req.path)?.[1];
@@ -113,7 +146,8 @@ export function loadSession(deps: Deps): MiddlewareHandler<AppEnv> {
 }
 
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
-  if (!c.get("user")) throw new ApiError(401, "unauthenticated", "Sign in first; your session is missing or has expired");
+  if (!c.get("user") && !c.get("apiToken"))
+    throw new ApiError(401, "unauthenticated", "Sign in first; your session is missing or has expired");
   await next();
 });
 
@@ -126,13 +160,13 @@ export function orgAccess(deps: Deps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const user = c.get("user");
     const slug = c.req.param("org") ?? "";
-    if (!user || slug.length > 64) throw notFound();
     const lookup = c.get("orgLookup");
     if (lookup && lookup.slug === slug) {
       if (!lookup.org) throw notFound();
       c.set("org", lookup.org);
       return next();
     }
+    if (!user || c.get("apiToken") || slug.length > 64) throw notFound();
     const [row] = await deps.database.db
       .select({ id: organizations.id, slug: organizations.slug, name: organizations.name, role: memberships.role })
       .from(organizations)
@@ -147,6 +181,10 @@ export function orgAccess(deps: Deps): MiddlewareHandler<AppEnv> {
 
 export const requireOwner = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("org").role !== "owner")
-    throw forbidden("Only organisation owners can change OIDC connections; ask an owner of this organisation");
+    throw forbidden(
+      c.get("apiToken")
+        ? "This API token has the member role: it can only read; create an owner token to make changes"
+        : "Only organisation owners can change OIDC connections; ask an owner of this organisation",
+    );
   await next();
 });

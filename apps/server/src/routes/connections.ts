@@ -10,7 +10,7 @@ import {
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { decodeJwt } from "jose";
-import { listConnectionEvents } from "../audit/events";
+import { type AdminActor, listConnectionEvents } from "../audit/events";
 import {
   createConnection,
   deleteConnection,
@@ -25,10 +25,13 @@ import { validationFailed } from "../http/errors";
 import { clientIp, requireOwner } from "../http/middleware";
 import { jsonBody, query, uuidParam } from "../http/validate";
 
-const actorOf = (c: Context<AppEnv>) => {
+/** The signed-in user, or the API token the request came with (SPEC §10: it is named as the actor). */
+const actorOf = (c: Context<AppEnv>): AdminActor => {
+  const token = c.get("apiToken");
+  if (token) return { type: "api_token", id: token.id, name: token.name };
   const user = c.get("user");
   if (!user) throw new Error("requireUser must run first");
-  return { type: "user" as const, id: user.id, name: user.email };
+  return { type: "user", id: user.id, name: user.email };
 };
 
 const etag = (version: number) => `"${version}"`;

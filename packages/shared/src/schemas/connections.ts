@@ -242,13 +242,18 @@ export const EVENT_TYPES = [
   "connection.deleted",
   "token.exchanged",
   "token.denied",
+  "api_token.created",
+  "api_token.deleted",
 ] as const;
+
+/** Who did it: a signed-in user, a workflow (token exchange), or an API token (SPEC §10). */
+export const ACTOR_TYPES = ["user", "workflow", "api_token"] as const;
 
 export const EventSchema = z.object({
   id: z.string(),
   connectionId: UuidSchema.nullable(),
   type: z.string(),
-  actor: z.object({ type: z.enum(["user", "workflow"]), id: z.string().nullable(), name: z.string() }),
+  actor: z.object({ type: z.enum(ACTOR_TYPES), id: z.string().nullable(), name: z.string() }),
   outcome: z.enum(["success", "failure"]),
   reason: z.string().nullable(),
   details: z.record(z.string(), z.unknown()),

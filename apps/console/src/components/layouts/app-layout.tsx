@@ -66,6 +66,11 @@ export function AppLayout({ userLabel, orgs, currentOrg, onSwitchOrg, onSignOut,
                   OIDC connections
                 </NavLink>
               </li>
+              <li>
+                <NavLink to={`/orgs/${currentOrg}/api-tokens`} className="sidebar-link">
+                  API tokens
+                </NavLink>
+              </li>
             </ul>
           </nav>
         )}

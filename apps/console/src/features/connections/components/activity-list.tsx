@@ -272,7 +272,7 @@ export function ActivityList({ org, id }: { org: string; id: string }) {
               />
               <h3 className="event-title">{TITLES[e.type] ?? e.type}</h3>
               <span className="muted">
-                by {e.actor.type === "workflow" ? "workflow " : ""}
+                by {e.actor.type === "workflow" ? "workflow " : e.actor.type === "api_token" ? "API token " : ""}
                 <strong>{e.actor.name}</strong> ·{" "}
                 <time dateTime={e.createdAt} title={absoluteTime(e.createdAt)}>
                   {relativeTime(e.createdAt)}

@@ -1,0 +1,3 @@
+export const apiTokenKeys = {
+  all: (org: string) => ["orgs", org, "api-tokens"] as const,
+};

@@ -1,0 +1,160 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { API_TOKEN_PATTERN, API_TOKEN_PREFIX, type ApiToken, type ApiTokenCreated } from "@oidc/shared";
+import { and, asc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { recordEvent } from "../audit/events";
+import type { Database } from "../db/client";
+import { apiTokens, organizations, users } from "../db/schema";
+import type { OrgAccess, SessionUser } from "../http/context";
+import { notFound } from "../http/errors";
+
+/** `lastUsedAt` is written at most once per this interval (SPEC §10: coalesced). */
+export const API_TOKEN_LAST_USED_INTERVAL_MS = 60_000;
+
+export const hashApiToken = (token: string) => createHash("sha256").update(token).digest("base64url");
+
+/** What the API token middleware puts in the context. */
+export interface ApiTokenAccess {
+  id: string;
+  name: string;
+  org: OrgAccess;
+}
+
+type Row = typeof apiTokens.$inferSelect;
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function serialise(row: Row, creator: { id: string | null; email: string | null; name: string | null } | null): ApiToken {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    prefix: row.prefix,
+    createdAt: row.createdAt.toISOString(),
+    createdBy: creator?.id && creator.email && creator.name ? { id: creator.id, email: creator.email, name: creator.name } : null,
+    expiresAt: iso(row.expiresAt),
+    lastUsedAt: iso(row.lastUsedAt),
+  };
+}
+
+export async function listApiTokens(db: Database, orgId: string): Promise<ApiToken[]> {
+  const rows = await db
+    .select({ t: apiTokens, creator: { id: users.id, email: users.email, name: users.name } })
+    .from(apiTokens)
+    .leftJoin(users, eq(users.id, apiTokens.createdBy))
+    .where(eq(apiTokens.orgId, orgId))
+    .orderBy(asc(apiTokens.createdAt), asc(apiTokens.id));
+  return rows.map((r) => serialise(r.t, r.creator));
+}
+
+/** A new token: 32 random bytes; only its SHA-256 is stored, the secret is returned once. */
+export async function createApiToken(
+  db: Database,
+  org: OrgAccess,
+  user: SessionUser,
+  input: { name: string; role: "owner" | "member"; expiresInDays?: number | undefined },
+  ip: string | null,
+): Promise<ApiTokenCreated> {
+  const token = `${API_TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
+  const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(apiTokens)
+      .values({
+        orgId: org.id,
+        name: input.name,
+        role: input.role,
+        secretHash: hashApiToken(token),
+        prefix: token.slice(0, API_TOKEN_PREFIX.length + 4),
+        createdBy: user.id,
+        expiresAt,
+      })
+      .returning();
+    if (!row) throw new Error("insert returned nothing");
+    await recordEvent(tx, {
+      orgId: org.id,
+      connectionId: null,
+      type: "api_token.created",
+      actor: { type: "user", id: user.id, name: user.email },
+      outcome: "success",
+      ip,
+      details: { tokenId: row.id, name: row.name, role: row.role, expiresAt: iso(row.expiresAt) },
+    });
+    return { ...serialise(row, user), token };
+  });
+}
+
+/** Revokes (deletes) a token of this org; its events stay. Unknown id → 404. */
+export async function deleteApiToken(db: Database, org: OrgAccess, user: SessionUser, id: string, ip: string | null): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .delete(apiTokens)
+      .where(and(eq(apiTokens.id, id), eq(apiTokens.orgId, org.id)))
+      .returning();
+    if (!row) throw notFound();
+    await recordEvent(tx, {
+      orgId: org.id,
+      connectionId: null,
+      type: "api_token.deleted",
+      actor: { type: "user", id: user.id, name: user.email },
+      outcome: "success",
+      ip,
+      details: { tokenId: row.id, name: row.name, role: row.role },
+    });
+  });
+}
+
+function prepareLookup(db: Database) {
+  return db
+    .select({
+      id: apiTokens.id,
+      name: apiTokens.name,
+      role: apiTokens.role,
+      secretHash: apiTokens.secretHash,
+      expiresAt: apiTokens.expiresAt,
+      lastUsedAt: apiTokens.lastUsedAt,
+      orgId: organizations.id,
+      orgSlug: organizations.slug,
+      orgName: organizations.name,
+    })
+    .from(apiTokens)
+    .innerJoin(organizations, eq(organizations.id, apiTokens.orgId))
+    .where(eq(apiTokens.secretHash, sql.placeholder("hash")))
+    .limit(1)
+    .prepare("api_token_by_hash");
+}
+const prepared = new WeakMap<Database, ReturnType<typeof prepareLookup>>();
+
+/**
+ * The live token this secret is, or undefined (malformed, unknown, revoked or expired). Looked up
+ * by the SHA-256 of the secret: timing reveals at most a prefix of a hash, which helps no one find
+ * a secret; the stored hash is then compared in constant time all the same.
+ */
+export async function findApiToken(
+  db: Database,
+  secret: string,
+  onLastUsedError: (err: unknown) => void,
+): Promise<ApiTokenAccess | undefined> {
+  if (!API_TOKEN_PATTERN.test(secret)) return undefined;
+  let lookup = prepared.get(db);
+  if (!lookup) {
+    lookup = prepareLookup(db);
+    prepared.set(db, lookup);
+  }
+  const hash = hashApiToken(secret);
+  const [row] = await lookup.execute({ hash });
+  if (!row || !timingSafeEqual(Buffer.from(row.secretHash), Buffer.from(hash))) return undefined;
+  const now = Date.now();
+  if (row.expiresAt && row.expiresAt.getTime() <= now) return undefined;
+  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() >= API_TOKEN_LAST_USED_INTERVAL_MS) {
+    // Coalesced in SQL too: concurrent requests of one token write it once.
+    const stale = sql`now() - make_interval(secs => ${API_TOKEN_LAST_USED_INTERVAL_MS / 1000})`;
+    try {
+      await db
+        .update(apiTokens)
+        .set({ lastUsedAt: sql`now()` })
+        .where(and(eq(apiTokens.id, row.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, stale))));
+    } catch (err) {
+      onLastUsedError(err); // the request goes on; the next one retries
+    }
+  }
+  return { id: row.id, name: row.name, org: { id: row.orgId, slug: row.orgSlug, name: row.orgName, role: row.role } };
+}
