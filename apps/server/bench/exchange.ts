@@ -236,7 +236,7 @@ async function main() {
 
     const sql = postgres(dbUrl.toString(), { max: 1, onnotice: () => {} });
     const [devKey] = await sql<{ kid: string; private_jwk: Record<string, unknown>; public_jwk: Record<string, unknown> }[]>`
-      select kid, private_jwk, public_jwk from signing_keys where alg = 'RS256' limit 1`;
+      select kid, private_jwk, public_jwk from signing_keys where purpose = 'dev-issuer' limit 1`;
     if (!devKey) throw new Error("no development issuer key");
 
     const issuer = `${publicUrl}/dev-issuer`;

@@ -11,6 +11,7 @@ import { authRoutes } from "./routes/auth";
 import { connectionRoutes } from "./routes/connections";
 import { devIssuerRoutes } from "./routes/dev-issuer";
 import { oauthRoutes } from "./routes/oauth";
+import { registryRoutes } from "./routes/registry";
 import { repositoryRoutes } from "./routes/repositories";
 import { resourceRoutes } from "./routes/resource";
 import { wellKnownRoutes } from "./routes/well-known";
@@ -96,6 +97,8 @@ export function createApp(deps: Deps) {
   // Token service routes (SPEC §6) are mounted here.
   app.route("/oauth", oauthRoutes(deps, token.exchange));
   app.route("/.well-known", wellKnownRoutes(deps, token.keys));
+  // The registry token service (SPEC §9).
+  app.route("/registry", registryRoutes(deps, token.registry));
   if (devIssuer) app.route("/dev-issuer", devIssuer);
 
   mountConsole(app, deps);
@@ -109,7 +112,7 @@ export function createApp(deps: Deps) {
 function mountConsole(app: Hono<AppEnv>, deps: Deps) {
   const root = consoleDir(deps);
   const indexPath = `${root}/index.html`;
-  const reserved = /^\/(api|oauth|\.well-known|dev-issuer|healthz|readyz)(\/|$)/;
+  const reserved = /^\/(api|oauth|registry|\.well-known|dev-issuer|healthz|readyz)(\/|$)/;
   app.use(
     "/assets/*",
     serveStatic({

@@ -43,6 +43,10 @@ const RawEnv = z.object({
   JWKS_REFRESH: seconds(600, 10, 86400),
   JWKS_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  REGISTRY_SERVICE: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "must be the registry's host (and port), e.g. registry.example.com, without a scheme")
+    .optional(),
 });
 
 export interface Env {
@@ -84,6 +88,8 @@ export interface Env {
   jwksFetchTimeoutMs: number;
   /** Server processes (node:cluster) sharing the port; 1 runs in-process. */
   workers: number;
+  /** The registry's `service` (SPEC §9): REGISTRY_SERVICE, default the host and port of PUBLIC_URL. */
+  registryService: string;
 }
 
 /** Variables whose values may hold credentials (a password, a URL with one). */
@@ -160,5 +166,6 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     jwksRefreshSeconds: e.JWKS_REFRESH,
     jwksFetchTimeoutMs: e.JWKS_FETCH_TIMEOUT_MS,
     workers: e.WORKERS,
+    registryService: e.REGISTRY_SERVICE ?? new URL(publicUrl).host,
   };
 }

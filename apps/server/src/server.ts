@@ -7,8 +7,9 @@ import { createApp } from "./app";
 import { type DatabaseHandle, openDatabase } from "./db/client";
 import type { Env } from "./env";
 import type { Deps } from "./http/context";
+import { registryCaName } from "./registry/service";
 import { seedDemo } from "./seed";
-import { ensureDevIssuerKey, ensureSigningKey } from "./token/keys";
+import { ensureDevIssuerKey, ensureRegistryCa, ensureSigningKey } from "./token/keys";
 
 export interface Started {
   url: string;
@@ -35,6 +36,8 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
   }
   // The access-token signing key (SPEC §6.3), and the development issuer's key when it is on.
   await ensureSigningKey(db.db);
+  // The registry CA (SPEC §9): created once, before workers start, so they all share it.
+  await ensureRegistryCa(db.db, registryCaName(env));
   if (env.devIssuer) await ensureDevIssuerKey(db.db);
   if (env.workers > 1 && cluster.isPrimary) {
     if (db.kind === "postgres") return startWorkers(env, log, deps);

@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import type { AppEnv, Deps } from "../http/context";
+import { RegistryTokenService } from "../registry/service";
 import { TokenService } from "./exchange";
 import { type FetchLike, JwksCache } from "./jwks";
 import { SigningKeyStore } from "./keys";
@@ -8,6 +9,7 @@ export interface TokenServices {
   exchange: TokenService;
   keys: SigningKeyStore;
   jwks: JwksCache;
+  registry: RegistryTokenService;
 }
 
 /**
@@ -37,5 +39,6 @@ export function createTokenServices(deps: Deps, options: { fetch?: FetchLike; lo
     () => deps.database.db,
     (error) => log.warn({ err: error }, "could not reload signing keys"),
   );
-  return { exchange: new TokenService(env, deps.database, log, jwks, keys), keys, jwks };
+  const exchange = new TokenService(env, deps.database, log, jwks, keys);
+  return { exchange, keys, jwks, registry: new RegistryTokenService(env, deps.database, log, keys, exchange) };
 }
