@@ -13,6 +13,9 @@ import type { CryptoKey } from "jose";
 // The library types the provider with the DOM's Crypto, which this (Node) project does not load.
 x509.cryptoProvider.set(webcrypto as never);
 
+/** The library, loaded the way it needs: import it from here, not from "@peculiar/x509". */
+export { x509 };
+
 const SIGNING = { name: "ECDSA", hash: "SHA-256" } as const;
 /** The CA outlives any deployment's key rotations: the registry's bundle is configured once. */
 const CA_YEARS = 20;
