@@ -7,6 +7,7 @@
  *   pnpm cli repo:add --org octo-org --name api [--name web …]
  *   pnpm cli list
  *   pnpm cli keys:rotate   (new access-token signing key; the old one stays published until its tokens expire)
+ *   pnpm cli registry:ca   (prints the registry CA certificate, the registry's rootcertbundle; creates it if needed)
  */
 import { parseArgs } from "node:util";
 import { OrgSlugSchema, RepositoryNameSchema, RoleSchema } from "@oidc/shared";
@@ -14,9 +15,10 @@ import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type DatabaseHandle, openDatabase, pgErrorCode } from "./db/client";
 import { memberships, organizations, repositories, sessions, users } from "./db/schema";
-import { EnvError, parseEnv } from "./env";
+import { type Env, EnvError, parseEnv } from "./env";
+import { registryCaName } from "./registry/service";
 import { addRepositories, createOrg, createUser } from "./seed";
-import { RETIRED_KEY_PUBLISH_SECONDS, rotateSigningKey } from "./token/keys";
+import { ensureRegistryCa, RETIRED_KEY_PUBLISH_SECONDS, rotateSigningKey } from "./token/keys";
 
 export class CliError extends Error {}
 
@@ -67,7 +69,13 @@ function parseOptions(args: string[]) {
 }
 
 /** Runs one command; output goes to `print`. Exported for tests. */
-export async function runCli(h: DatabaseHandle, argv: string[], print: (line: string) => void, stdinPassword?: () => Promise<string>) {
+export async function runCli(
+  h: DatabaseHandle,
+  argv: string[],
+  print: (line: string) => void,
+  stdinPassword?: () => Promise<string>,
+  env?: Env,
+) {
   const [command, ...rest] = argv;
   let parsed: ReturnType<typeof parseOptions>;
   try {
@@ -159,9 +167,15 @@ export async function runCli(h: DatabaseHandle, argv: string[], print: (line: st
           );
         return;
       }
+      case "registry:ca": {
+        // The same certificate as GET /registry/ca.pem: the registry's `rootcertbundle` (SPEC §9).
+        const ca = await ensureRegistryCa(h.db, registryCaName(env ?? parseEnv()));
+        print(ca.certificate.trimEnd());
+        return;
+      }
       default:
         throw new CliError(
-          `Unknown command ${command ?? "(none)"}. Commands: org:create, user:create, member:add, member:remove, repo:add, list, keys:rotate`,
+          `Unknown command ${command ?? "(none)"}. Commands: org:create, user:create, member:add, member:remove, repo:add, list, keys:rotate, registry:ca`,
         );
     }
   } catch (error) {
@@ -175,7 +189,7 @@ async function main() {
   const h = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, poolSize: 2 });
   try {
     await h.migrate();
-    await runCli(h, process.argv.slice(2), (line) => process.stdout.write(`${line}\n`));
+    await runCli(h, process.argv.slice(2), (line) => process.stdout.write(`${line}\n`), undefined, env);
   } finally {
     await h.close();
   }

@@ -59,6 +59,16 @@ describe.each(DB_KINDS)("CLI (%s)", (kind) => {
     expect((await c.get("/api/me")).status).toBe(401);
   });
 
+  it("registry:ca prints the registry CA that /registry/ca.pem serves, the same after keys:rotate", async () => {
+    const [pem] = await cli(["registry:ca"]);
+    expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----$/);
+    expect(await cli(["registry:ca"])).toEqual([pem]);
+    await cli(["keys:rotate"]);
+    expect(await cli(["registry:ca"])).toEqual([pem]);
+    const served = await app().request("/registry/ca.pem");
+    expect((await served.text()).trimEnd()).toBe(pem);
+  });
+
   it("takes the password from CLI_PASSWORD when not reading stdin", async () => {
     process.env.CLI_PASSWORD = "from the environment";
     try {
