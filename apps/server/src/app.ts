@@ -8,6 +8,7 @@ import type { AppEnv, Deps } from "./http/context";
 import { errorBody, toErrorResponse } from "./http/errors";
 import { apiRateLimit, loadSession, orgAccess, requestContext, requireUser, sameOriginWrites } from "./http/middleware";
 import { authRoutes } from "./routes/auth";
+import { configRoutes } from "./routes/config";
 import { connectionRoutes } from "./routes/connections";
 import { devIssuerRoutes } from "./routes/dev-issuer";
 import { oauthRoutes } from "./routes/oauth";
@@ -35,6 +36,7 @@ function apiRoutes(deps: Deps) {
     .use("/orgs/*", requireUser)
     .use("/orgs/:org/*", orgAccess(deps))
     .route("/", authRoutes(deps))
+    .route("/", configRoutes(deps))
     .route("/", connectionRoutes(deps))
     .route("/", repositoryRoutes(deps));
 }

@@ -98,6 +98,11 @@ describe.each(DB_KINDS)("registry token service (%s)", (kind) => {
   const events = async (id = connectionId) =>
     ((await admin.get(`/api/orgs/octo-org/oidc-connections/${id}/events`)).body.items as Json[]).filter((e) => e.type === "registry.token");
 
+  it("GET /api/config tells signed-in users the registry service (the console's snippet logs in to it)", async () => {
+    expect((await admin.get("/api/config")).body).toEqual({ registryService: SERVICE });
+    expect((await new Client(t.app).get("/api/config")).status).toBe(401);
+  });
+
   it("serves the registry CA as PEM: a CA certificate", async () => {
     const res = await call(t.app, "/registry/ca.pem");
     expect(res.status).toBe(200);
