@@ -168,7 +168,7 @@ describe("EventDetails", () => {
   });
 
   it("shows what a registry token granted, what was asked, the registry and the username", () => {
-    const registryToken = (access: unknown[], scope: string) => ({
+    const registryToken = (access: { type: string; name: string; actions: string[] }[], scope: string) => ({
       ...base,
       type: "registry.token",
       outcome: "success" as const,
