@@ -309,3 +309,30 @@ describe("registry token service: rate limits shared with the token endpoint", (
     expect((await exchangeToken(t.app, { grant_type: "x" })).status).toBe(429);
   });
 });
+
+describe("registry token service: database down", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp("pglite", { DEV_ISSUER: "1" });
+  });
+  afterAll(() => t.close().catch(() => {}));
+
+  it("answers 503 with Retry-After (never 500) for the CA and the realm", async () => {
+    const admin = new Client(t.app);
+    await admin.login(ADMIN);
+    const created = await admin.post("/api/orgs/octo-org/oidc-connections", connectionBody({ name: "Down", issuer: DEV_ISSUER_URL }));
+    const exchanged = await exchangeToken(t.app, exchangeParams(created.body.id, await mintIdToken(t.app)));
+    const fresh = createApp(t.deps); // nothing cached: every answer needs the database
+    await t.db.handle.close();
+
+    const ca = await call(fresh, "/registry/ca.pem");
+    expect(ca.status).toBe(503);
+    expect(ca.headers.get("retry-after")).toBe("5");
+    const realm = await call(fresh, `/registry/token?service=${SERVICE}&scope=repository:octo-org/api:pull`, {
+      headers: { authorization: basic(exchanged.body.access_token) },
+    });
+    expect(realm.status).toBe(503);
+    expect(realm.headers.get("retry-after")).toBe("5");
+    expect(realm.body.errors[0].code).toBe("UNAVAILABLE");
+  });
+});

@@ -90,8 +90,16 @@ export function registryRoutes(deps: Deps, service: RegistryTokenService) {
       }),
     )
     .get("/ca.pem", async (c) => {
-      const ca = await service.ca();
+      let certificate: string;
+      try {
+        certificate = (await service.ca()).certificate;
+      } catch (error) {
+        // Read from the database (created there on first start): a registry's start-up script retries.
+        (c.get("log") ?? deps.log).error({ err: error }, "registry CA unavailable");
+        c.header("Retry-After", "5");
+        return c.text("The registry CA cannot be read at the moment; try again\n", 503);
+      }
       c.header("Cache-Control", "public, max-age=3600");
-      return c.body(ca.certificate, 200, { "Content-Type": "application/x-pem-file" });
+      return c.body(certificate, 200, { "Content-Type": "application/x-pem-file" });
     });
 }
