@@ -176,6 +176,19 @@ describe.skipIf(missing.length > 0)("a real registry (docker-registry + skopeo) 
     );
   });
 
+  it("logs in (the docker login request: no scope) with an access token, and not with anything else", async () => {
+    const token = await accessToken(publishId);
+    const authfile = join(dir, "auth.json");
+    const login = (password: string) =>
+      skopeo("login", "--authfile", authfile, "--tls-verify=false", "--username", "octo-org", "--password", password, registryHost);
+    const ok = await login(token);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/Login Succeeded/i);
+    const refused = await login(`${token.slice(0, -6)}AAAAAA`);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/invalid username\/password/);
+  });
+
   it("pushes an image with a token from the whole OIDC flow and pulls it back with the same digest", async () => {
     const token = await accessToken(publishId);
     const pushed = await skopeo("copy", "--dest-creds", `octo-org:${token}`, "--dest-tls-verify=false", `oci:${layout}:v1`, image("v1"));
