@@ -1,5 +1,6 @@
 /**
- * Token exchange benchmark (issue #4): the real server on PostgreSQL against a bare ceiling, in one run.
+ * Token exchange benchmark (issue #4): the real server on PostgreSQL against a bare ceiling, in one run,
+ * and the registry realm (issue #9: GET /registry/token with access tokens as Basic passwords).
  *
  *   cd apps/server && npx tsx bench/exchange.ts
  *
@@ -7,7 +8,8 @@
  * postgres://postgres@127.0.0.1:5432/postgres — a fresh database is created and dropped),
  * BENCH_DURATION (seconds of each measured run, default 12), BENCH_CONNECTIONS (default 50),
  * BENCH_TOKENS (unique ID tokens when the ceiling is skipped, default 20000), WORKERS / DATABASE_POOL_SIZE (passed to
- * the server), BENCH_SKIP_CEILING=1.
+ * the server), BENCH_SKIP_CEILING=1, BENCH_SKIP_EXCHANGE=1 (only the realm row),
+ * BENCH_REGISTRY_CONNECTIONS (clients of the realm run, default 10).
  *
  * Closed loop (autocannon connections, no fixed rate: PERF-NOTES), load generator in this process,
  * each server in its own process. Every exchanged ID token is unique (replay protection would
@@ -25,6 +27,7 @@ const TOKENS = Number(process.env.BENCH_TOKENS ?? 20_000);
 const WARM_TOKENS = 3000;
 const DURATION = Number(process.env.BENCH_DURATION ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const REGISTRY_CONNECTIONS = Number(process.env.BENCH_REGISTRY_CONNECTIONS ?? 10);
 const PASSWORD = "bench-password-123";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -128,21 +131,26 @@ interface Figures {
   seconds: number;
 }
 
-async function load(name: string, url: string, bodies: string[], options: { amount?: number; duration?: number }): Promise<Figures> {
+async function load(
+  name: string,
+  url: string,
+  bodies: string[],
+  options: { amount?: number; duration?: number; connections?: number; request?: (i: number) => Record<string, unknown> },
+): Promise<Figures> {
   let i = 0;
+  const exchangeRequest = (n: number) => ({
+    method: "POST",
+    path: "/oauth/token",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: bodies[n % bodies.length],
+  });
+  const request = options.request ?? exchangeRequest;
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections: options.connections ?? CONNECTIONS,
     pipelining: 1,
     ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? DURATION }),
-    requests: [
-      {
-        method: "POST",
-        path: "/oauth/token",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        setupRequest: (req: any) => ({ ...req, body: bodies[i++ % bodies.length] }),
-      },
-    ],
+    requests: [{ setupRequest: (req: any) => ({ ...req, ...request(i++) }) }],
   } as any);
   const seconds = result.duration;
   return {
@@ -238,7 +246,7 @@ async function main() {
 
     const sql = postgres(dbUrl.toString(), { max: 1, onnotice: () => {} });
     const [devKey] = await sql<{ kid: string; private_jwk: Record<string, unknown>; public_jwk: Record<string, unknown> }[]>`
-      select kid, private_jwk, public_jwk from signing_keys where alg = 'RS256' limit 1`;
+      select kid, private_jwk, public_jwk from signing_keys where purpose = 'dev-issuer' limit 1`;
     if (!devKey) throw new Error("no development issuer key");
 
     const issuer = `${publicUrl}/dev-issuer`;
@@ -271,22 +279,58 @@ async function main() {
       await stopProcess(ceiling);
     }
 
-    // Enough unique tokens for the exchange run: it cannot beat the ceiling, so 1.2 × the ceiling's count.
-    const needed = rows[0] ? Math.ceil(rows[0].rps * DURATION * 1.2) : TOKENS;
-    const bodies = await mint(needed);
-    await load("warm-up", publicUrl, warmBodies, { amount: warmBodies.length });
-    const exchange = await load(`exchange (workers=${workers}, pool=${poolSize})`, publicUrl, bodies, { duration: DURATION });
-    rows.push(exchange);
-    if (exchange.requests > bodies.length) log(`note: ran out of unique tokens after ${bodies.length} requests (the rest were replays)`);
+    if (process.env.BENCH_SKIP_EXCHANGE !== "1") {
+      // Enough unique tokens for the exchange run: it cannot beat the ceiling, so 1.2 × the ceiling's count.
+      const needed = rows[0] ? Math.ceil(rows[0].rps * DURATION * 1.2) : TOKENS;
+      const bodies = await mint(needed);
+      await load("warm-up", publicUrl, warmBodies, { amount: warmBodies.length });
+      const exchange = await load(`exchange (workers=${workers}, pool=${poolSize})`, publicUrl, bodies, { duration: DURATION });
+      rows.push(exchange);
+      if (exchange.requests > bodies.length) log(`note: ran out of unique tokens after ${bodies.length} requests (the rest were replays)`);
+    }
 
-    const [counts] = await sql<{ jtis: number; exchanged: number }[]>`
+    // The registry realm: 20 jobs' access tokens, each asking for its push scope (the docker push
+    // pattern: a few token requests per job, coalesced into one registry.token event per scope set).
+    const accessTokens: string[] = [];
+    for (const body of (await mint(20)).slice(0, 20)) {
+      const res = await fetch(`${publicUrl}/oauth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body,
+      });
+      const token = ((await res.json()) as { access_token?: string }).access_token;
+      if (!token) throw new Error(`exchange for the realm run: ${res.status}`);
+      accessTokens.push(token);
+    }
+    const service = new URL(publicUrl).host;
+    const scopes = ["repository:octo-org/api:pull,push", "repository:octo-org/api:pull", "repository:octo-org/base-images:pull"];
+    const realmRequest = (n: number) => ({
+      method: "GET",
+      path: `/registry/token?service=${service}&scope=${scopes[n % scopes.length]}`,
+      headers: { authorization: `Basic ${Buffer.from(`octo-org:${accessTokens[n % accessTokens.length]}`).toString("base64")}` },
+    });
+    await load("warm-up", publicUrl, [], { duration: 2, connections: REGISTRY_CONNECTIONS, request: realmRequest });
+    rows.push(
+      await load(`registry realm (${REGISTRY_CONNECTIONS} clients)`, publicUrl, [], {
+        duration: DURATION,
+        connections: REGISTRY_CONNECTIONS,
+        request: realmRequest,
+      }),
+    );
+
+    const [counts] = await sql<{ jtis: number; exchanged: number; registry: number }[]>`
       select (select count(*)::int from used_jtis) as jtis,
-             (select count(*)::int from events where type = 'token.exchanged') as exchanged`;
+             (select count(*)::int from events where type = 'token.exchanged') as exchanged,
+             (select count(*)::int from events where type = 'registry.token') as registry`;
     await sql.end();
     print(rows);
-    const [ceilingRow, exchangeRow] = rows.length === 2 ? rows : [undefined, rows[0]];
+    const ceilingRow = rows.find((r) => r.name.startsWith("ceiling"));
+    const exchangeRow = rows.find((r) => r.name.startsWith("exchange"));
     if (ceilingRow && exchangeRow) log(`\nexchange / ceiling throughput: ${Math.round((exchangeRow.rps / ceilingRow.rps) * 100)} %`);
     log(`database: ${counts?.jtis} used_jtis rows, ${counts?.exchanged} token.exchanged events (one per 200 answer, warm-up included)`);
+    log(
+      `          ${counts?.registry} registry.token events (one per access token and scope set: at most ${accessTokens.length * scopes.length})`,
+    );
   } finally {
     for (const child of children) await stopProcess(child);
     await admin.unsafe(`drop database if exists "${dbName}" with (force)`);

@@ -9,10 +9,12 @@ import { errorBody, toErrorResponse } from "./http/errors";
 import { apiRateLimit, loadSession, orgAccess, requestContext, requireUser, sameOriginWrites } from "./http/middleware";
 import { apiTokenRoutes } from "./routes/api-tokens";
 import { authRoutes } from "./routes/auth";
+import { configRoutes } from "./routes/config";
 import { connectionRoutes } from "./routes/connections";
 import { devIssuerRoutes } from "./routes/dev-issuer";
 import { docsRoutes } from "./routes/docs";
 import { oauthRoutes } from "./routes/oauth";
+import { registryRoutes } from "./routes/registry";
 import { repositoryRoutes } from "./routes/repositories";
 import { resourceRoutes } from "./routes/resource";
 import { wellKnownRoutes } from "./routes/well-known";
@@ -36,6 +38,7 @@ function apiRoutes(deps: Deps) {
     .use("/orgs/*", requireUser)
     .use("/orgs/:org/*", orgAccess(deps))
     .route("/", authRoutes(deps))
+    .route("/", configRoutes(deps))
     .route("/", connectionRoutes(deps))
     .route("/", repositoryRoutes(deps))
     .route("/", apiTokenRoutes(deps));
@@ -101,6 +104,8 @@ export function createApp(deps: Deps) {
   // Token service routes (SPEC §6) are mounted here.
   app.route("/oauth", oauthRoutes(deps, token.exchange));
   app.route("/.well-known", wellKnownRoutes(deps, token.keys));
+  // The registry token service (SPEC §9).
+  app.route("/registry", registryRoutes(deps, token.registry));
   if (devIssuer) app.route("/dev-issuer", devIssuer);
 
   mountConsole(app, deps);
@@ -114,7 +119,7 @@ export function createApp(deps: Deps) {
 function mountConsole(app: Hono<AppEnv>, deps: Deps) {
   const root = consoleDir(deps);
   const indexPath = `${root}/index.html`;
-  const reserved = /^\/(api|oauth|\.well-known|dev-issuer|healthz|readyz)(\/|$)/;
+  const reserved = /^\/(api|oauth|registry|\.well-known|dev-issuer|healthz|readyz)(\/|$)/;
   app.use(
     "/assets/*",
     serveStatic({

@@ -15,10 +15,11 @@ import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type DatabaseHandle, openDatabase, pgErrorCode } from "./db/client";
 import { memberships, organizations, repositories, sessions, users } from "./db/schema";
-import { EnvError, parseEnv } from "./env";
+import { type Env, EnvError, parseEnv } from "./env";
 import { type Keyring, KeyVaultError, keyringOf } from "./keys/vault";
+import { registryCaName } from "./registry/service";
 import { addRepositories, createOrg, createUser } from "./seed";
-import { RETIRED_KEY_PUBLISH_SECONDS, rewrapSigningKeys, rotateSigningKey } from "./token/keys";
+import { ensureRegistryCa, RETIRED_KEY_PUBLISH_SECONDS, rewrapSigningKeys, rotateSigningKey } from "./token/keys";
 
 export class CliError extends Error {}
 
@@ -70,7 +71,7 @@ function parseOptions(args: string[]) {
 
 /**
  * Runs one command; output goes to `print`. Exported for tests. `keyring` gives the key-encryption
- * keys (asked only by the keys:* commands).
+ * keys (asked only by the commands that read private keys); `env` the configuration (registry:ca).
  */
 export async function runCli(
   h: DatabaseHandle,
@@ -78,9 +79,10 @@ export async function runCli(
   print: (line: string) => void,
   stdinPassword?: () => Promise<string>,
   keyring?: () => Keyring,
+  env?: Env,
 ) {
   const keys = () => {
-    if (!keyring) throw new CliError("keys commands need the key-encryption key (KEY_ENCRYPTION_KEY)");
+    if (!keyring) throw new CliError("this command needs the key-encryption key (KEY_ENCRYPTION_KEY)");
     return keyring();
   };
   const [command, ...rest] = argv;
@@ -187,9 +189,15 @@ export async function runCli(
           );
         return;
       }
+      case "registry:ca": {
+        // The same certificate as GET /registry/ca.pem: the registry's `rootcertbundle` (SPEC §9).
+        const ca = await ensureRegistryCa(h.db, registryCaName(env ?? parseEnv()), keys());
+        print(ca.certificate.trimEnd());
+        return;
+      }
       default:
         throw new CliError(
-          `Unknown command ${command ?? "(none)"}. Commands: org:create, user:create, member:add, member:remove, repo:add, list, keys:rotate, keys:rewrap`,
+          `Unknown command ${command ?? "(none)"}. Commands: org:create, user:create, member:add, member:remove, repo:add, list, keys:rotate, keys:rewrap, registry:ca`,
         );
     }
   } catch (error) {
@@ -209,6 +217,7 @@ async function main() {
       (line) => process.stdout.write(`${line}\n`),
       undefined,
       () => keyringOf(env),
+      env,
     );
   } finally {
     await h.close();

@@ -46,6 +46,10 @@ const RawEnv = z.object({
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   KEY_ENCRYPTION_KEY: z.string().optional(),
   KEY_ENCRYPTION_KEYS_OLD: z.string().optional(),
+  REGISTRY_SERVICE: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "must be the registry's host (and port), e.g. registry.example.com, without a scheme")
+    .optional(),
 });
 
 export interface Env {
@@ -91,6 +95,8 @@ export interface Env {
   keyEncryptionKey: Kek | undefined;
   /** Earlier KEKs that may still open keys until `keys:rewrap` (KEY_ENCRYPTION_KEYS_OLD). */
   oldKeyEncryptionKeys: Kek[];
+  /** The registry's `service` (SPEC §9): REGISTRY_SERVICE, default the host and port of PUBLIC_URL. */
+  registryService: string;
 }
 
 /** Variables whose values may hold credentials (a password, a URL with one). */
@@ -170,6 +176,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     workers: e.WORKERS,
     keyEncryptionKey: keks.current,
     oldKeyEncryptionKeys: keks.old,
+    registryService: e.REGISTRY_SERVICE ?? new URL(publicUrl).host,
   };
 }
 

@@ -8,8 +8,9 @@ import { type DatabaseHandle, openDatabase } from "./db/client";
 import type { Env } from "./env";
 import type { Deps } from "./http/context";
 import { keyringOf } from "./keys/vault";
+import { registryCaName } from "./registry/service";
 import { seedDemo } from "./seed";
-import { ensureDevIssuerKey, ensureSigningKey, sealKeysAtRest } from "./token/keys";
+import { ensureDevIssuerKey, ensureRegistryCa, ensureSigningKey, sealKeysAtRest } from "./token/keys";
 
 export interface Started {
   url: string;
@@ -42,6 +43,8 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
   }
   // The access-token signing key (SPEC §6.3), and the development issuer's key when it is on.
   await ensureSigningKey(db.db, keyring);
+  // The registry CA (SPEC §9): created once, before workers start, so they all share it.
+  await ensureRegistryCa(db.db, registryCaName(env), keyring);
   if (env.devIssuer) await ensureDevIssuerKey(db.db, keyring);
   if (env.workers > 1 && cluster.isPrimary) {
     if (db.kind === "postgres") return startWorkers(env, log, deps);

@@ -2,6 +2,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { CliError, runCli } from "../src/cli";
+import { keyringOf } from "../src/keys/vault";
 import { Client, createTestDatabase, DB_KINDS, type TestDatabase, testEnv } from "./support/harness";
 
 describe.each(DB_KINDS)("CLI (%s)", (kind) => {
@@ -13,7 +14,15 @@ describe.each(DB_KINDS)("CLI (%s)", (kind) => {
 
   async function cli(argv: string[], password?: string) {
     const lines: string[] = [];
-    await runCli(db.handle, argv, (line) => lines.push(line), password === undefined ? undefined : async () => password);
+    const env = testEnv();
+    await runCli(
+      db.handle,
+      argv,
+      (line) => lines.push(line),
+      password === undefined ? undefined : async () => password,
+      () => keyringOf(env),
+      env,
+    );
     return lines;
   }
 
@@ -57,6 +66,16 @@ describe.each(DB_KINDS)("CLI (%s)", (kind) => {
       "Bea@Example.com is no longer a member of blue-team",
     ]);
     expect((await c.get("/api/me")).status).toBe(401);
+  });
+
+  it("registry:ca prints the registry CA that /registry/ca.pem serves, the same after keys:rotate", async () => {
+    const [pem] = await cli(["registry:ca"]);
+    expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----$/);
+    expect(await cli(["registry:ca"])).toEqual([pem]);
+    await cli(["keys:rotate"]);
+    expect(await cli(["registry:ca"])).toEqual([pem]);
+    const served = await app().request("/registry/ca.pem");
+    expect((await served.text()).trimEnd()).toBe(pem);
   });
 
   it("takes the password from CLI_PASSWORD when not reading stdin", async () => {

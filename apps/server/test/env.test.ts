@@ -95,6 +95,15 @@ describe("environment parsing", () => {
     expect(message).toContain(`${name}:`);
   });
 
+  it("REGISTRY_SERVICE: the host and port of PUBLIC_URL unless set; a host with a scheme or path is refused", () => {
+    expect(parseEnv({}).registryService).toBe("localhost:3000");
+    expect(parseEnv({ PUBLIC_URL: "https://oidc.example.com/" }).registryService).toBe("oidc.example.com");
+    expect(parseEnv({ PUBLIC_URL: "https://oidc.example.com:8443" }).registryService).toBe("oidc.example.com:8443");
+    expect(parseEnv({ REGISTRY_SERVICE: "registry.example.com:5000" }).registryService).toBe("registry.example.com:5000");
+    for (const bad of ["https://registry.example.com", "registry.example.com/v2", "registry example"])
+      expect(problems({ REGISTRY_SERVICE: bad })).toMatch(/REGISTRY_SERVICE: must be the registry's host/);
+  });
+
   it("reports every bad variable at once", () => {
     const message = problems({ PORT: "abc", LOG_LEVEL: "loud", DATABASE_URL: "mysql://x" });
     for (const name of ["PORT", "LOG_LEVEL", "DATABASE_URL"]) expect(message).toContain(`${name}:`);

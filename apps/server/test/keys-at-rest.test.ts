@@ -50,6 +50,7 @@ async function insertClearKey(db: DatabaseHandle["db"], alg: "ES256" | "RS256", 
   await db.insert(signingKeys).values({
     kid,
     alg,
+    purpose: alg === "RS256" ? "dev-issuer" : "access",
     privateJwk: { ...(await exportJWK(privateKey)), kid, alg },
     publicJwk: { ...publicJwk, kid, alg, use: "sig" },
     ...(options.retired ? { retiredAt: sql`now()`, publishUntil: sql`now() + interval '1 hour'` } : {}),

@@ -17,6 +17,7 @@ export const WARNING_CODES = [
   "matches_pull_requests",
   "any_ref",
   "name_only_subject",
+  "push_without_pull",
   "shadowed",
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
@@ -416,6 +417,16 @@ function nameOnlySubject(ruleset: RulesetRule, shape: Shape): Warning | null {
   };
 }
 
+/** Registries built on CNCF distribution need `pull` with `push` to upload (SPEC §9). */
+function pushWithoutPull(ruleset: RulesetRule): Warning | null {
+  if (!ruleset.scopes.includes("push") || ruleset.scopes.includes("pull")) return null;
+  const scopes = ruleset.scopes.includes("delete") ? "pull, push and delete" : "pull and push";
+  return {
+    code: "push_without_pull",
+    message: `A registry needs pull as well as push to upload an image, so push alone cannot push: grant ${scopes}.`,
+  };
+}
+
 /**
  * Certain only: `general` matches every value `specific` matches when they are equal, when
  * `general` is only stars, or when `general` is a literal followed by stars that `specific` starts with.
@@ -463,6 +474,7 @@ export function lintRuleset(ruleset: RulesetRule, others: readonly RulesetRule[]
     matchesPullRequests(ruleset, shape),
     anyRef(ruleset, shape),
     nameOnlySubject(ruleset, shape),
+    pushWithoutPull(ruleset),
     shadowed(ruleset, others),
   ].filter((w): w is Warning => w !== null);
 }

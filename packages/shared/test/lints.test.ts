@@ -183,6 +183,31 @@ describe("name_only_subject", () => {
   });
 });
 
+describe("push_without_pull", () => {
+  const precise = "repo:octo-org@1/api@2:ref:refs/heads/main";
+
+  test("push without pull gets a warning that says to grant pull as well", () => {
+    expect(codes(precise, { scopes: ["push"] })).toEqual(["push_without_pull"]);
+    expect(warning("push_without_pull", precise, { scopes: ["push"] })?.message).toBe(
+      "A registry needs pull as well as push to upload an image, so push alone cannot push: grant pull and push.",
+    );
+    expect(warning("push_without_pull", precise, { scopes: ["push", "delete"] })?.message).toMatch(/grant pull, push and delete\.$/);
+  });
+
+  test.each([[["pull"]], [["pull", "push"]], [["pull", "push", "delete"]], [["delete"]]] as const)("none for %j", (scopes) => {
+    expect(codes(precise, { scopes: [...scopes] })).not.toContain("push_without_pull");
+  });
+
+  test("comes in the fixed order, with the subject's warnings", () => {
+    expect(codes("repo:octo-org/*", { scopes: ["push"] })).toEqual([
+      "matches_pull_requests",
+      "any_ref",
+      "name_only_subject",
+      "push_without_pull",
+    ]);
+  });
+});
+
 describe("never_matches", () => {
   test.each([
     ["repo:octo-org", "repo:<owner>/<repository>:<context>"],

@@ -181,6 +181,10 @@ export const events = pgTable(
   (t) => [
     index("events_connection_idx").on(t.connectionId, t.id.desc().nullsFirst()),
     index("events_org_idx").on(t.orgId, t.id.desc().nullsFirst()),
+    // `registry.token` events are coalesced (SPEC §9): one per access token (its jti) and scope set.
+    uniqueIndex("events_registry_token_key")
+      .on(t.connectionId, sql`(${t.details}->>'tokenId')`, sql`md5(${t.details}->>'scope')`)
+      .where(sql`${t.type} = 'registry.token'`),
     check("events_actor_type_check", sql`${t.actorType} in ('user', 'workflow', 'api_token')`),
     check("events_outcome_check", sql`${t.outcome} in ('success', 'failure')`),
   ],
@@ -196,19 +200,6 @@ export const usedJtis = pgTable(
   },
   (t) => [primaryKey({ columns: [t.issuer, t.jti] }), index("used_jtis_expires_idx").on(t.expiresAt)],
 );
-
-/** The server's own keys for access tokens (SPEC §6.3). */
-export const signingKeys = pgTable("signing_keys", {
-  kid: text("kid").primaryKey(),
-  alg: text("alg").notNull(),
-  privateJwk: jsonb("private_jwk").$type<Record<string, unknown>>().notNull(),
-  publicJwk: jsonb("public_jwk").$type<Record<string, unknown>>().notNull(),
-  createdAt: createdAt(),
-  /** When it stopped signing (rotation); null for the current key. */
-  retiredAt: ts("retired_at"),
-  /** Published until then: the last token it signed has expired. */
-  publishUntil: ts("publish_until"),
-});
 
 /**
  * Admin API tokens (SPEC §10): only the SHA-256 of the secret is stored (32 random bytes need no
@@ -237,5 +228,35 @@ export const apiTokens = pgTable(
     index("api_tokens_org_idx").on(t.orgId, t.createdAt),
     check("api_tokens_role_check", sql`${t.role} in ('owner', 'member')`),
     check("api_tokens_name_length", sql`char_length(${t.name}) between 1 and 100`),
+  ],
+);
+
+/** What a `signing_keys` row is for. */
+export const KEY_PURPOSES = ["access", "dev-issuer", "registry-ca"] as const;
+export type KeyPurpose = (typeof KEY_PURPOSES)[number];
+
+/**
+ * The server's own private keys: access-token signing keys (SPEC §6.3), the development issuer's
+ * key (§6.6) and the registry CA's key (§9), told apart by `purpose`.
+ */
+export const signingKeys = pgTable(
+  "signing_keys",
+  {
+    kid: text("kid").primaryKey(),
+    alg: text("alg").notNull(),
+    purpose: text("purpose").$type<KeyPurpose>().notNull(),
+    privateJwk: jsonb("private_jwk").$type<Record<string, unknown>>().notNull(),
+    publicJwk: jsonb("public_jwk").$type<Record<string, unknown>>().notNull(),
+    /** The registry CA's self-signed certificate (PEM); null for other keys. */
+    certificate: text("certificate"),
+    createdAt: createdAt(),
+    /** When it stopped signing (rotation); null for the current key. */
+    retiredAt: ts("retired_at"),
+    /** Published until then: the last token it signed has expired. */
+    publishUntil: ts("publish_until"),
+  },
+  (t) => [
+    index("signing_keys_purpose_idx").on(t.purpose, t.createdAt),
+    check("signing_keys_purpose_check", sql`${t.purpose} in ('access', 'dev-issuer', 'registry-ca')`),
   ],
 );

@@ -14,6 +14,7 @@ import {
   ConnectionListSchema,
   ConnectionPatchSchema,
   ConnectionSchema,
+  ConsoleConfigSchema,
   connectionsFileJsonSchema,
   EvaluationSchema,
   EventListQuerySchema,
@@ -97,6 +98,14 @@ export const OPERATIONS: Operation[] = [
     summary: "The signed-in user and their memberships",
     auth: "session",
     responses: { 200: { description: "The user", schema: MeSchema } },
+  },
+  {
+    method: "get",
+    path: "/api/config",
+    tag: "Sessions",
+    summary: "Deployment facts for the console: the registry service the workflow snippet logs in to",
+    auth: "session",
+    responses: { 200: { description: "The configuration", schema: ConsoleConfigSchema } },
   },
   {
     method: "get",

@@ -8,10 +8,10 @@ import type { TokenService } from "../token/exchange";
 /** Largest request body of the token endpoint (SPEC §6.2). */
 export const MAX_TOKEN_REQUEST_BYTES = 64 * 1024;
 
-class BodyTooLarge extends Error {}
+export class BodyTooLarge extends Error {}
 
 /** The body as text, refusing more than the limit before reading it (declared length) or while reading it (chunked). */
-async function readBody(c: Context<AppEnv>): Promise<string> {
+export async function readBody(c: Context<AppEnv>): Promise<string> {
   const declared = c.req.header("content-length");
   if (declared !== undefined && Number(declared) > MAX_TOKEN_REQUEST_BYTES) throw new BodyTooLarge();
   const stream = c.req.raw.body;
@@ -33,7 +33,7 @@ async function readBody(c: Context<AppEnv>): Promise<string> {
 }
 
 /** Form (RFC 8693) or JSON, as one parameter list. */
-function parseParams(contentType: string, text: string): URLSearchParams {
+export function parseParams(contentType: string, text: string): URLSearchParams {
   const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
   if (type === "application/json") {
     let body: unknown;

@@ -13,6 +13,9 @@ export interface AccessGrant {
 
 export interface AccessClaims {
   sub: string;
+  jti?: string;
+  repository?: string;
+  ref?: string;
   iat: number;
   exp: number;
   org: string;

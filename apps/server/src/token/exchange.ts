@@ -145,6 +145,19 @@ export class TokenService {
       );
   }
 
+  /** Per-connection limit, once the connection is known (the registry realm shares it: SPEC §9). */
+  limitConnection(connectionId: string) {
+    const hit = this.connectionLimiter.hit(connectionId);
+    if (!hit.ok)
+      throw new TokenError(
+        429,
+        "invalid_request",
+        "rate_limited",
+        `Too many token requests for this connection; retry in ${hit.retryAfterSeconds} s`,
+        hit.retryAfterSeconds,
+      );
+  }
+
   private db<T>(fn: () => Promise<T>): Promise<T> {
     return this.gate.run(fn).catch((error) => {
       if (error instanceof TokenError) throw error;
@@ -285,15 +298,7 @@ export class TokenService {
     const id = connectionId.toLowerCase();
     let connection = await this.connection(id, false);
     if (!connection) throw requestError ?? invalidGrant("unknown_connection", "Unknown connection");
-    const hit = this.connectionLimiter.hit(connection.id);
-    if (!hit.ok)
-      throw new TokenError(
-        429,
-        "invalid_request",
-        "rate_limited",
-        `Too many token requests for this connection; retry in ${hit.retryAfterSeconds} s`,
-        hit.retryAfterSeconds,
-      );
+    this.limitConnection(connection.id);
 
     for (let attempt = 0; ; attempt++) {
       let verified = false;

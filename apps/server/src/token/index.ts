@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import type { AppEnv, Deps } from "../http/context";
 import { keyringOf } from "../keys/vault";
+import { RegistryTokenService } from "../registry/service";
 import { TokenService } from "./exchange";
 import { type FetchLike, JwksCache } from "./jwks";
 import { SigningKeyStore } from "./keys";
@@ -9,6 +10,7 @@ export interface TokenServices {
   exchange: TokenService;
   keys: SigningKeyStore;
   jwks: JwksCache;
+  registry: RegistryTokenService;
 }
 
 /**
@@ -39,5 +41,6 @@ export function createTokenServices(deps: Deps, options: { fetch?: FetchLike; lo
     () => keyringOf(env),
     (error) => log.warn({ err: error }, "could not reload signing keys"),
   );
-  return { exchange: new TokenService(env, deps.database, log, jwks, keys), keys, jwks };
+  const exchange = new TokenService(env, deps.database, log, jwks, keys);
+  return { exchange, keys, jwks, registry: new RegistryTokenService(env, deps.database, log, keys, exchange) };
 }

@@ -2,13 +2,16 @@ import { randomUUID } from "node:crypto";
 import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import type { Database, Executor } from "../db/client";
-import { signingKeys } from "../db/schema";
+import { type KeyPurpose, signingKeys } from "../db/schema";
 import { asSealed, isClearJwk, type Keyring, KeyVaultError, openPrivateJwk, sealPrivateJwk } from "../keys/vault";
+import { createCaCertificate } from "../registry/certificates";
 
 /** The algorithm of access tokens (SPEC §6.3). */
 export const ACCESS_TOKEN_ALG = "ES256";
-/** The development issuer's key shares the table; its rows are RS256 and never published in our JWKS. */
+/** The development issuer's key shares the table (purpose `dev-issuer`); never published in our JWKS. */
 const DEV_ISSUER_ALG = "RS256";
+/** The registry CA's key (purpose `registry-ca`, SPEC §9): signs the leaf certificates of access-token keys. */
+const REGISTRY_CA_ALG = "ES256";
 /** A retired key stays published this long past its retirement: the longest access token, plus slack for processes that still sign with it until their next reload. */
 export const RETIRED_KEY_PUBLISH_SECONDS = 3600 + 300;
 /** Other processes pick up a rotation within this time. */
@@ -20,7 +23,8 @@ const KEY_LOCK = 0x6f696463; // "oidc"
 
 type Row = typeof signingKeys.$inferSelect;
 
-async function newKeyRow(alg: string, keyring: Keyring, kidPrefix = "") {
+/** A new key pair as a `signing_keys` row: the one place private keys are written. */
+async function newKeyRow(purpose: KeyPurpose, alg: string, keyring: Keyring, kidPrefix = "") {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === "RS256" ? { modulusLength: 2048 } : {}) });
   const publicJwk = await exportJWK(publicKey);
   const kid = `${kidPrefix}${await calculateJwkThumbprint(publicJwk)}`;
@@ -28,6 +32,7 @@ async function newKeyRow(alg: string, keyring: Keyring, kidPrefix = "") {
   return {
     kid,
     alg,
+    purpose,
     privateJwk: sealPrivateJwk({ ...privateJwk, kid, alg }, keyring.current, kid),
     publicJwk: { ...publicJwk, kid, alg, use: "sig" } as Record<string, unknown>,
   };
@@ -45,16 +50,16 @@ export async function ensureSigningKey(db: Database, keyring: Keyring): Promise<
   const current = await db
     .select({ kid: signingKeys.kid })
     .from(signingKeys)
-    .where(and(eq(signingKeys.alg, ACCESS_TOKEN_ALG), isNull(signingKeys.retiredAt)))
+    .where(and(eq(signingKeys.purpose, "access"), isNull(signingKeys.retiredAt)))
     .limit(1);
   if (current.length) return;
   await withKeyLock(db, async (tx) => {
     const again = await tx
       .select({ kid: signingKeys.kid })
       .from(signingKeys)
-      .where(and(eq(signingKeys.alg, ACCESS_TOKEN_ALG), isNull(signingKeys.retiredAt)))
+      .where(and(eq(signingKeys.purpose, "access"), isNull(signingKeys.retiredAt)))
       .limit(1);
-    if (!again.length) await tx.insert(signingKeys).values(await newKeyRow(ACCESS_TOKEN_ALG, keyring));
+    if (!again.length) await tx.insert(signingKeys).values(await newKeyRow("access", ACCESS_TOKEN_ALG, keyring));
   });
 }
 
@@ -70,9 +75,9 @@ export async function rotateSigningKey(db: Database, keyring: Keyring): Promise<
     const retired = await tx
       .update(signingKeys)
       .set({ retiredAt: sql`now()`, publishUntil: sql`now() + make_interval(secs => ${RETIRED_KEY_PUBLISH_SECONDS})` })
-      .where(and(eq(signingKeys.alg, ACCESS_TOKEN_ALG), isNull(signingKeys.retiredAt)))
+      .where(and(eq(signingKeys.purpose, "access"), isNull(signingKeys.retiredAt)))
       .returning({ kid: signingKeys.kid });
-    const row = await newKeyRow(ACCESS_TOKEN_ALG, keyring);
+    const row = await newKeyRow("access", ACCESS_TOKEN_ALG, keyring);
     await tx.insert(signingKeys).values(row);
     return { kid: row.kid, retired: retired.map((r) => r.kid) };
   });
@@ -81,7 +86,7 @@ export async function rotateSigningKey(db: Database, keyring: Keyring): Promise<
 /** The development issuer's RS256 key: one per database, so restarts and cluster workers agree. */
 export async function ensureDevIssuerKey(db: Database, keyring: Keyring): Promise<{ kid: string; privateKey: CryptoKey; publicJwk: JWK }> {
   const load = (ex: Executor) =>
-    ex.select().from(signingKeys).where(eq(signingKeys.alg, DEV_ISSUER_ALG)).orderBy(desc(signingKeys.createdAt)).limit(1);
+    ex.select().from(signingKeys).where(eq(signingKeys.purpose, "dev-issuer")).orderBy(desc(signingKeys.createdAt)).limit(1);
   let [row] = await load(db);
   if (!row) {
     row = await withKeyLock(db, async (tx) => {
@@ -89,13 +94,12 @@ export async function ensureDevIssuerKey(db: Database, keyring: Keyring): Promis
       if (existing) return existing;
       const [created] = await tx
         .insert(signingKeys)
-        .values({ ...(await newKeyRow(DEV_ISSUER_ALG, keyring, "dev-")), publishUntil: sql`now()` })
+        .values({ ...(await newKeyRow("dev-issuer", DEV_ISSUER_ALG, keyring, "dev-")), publishUntil: sql`now()` })
         .returning();
       return created as Row;
     });
   }
-  const privateKey = (await importJWK(openPrivateJwk(row.privateJwk, keyring, row.kid) as JWK, DEV_ISSUER_ALG)) as CryptoKey;
-  return { kid: row.kid, privateKey, publicJwk: row.publicJwk as JWK };
+  return { kid: row.kid, privateKey: await privateKeyOf(row, keyring), publicJwk: row.publicJwk as JWK };
 }
 
 /** Rows whose private key the keyring cannot open, as one message naming the KEK ids needed. */
@@ -181,6 +185,45 @@ export async function rewrapSigningKeys(db: Database, keyring: Keyring): Promise
   });
 }
 
+/** The private key of a row, opened from its sealed `private_jwk`: the one place private keys are read. */
+async function privateKeyOf(row: Pick<Row, "kid" | "privateJwk" | "alg">, keyring: Keyring): Promise<CryptoKey> {
+  return (await importJWK(openPrivateJwk(row.privateJwk, keyring, row.kid) as JWK, row.alg)) as CryptoKey;
+}
+
+export interface RegistryCa {
+  kid: string;
+  /** The self-signed CA certificate (PEM): the registry's `rootcertbundle`. */
+  certificate: string;
+  privateKey: CryptoKey;
+}
+
+/**
+ * The deployment's registry CA (SPEC §9): created once, under the key lock, and kept across
+ * restarts and `keys:rotate`, so the registry's `rootcertbundle` never changes.
+ */
+export async function ensureRegistryCa(db: Database, name: string, keyring: Keyring): Promise<RegistryCa> {
+  const load = (ex: Executor) =>
+    ex.select().from(signingKeys).where(eq(signingKeys.purpose, "registry-ca")).orderBy(desc(signingKeys.createdAt)).limit(1);
+  let [row] = await load(db);
+  if (!row) {
+    row = await withKeyLock(db, async (tx) => {
+      const [existing] = await load(tx);
+      if (existing) return existing;
+      const keyRow = await newKeyRow("registry-ca", REGISTRY_CA_ALG, keyring, "ca-");
+      const privateKey = await privateKeyOf(keyRow, keyring);
+      const publicKey = (await importJWK(keyRow.publicJwk as JWK, REGISTRY_CA_ALG)) as CryptoKey;
+      const certificate = await createCaCertificate({ privateKey, publicKey }, name);
+      const [created] = await tx
+        .insert(signingKeys)
+        .values({ ...keyRow, certificate, publishUntil: sql`now()` })
+        .returning();
+      return created as Row;
+    });
+  }
+  if (!row.certificate) throw new Error(`registry CA ${row.kid} has no certificate`);
+  return { kid: row.kid, certificate: row.certificate, privateKey: await privateKeyOf(row, keyring) };
+}
+
 interface PublishedKey {
   jwk: JWK;
   key: CryptoKey;
@@ -192,7 +235,7 @@ interface PublishedKey {
  * picked up) and on an unknown `kid`.
  */
 export class SigningKeyStore {
-  private current: { kid: string; key: CryptoKey } | undefined;
+  private current: { kid: string; key: CryptoKey; publicKey: CryptoKey } | undefined;
   private published = new Map<string, PublishedKey>();
   private loadedAt = 0;
   private lastForcedReload = 0;
@@ -225,9 +268,8 @@ export class SigningKeyStore {
     }
     const currentRow = rows.find((r) => r.retiredAt === null);
     if (!currentRow) throw new Error("no current signing key");
-    const privateJwk = openPrivateJwk(currentRow.privateJwk, this.keyring(), currentRow.kid);
-    const key = (await importJWK(privateJwk as JWK, ACCESS_TOKEN_ALG)) as CryptoKey;
-    this.current = { kid: currentRow.kid, key };
+    const key = await privateKeyOf(currentRow, this.keyring());
+    this.current = { kid: currentRow.kid, key, publicKey: (published.get(currentRow.kid) as PublishedKey).key };
     this.published = published;
     this.loadedAt = Date.now();
   }
@@ -236,7 +278,7 @@ export class SigningKeyStore {
     return db
       .select()
       .from(signingKeys)
-      .where(and(eq(signingKeys.alg, ACCESS_TOKEN_ALG), or(isNull(signingKeys.publishUntil), gt(signingKeys.publishUntil, sql`now()`))))
+      .where(and(eq(signingKeys.purpose, "access"), or(isNull(signingKeys.publishUntil), gt(signingKeys.publishUntil, sql`now()`))))
       .orderBy(desc(signingKeys.createdAt));
   }
 
@@ -245,9 +287,10 @@ export class SigningKeyStore {
     if (Date.now() - this.loadedAt > RELOAD_MS) void this.reload().catch(this.onError);
   }
 
-  async signingKey(): Promise<{ kid: string; key: CryptoKey }> {
+  /** The current key: its `kid`, private key, and public key (for its registry certificate). */
+  async signingKey(): Promise<{ kid: string; key: CryptoKey; publicKey: CryptoKey }> {
     await this.fresh();
-    return this.current as { kid: string; key: CryptoKey };
+    return this.current as { kid: string; key: CryptoKey; publicKey: CryptoKey };
   }
 
   /** The public key for `kid`, or undefined when we publish no such key. */

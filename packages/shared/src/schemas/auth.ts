@@ -25,6 +25,13 @@ export type Membership = z.infer<typeof MembershipSchema>;
 export const MeSchema = z.object({ user: UserSchema, memberships: z.array(MembershipSchema) });
 export type Me = z.infer<typeof MeSchema>;
 
+/** `GET /api/config`: the deployment facts the console shows signed-in users (an explicit whitelist). */
+export const ConsoleConfigSchema = z.object({
+  /** The registry's `service` (SPEC §9, REGISTRY_SERVICE): the host the workflow snippet logs in to. */
+  registryService: z.string(),
+});
+export type ConsoleConfig = z.infer<typeof ConsoleConfigSchema>;
+
 export const RepositorySchema = z.object({ id: UuidSchema, name: z.string(), fullName: z.string() });
 export type Repository = z.infer<typeof RepositorySchema>;
 export const RepositoryListSchema = z.object({ items: z.array(RepositorySchema) });

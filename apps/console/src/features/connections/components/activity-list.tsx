@@ -12,6 +12,7 @@ const TITLES: Record<string, string> = {
   "connection.deleted": "Connection deleted",
   "token.exchanged": "Token exchanged",
   "token.denied": "Token exchange denied",
+  "registry.token": "Registry token issued",
 };
 
 const REASONS: Record<string, string> = {
@@ -169,6 +170,20 @@ function ExchangedDetails({ d }: { d: Record<string, unknown> }) {
   return <Facts rows={[...rows, ...rest(d, used)]} />;
 }
 
+/** A registry login, pull or push (SPEC §9): what was asked, what was granted, by whom. */
+function RegistryTokenDetails({ d }: { d: Record<string, unknown> }) {
+  const access = Array.isArray(d.access) ? d.access : [];
+  const rows: [string, ReactNode][] = [
+    ["Granted access", access.length ? accessList(access) : <span className="muted">none (a login, or nothing asked is granted)</span>],
+    ["Requested", <Value key="s" value={typeof d.scope === "string" && d.scope ? d.scope.split(" ") : null} />],
+    ["Registry", <Value key="r" value={d.service} />],
+    ["Username", <Value key="u" value={d.username} />],
+  ];
+  if (d.repository !== undefined) rows.push(["Repository", <Value key="repo" value={d.repository} />]);
+  if (d.ref !== undefined) rows.push(["Ref", <Value key="ref" value={d.ref} />]);
+  return <Facts rows={[...rows, ...rest(d, ["access", "scope", "service", "username", "repository", "ref"])]} />;
+}
+
 function DeniedDetails({ d, reason }: { d: Record<string, unknown>; reason: string | null }) {
   const rows: [string, ReactNode][] = [];
   if (reason)
@@ -232,6 +247,8 @@ export function EventDetails({ event }: { event: ConnectionEvent }) {
       return <ExchangedDetails d={d} />;
     case "token.denied":
       return <DeniedDetails d={d} reason={event.reason} />;
+    case "registry.token":
+      return <RegistryTokenDetails d={d} />;
     case "connection.created": {
       const rulesets = Array.isArray(d.rulesets) ? (d.rulesets as unknown[]).filter(isObject) : [];
       return (
@@ -257,7 +274,7 @@ export function ActivityList({ org, id }: { org: string; id: string }) {
   if (!events.length)
     return (
       <EmptyState title="No activity yet">
-        <p>Changes to this connection and token exchanges will show here.</p>
+        <p>Changes to this connection, token exchanges and registry logins will show here.</p>
       </EmptyState>
     );
   return (
@@ -267,7 +284,7 @@ export function ActivityList({ org, id }: { org: string; id: string }) {
           <li key={e.id} className={`event event-${e.outcome}`}>
             <div className="event-head">
               <span
-                className={`event-dot ${e.outcome === "failure" ? "dot-failure" : e.type.startsWith("token") ? "dot-token" : ""}`}
+                className={`event-dot ${e.outcome === "failure" ? "dot-failure" : e.type.startsWith("token") || e.type.startsWith("registry") ? "dot-token" : ""}`}
                 aria-hidden="true"
               />
               <h3 className="event-title">{TITLES[e.type] ?? e.type}</h3>

@@ -166,6 +166,42 @@ describe("EventDetails", () => {
     expect(screen.getByText("Repository").nextSibling?.textContent).toBe("octo-org/api");
     expect(screen.getByText("Granted access").nextSibling?.textContent).toBe("octo-org/api: pull");
   });
+
+  it("shows what a registry token granted, what was asked, the registry and the username", () => {
+    const registryToken = (access: { type: string; name: string; actions: string[] }[], scope: string) => ({
+      ...base,
+      type: "registry.token",
+      outcome: "success" as const,
+      reason: null,
+      details: {
+        tokenId: "t-1",
+        service: "registry.example.com",
+        username: "octo-org",
+        scope,
+        access,
+        repository: "octo-org/api",
+        ref: "refs/heads/main",
+      },
+    });
+    const { unmount } = render(
+      <EventDetails
+        event={registryToken(
+          [{ type: "repository", name: "octo-org/api", actions: ["pull", "push"] }],
+          "repository:octo-org/api:pull,push repository:octo-org/web:pull",
+        )}
+      />,
+    );
+    expect(screen.getByText("Granted access").nextSibling?.textContent).toBe("octo-org/api: pull, push");
+    expect(screen.getByText("Requested").nextSibling?.textContent).toBe("repository:octo-org/api:pull,push, repository:octo-org/web:pull");
+    expect(screen.getByText("Registry").nextSibling?.textContent).toBe("registry.example.com");
+    expect(screen.getByText("Username").nextSibling?.textContent).toBe("octo-org");
+    expect(screen.getByText("Repository").nextSibling?.textContent).toBe("octo-org/api");
+    expect(screen.getByText("Token ID").nextSibling?.textContent).toBe("t-1");
+    unmount();
+    render(<EventDetails event={registryToken([], "")} />);
+    expect(screen.getByText("Granted access").nextSibling?.textContent).toMatch(/^none/);
+    expect(screen.getByText("Requested").nextSibling?.textContent).toBe("none");
+  });
 });
 
 describe("CopyButton", () => {

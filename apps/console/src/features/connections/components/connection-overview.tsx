@@ -6,10 +6,10 @@ import { ConnectionSetup } from "./connection-setup";
 const who = (u: Connection["createdBy"]) => u?.name || u?.email || "someone";
 
 /** Connection ID and snippet first (what an admin came for), then the rulesets with their warnings. */
-export function ConnectionOverview({ connection }: { connection: Connection }) {
+export function ConnectionOverview({ connection, org }: { connection: Connection; org: string }) {
   return (
     <div className="stack-lg">
-      <ConnectionSetup id={connection.id} />
+      <ConnectionSetup id={connection.id} org={org} />
       <section className="card" aria-labelledby="about-heading">
         <h2 id="about-heading" className="card-title">
           About

@@ -1,9 +1,11 @@
 import { CopyButton } from "../../../components/ui/copy-button";
+import { useConfig } from "../api/get-config";
 import { workflowSnippet } from "../lib/snippet";
 
-/** The connection ID and a ready-to-paste workflow, both copyable. */
-export function ConnectionSetup({ id }: { id: string }) {
-  const snippet = workflowSnippet(id, window.location.origin);
+/** The connection ID and a ready-to-paste workflow (logging in to the deployment's registry), both copyable. */
+export function ConnectionSetup({ id, org }: { id: string; org: string }) {
+  const config = useConfig();
+  const snippet = workflowSnippet(id, window.location.origin, { registry: config.data?.registryService, username: org });
   return (
     <section className="card stack" aria-labelledby="setup-heading">
       <h2 id="setup-heading" className="card-title">

@@ -134,6 +134,17 @@ describe("workflow snippet", () => {
     expect(s).toContain("connection_id: 0d7a4c1e-0000-4000-8000-000000000000");
     expect(s).toContain("docker login registry.example");
   });
+
+  it("logs in to the deployment's registry as the org", () => {
+    const s = workflowSnippet("0d7a4c1e-0000-4000-8000-000000000000", "https://oidc.example", {
+      registry: "registry.example.com:5000",
+      username: "octo-org",
+    });
+    expect(s).toContain("docker login registry.example.com:5000 --username octo-org --password-stdin");
+    expect(s).toContain("steps.oidc.outputs.token");
+    expect(s).toContain("url: https://oidc.example");
+    expect(s).toContain("docker push registry.example.com:5000/octo-org/<repository>:<tag>");
+  });
 });
 
 describe("withoutFieldErrors", () => {

@@ -1,0 +1,105 @@
+import type { Context } from "hono";
+import { Hono } from "hono";
+import type { AppEnv, Deps } from "../http/context";
+import { clientIp } from "../http/middleware";
+import { RegistryError, type RegistryTokenRequest, type RegistryTokenService } from "../registry/service";
+import { TokenError } from "../token/errors";
+import { BodyTooLarge, MAX_TOKEN_REQUEST_BYTES, parseParams, readBody } from "./oauth";
+
+/** The registry's error body (SPEC §9); 401s name our realm so clients know to send Basic credentials. */
+function errorResponse(c: Context<AppEnv>, service: RegistryTokenService, error: RegistryError) {
+  c.header("Cache-Control", "no-store");
+  if (error.status === 401) c.header("WWW-Authenticate", `Basic realm="${service.realm}"`);
+  if (error.retryAfterSeconds !== undefined) c.header("Retry-After", String(error.retryAfterSeconds));
+  return c.json({ errors: [{ code: error.code, message: `${error.message} (request id ${c.get("requestId")})` }] }, error.status);
+}
+
+/** `Authorization: Basic base64(username:password)`; undefined for none or another scheme. */
+function basicCredentials(header: string | undefined): { username: string; password: string } | undefined {
+  const match = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header ?? "");
+  if (!match?.[1] || match[1].length > 16_384) return undefined;
+  const decoded = Buffer.from(match[1], "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return undefined;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/**
+ * The registry token service (SPEC §9), at /registry:
+ * `GET /token` (Basic auth, `service`, repeated `scope`: docker, skopeo), `POST /token` (form
+ * `grant_type=password`: containerd, buildkit) and `GET /ca.pem` (the registry's `rootcertbundle`).
+ */
+export function registryRoutes(deps: Deps, service: RegistryTokenService) {
+  const answer = async (c: Context<AppEnv>, request: () => Promise<RegistryTokenRequest>) => {
+    try {
+      const result = await service.issue(await request(), { ip: clientIp(c, deps.env.trustProxy), requestId: c.get("requestId") });
+      c.header("Cache-Control", "no-store");
+      c.header("Pragma", "no-cache");
+      return c.json(result, 200);
+    } catch (error) {
+      if (error instanceof RegistryError) return errorResponse(c, service, error);
+      (c.get("log") ?? deps.log).error({ err: error }, "registry token failed");
+      return errorResponse(c, service, new RegistryError(503, "UNAVAILABLE", "Something went wrong on our side; try again", 5));
+    }
+  };
+
+  return new Hono<AppEnv>()
+    .get("/token", (c) =>
+      answer(c, async () => {
+        const query = new URL(c.req.url).searchParams;
+        const credentials = basicCredentials(c.req.header("authorization"));
+        return {
+          service: query.getAll("service"),
+          scope: query.getAll("scope"),
+          username: credentials?.username ?? query.get("account") ?? undefined,
+          password: credentials?.password,
+        };
+      }),
+    )
+    .post("/token", (c) =>
+      answer(c, async () => {
+        let params: URLSearchParams;
+        try {
+          params = parseParams(c.req.header("content-type") ?? "", await readBody(c));
+        } catch (error) {
+          if (error instanceof BodyTooLarge)
+            throw new RegistryError(400, "INVALID_REQUEST", `The body is larger than ${MAX_TOKEN_REQUEST_BYTES} bytes`);
+          if (error instanceof TokenError) throw new RegistryError(400, "INVALID_REQUEST", error.description);
+          throw error;
+        }
+        const grantType = params.getAll("grant_type");
+        if (grantType.length !== 1 || grantType[0] !== "password")
+          throw new RegistryError(
+            400,
+            "INVALID_REQUEST",
+            grantType[0] === "refresh_token"
+              ? "This service issues no refresh tokens: send grant_type=password with the access token as the password"
+              : "Send grant_type=password with the access token as the password",
+          );
+        const single = (name: string) => {
+          const all = params.getAll(name);
+          if (all.length > 1) throw new RegistryError(400, "INVALID_REQUEST", `The parameter ${name} is given more than once`);
+          return all[0];
+        };
+        return {
+          service: params.getAll("service"),
+          scope: params.getAll("scope"),
+          username: single("username"),
+          password: single("password"),
+        };
+      }),
+    )
+    .get("/ca.pem", async (c) => {
+      let certificate: string;
+      try {
+        certificate = (await service.ca()).certificate;
+      } catch (error) {
+        // Read from the database (created there on first start): a registry's start-up script retries.
+        (c.get("log") ?? deps.log).error({ err: error }, "registry CA unavailable");
+        c.header("Retry-After", "5");
+        return c.text("The registry CA cannot be read at the moment; try again\n", 503);
+      }
+      c.header("Cache-Control", "public, max-age=3600");
+      return c.body(certificate, 200, { "Content-Type": "application/x-pem-file" });
+    });
+}
