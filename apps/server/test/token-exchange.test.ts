@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   ADMIN,
   Client,
@@ -339,6 +339,33 @@ describe.each(DB_KINDS)("token exchange (%s)", (kind) => {
     expect(
       (await admin.get("/api/v1/repositories/octo-org/api/access", { authorization: `Bearer ${fresh.body.access_token}` })).status,
     ).toBe(401);
+  });
+
+  it("re-activation: a token issued just after it works at once, one issued before the deactivation stays revoked (same second)", async () => {
+    const created = await admin.post("/api/orgs/octo-org/oidc-connections", connectionBody({ name: "Flapping", issuer: DEV_ISSUER_URL }));
+    const id = created.body.id as string;
+    const access = (token: string) => admin.get("/api/v1/repositories/octo-org/api/access", { authorization: `Bearer ${token}` });
+    // Every step inside one wall-clock second: whole-second iat cannot tell them apart.
+    const second = (Math.floor(Date.now() / 1000) + 1) * 1000;
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(second + 100);
+      const before = await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app)));
+      expect(before.status).toBe(200);
+      vi.setSystemTime(second + 300);
+      expect((await admin.post(`/api/orgs/octo-org/oidc-connections/${id}/deactivate`)).status).toBe(200);
+      vi.setSystemTime(second + 500);
+      expect((await admin.post(`/api/orgs/octo-org/oidc-connections/${id}/activate`)).status).toBe(200);
+      vi.setSystemTime(second + 700);
+      const after = await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app)));
+      expect(after.status).toBe(200);
+      expect((await access(after.body.access_token)).status).toBe(200);
+      const refused = await access(before.body.access_token);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get("www-authenticate")).toMatch(/deactivated after it was issued/);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("applies a ruleset edit to the very next exchange (no stale cached configuration)", async () => {

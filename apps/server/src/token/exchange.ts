@@ -216,9 +216,6 @@ export class TokenService {
   }
 
   async exchange(params: URLSearchParams, ctx: ExchangeContext): Promise<ExchangeResult> {
-    // iat of the access token: taken before the connection is read, so that a deactivation racing
-    // this exchange always revokes what it issues (iat < tokensValidAfter).
-    const issuedAt = Math.floor(Date.now() / 1000);
     // 1. The request's shape; the first problem is kept until we know whether the connection exists.
     let requestError: TokenError | undefined;
     let expiresIn = DEFAULT_EXPIRES_IN;
@@ -322,7 +319,7 @@ export class TokenService {
           throw error;
         }
         const ttl = Math.min(expiresIn, connection.maxTokenTtlSeconds);
-        return await this.issue(connection, claims, decision, ttl, ctx, issuedAt);
+        return await this.issue(connection, claims, decision, ttl, ctx);
       } catch (error) {
         if (!(error instanceof TokenError)) throw error;
         if (attempt < 2 && (error.reason === "connection_changed" || (connection.cached && CONFIG_DEPENDENT.has(error.reason)))) {
@@ -345,8 +342,11 @@ export class TokenService {
     decision: ReturnType<typeof evaluateRulesets>,
     ttl: number,
     ctx: ExchangeContext,
-    now: number,
   ): Promise<ExchangeResult> {
+    // The issue time, taken after the decision's configuration was read and before the record
+    // statement runs: a token recorded before a deactivation committed is older than the
+    // re-activation that follows it (tokensValidAfter), one decided on a later read is not.
+    const issuedAtMs = Date.now();
     const jti = newJti();
     const access = decision.access.map((g) => ({ type: "repository" as const, name: g.resource, actions: g.scopes }));
     const job = jobOf(claims);
@@ -388,7 +388,7 @@ export class TokenService {
         this.log.error({ err: error }, "token exchange: could not record the exchange");
         throw unavailable("database_unavailable", "The service cannot record the exchange at the moment; try again later");
       });
-    const signed = this.sign(connection, claims, decision, access, jti, now, ttl);
+    const signed = this.sign(connection, claims, decision, access, jti, issuedAtMs, ttl);
     // Both run together; the token leaves only when its jti is recorded.
     const [outcome, accessToken] = await Promise.all([recorded, signed.catch((e: unknown) => e as Error)]);
     if (!outcome.current) throw new TokenError(503, "temporarily_unavailable", "connection_changed", "The connection changed");
@@ -414,10 +414,11 @@ export class TokenService {
     decision: ReturnType<typeof evaluateRulesets>,
     access: { type: "repository"; name: string; actions: string[] }[],
     jti: string,
-    now: number,
+    issuedAtMs: number,
     ttl: number,
   ): Promise<string> {
     const { kid, key } = await this.keys.signingKey();
+    const now = Math.floor(issuedAtMs / 1000);
     return new SignJWT({
       org: connection.orgSlug,
       connection_id: connection.id,
@@ -427,6 +428,8 @@ export class TokenService {
       ref: claims.ref,
       sha: claims.sha,
       run_id: claims.run_id,
+      // iat in milliseconds: the revocation check compares it with tokensValidAfter (SPEC §6.4).
+      iat_ms: issuedAtMs,
     })
       .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid, typ: "at+jwt" })
       .setIssuer(this.env.publicUrl)
