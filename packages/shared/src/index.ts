@@ -5,3 +5,4 @@ export * from "./matcher";
 export * from "./schemas/auth";
 export * from "./schemas/common";
 export * from "./schemas/connections";
+export * from "./text";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { textRule } from "../text";
 import {
   CONNECTION_TYPES,
   ConnectionStatusSchema,
@@ -14,9 +15,6 @@ export const MAX_CONDITIONS = 10;
 export const MAX_RESOURCES = 100;
 export const MIN_TOKEN_TTL = 300;
 export const MAX_TOKEN_TTL = 3600;
-
-const NO_CONTROL = /^[^\p{Cc}]*$/u;
-const NO_SPACE_OR_CONTROL = /^[^\s\p{Cc}]*$/u;
 
 /** Allowed condition claims (SPEC §4.3), plus any `repo_property_<name>`. */
 export const CONDITION_CLAIMS = [
@@ -56,8 +54,9 @@ export const SubjectPatternSchema = z
   .string()
   .min(1, "Enter a subject pattern")
   .max(256, "At most 256 characters")
-  .regex(NO_SPACE_OR_CONTROL, "No spaces or control characters")
-  .refine((s) => s.isWellFormed(), "Not valid Unicode text")
+  .superRefine(textRule())
+  // Spaces other than the invisible ones the text rule names.
+  .refine((s) => !/\s/u.test(s.replace(/\p{Cf}/gu, "")), "No spaces")
   .refine((s) => s.startsWith("repo:"), "Must start with repo:, e.g. repo:octo-org/api:ref:refs/heads/main");
 
 export const ConditionSchema = z.strictObject({
@@ -66,12 +65,7 @@ export const ConditionSchema = z.strictObject({
     .min(1, "Choose a claim")
     .max(100)
     .refine(isAllowedConditionClaim, "Not a supported claim: use a GitHub Actions claim or repo_property_<name>"),
-  pattern: z
-    .string()
-    .min(1, "Enter a pattern")
-    .max(256, "At most 256 characters")
-    .regex(NO_CONTROL, "No control characters")
-    .refine((s) => s.isWellFormed(), "Not valid Unicode text"),
+  pattern: z.string().min(1, "Enter a pattern").max(256, "At most 256 characters").superRefine(textRule()),
 });
 export type Condition = z.infer<typeof ConditionSchema>;
 
@@ -91,7 +85,7 @@ function uniqueIssues<T>(items: readonly T[], key: (t: T) => string, ctx: z.Refi
 }
 
 const rulesetFields = {
-  label: z.string().trim().min(1, "Enter a label").max(64, "At most 64 characters").regex(NO_CONTROL, "No control characters"),
+  label: z.string().trim().normalize("NFC").min(1, "Enter a label").max(64, "At most 64 characters").superRefine(textRule()),
   subject: SubjectPatternSchema,
   conditions: z.array(ConditionSchema).max(MAX_CONDITIONS, `At most ${MAX_CONDITIONS} conditions`).default([]),
   resources: z
@@ -128,13 +122,22 @@ function rulesetList<T extends z.ZodType<{ label: string; id?: string | undefine
   });
 }
 
+/** Stored in Unicode NFC, so names that look the same are the same name (unique per org, case-insensitively). */
 const ConnectionNameSchema = z
   .string()
   .trim()
+  .normalize("NFC")
   .min(1, "Enter a name")
   .max(100, "At most 100 characters")
-  .regex(NO_CONTROL, "No control characters");
-const DescriptionSchema = z.string().trim().max(500, "At most 500 characters");
+  .superRefine(textRule());
+/** Several lines allowed (line feeds; CR LF and CR become LF), no other control or invisible characters. */
+const DescriptionSchema = z
+  .string()
+  .trim()
+  .overwrite((s) => s.replace(/\r\n?/g, "\n"))
+  .normalize("NFC")
+  .max(500, "At most 500 characters")
+  .superRefine(textRule({ multiline: true }));
 const TtlSchema = z
   .number()
   .int("Whole seconds")
