@@ -11,7 +11,7 @@ import { invalidGrant, invalidRequest, TokenError, unavailable } from "./errors"
 import { Gate } from "./gate";
 import type { JwksCache } from "./jwks";
 import { ACCESS_TOKEN_ALG, newJti, type SigningKeyStore } from "./keys";
-import { ExchangeRecorder } from "./recorder";
+import { ExchangeRecorder, RecordRefused } from "./recorder";
 import { checkClaims, type ParsedToken, parseSubjectToken, type VerifiedClaims, verifySignature } from "./verify";
 
 export const GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -88,7 +88,7 @@ export function scopeString(orgSlug: string, access: readonly Grant[]): string {
 }
 
 /** The postgres.js client under drizzle, for the recorder's prepared array statement; none on PGlite. */
-function postgresArrays(database: DatabaseHandle): ((text: string, params: unknown[]) => Promise<unknown>) | undefined {
+export function postgresArrays(database: DatabaseHandle): ((text: string, params: unknown[]) => Promise<unknown>) | undefined {
   const client = (
     database.db as unknown as { $client?: { unsafe?: (t: string, p: unknown[], o: { prepare: boolean }) => Promise<unknown> } }
   ).$client;
@@ -385,6 +385,10 @@ export class TokenService {
         event,
       })
       .catch((error: unknown) => {
+        if (error instanceof RecordRefused) {
+          this.log.warn({ err: error.cause }, "token exchange: the database refused this exchange's record");
+          throw invalidGrant("malformed_token", "The token's claims cannot be recorded, so it is refused");
+        }
         this.log.error({ err: error }, "token exchange: could not record the exchange");
         throw unavailable("database_unavailable", "The service cannot record the exchange at the moment; try again later");
       });
