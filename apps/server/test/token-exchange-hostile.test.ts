@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toRow } from "../src/audit/events";
 import { postgresArrays } from "../src/token/exchange";
 import { type ExchangeRecord, ExchangeRecorder, RecordRefused } from "../src/token/recorder";
+import { query } from "./admin-support";
 import {
   ADMIN,
   Client,
@@ -124,10 +125,11 @@ describe.each(DB_KINDS)("token exchange with hostile claims (%s)", (kind) => {
   });
 
   it("a batch statement the database refuses is split until only the bad record fails", async () => {
-    const result = (await t.db.handle.db.execute(
+    const [row] = await query<{ id: string; org_id: string; version: number }>(
+      t,
       sql`select id, org_id, version from connections where id = ${connectionId}`,
-    )) as unknown as { rows?: Record<string, unknown>[] } & Record<string, unknown>[];
-    const row = (Array.isArray(result) ? result[0] : result.rows?.[0]) as { id: string; org_id: string; version: number };
+    );
+    if (!row) throw new Error("no connection");
     const expires = new Date(Date.now() + 600_000).toISOString();
     const record = (i: number, claimExpiresAt = expires): ExchangeRecord => ({
       connectionId: row.id,
@@ -152,9 +154,7 @@ describe.each(DB_KINDS)("token exchange with hostile claims (%s)", (kind) => {
     expect(refused).toEqual([23]);
     expect((outcomes[23] as PromiseRejectedResult).reason).toBeInstanceOf(RecordRefused);
     expect(outcomes.filter((o) => o.status === "fulfilled" && o.value.recorded && o.value.current)).toHaveLength(40);
-    const count = (await t.db.handle.db.execute(sql`select count(*)::int as n from used_jtis where jti like 'batch-%'`)) as unknown as {
-      rows?: { n: number }[];
-    } & { n: number }[];
-    expect(Number((Array.isArray(count) ? count[0] : count.rows?.[0])?.n)).toBe(40);
+    const [count] = await query<{ n: number }>(t, sql`select count(*)::int as n from used_jtis where jti like 'batch-%'`);
+    expect(Number(count?.n)).toBe(40);
   });
 });
