@@ -158,3 +158,25 @@ describe.each(DB_KINDS)("token exchange with hostile claims (%s)", (kind) => {
     expect(Number(count?.n)).toBe(40);
   });
 });
+
+describe("refusals past the per-connection rate limit", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp("pglite", { DEV_ISSUER: "1", TOKEN_RATE_LIMIT_IP: "0", TOKEN_RATE_LIMIT_CONNECTION: "2" });
+  });
+  afterAll(() => t.close());
+
+  it("are recorded once per limiter window as token.denied rate_limited, not once per request", async () => {
+    const admin = new Client(t.app);
+    await admin.login(ADMIN);
+    const id = (await admin.post("/api/orgs/octo-org/oidc-connections", connectionBody({ name: "Limited", issuer: DEV_ISSUER_URL }))).body
+      .id as string;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app)))).status);
+    expect(statuses).toEqual([200, 200, 429, 429, 429, 429]);
+    const events = (await admin.get(`/api/orgs/octo-org/oidc-connections/${id}/events`)).body.items as any[];
+    expect(events.filter((e) => e.type === "token.denied")).toEqual([
+      expect.objectContaining({ reason: "rate_limited", details: expect.objectContaining({ error: "invalid_request" }) }),
+    ]);
+  });
+});

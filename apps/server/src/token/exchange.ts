@@ -111,6 +111,8 @@ export class TokenService {
   private readonly gate: Gate;
   private readonly recorder: ExchangeRecorder;
   private readonly touched = new Map<string, number>();
+  /** When each connection's rate limit was last recorded as token.denied (one per window). */
+  private readonly limitNoted = new Map<string, number>();
   private readonly configs = new Map<string, { config: ConnectionConfig; at: number }>();
   private lastPrune = Date.now();
 
@@ -283,14 +285,18 @@ export class TokenService {
     let connection = await this.connection(id, false);
     if (!connection) throw requestError ?? invalidGrant("unknown_connection", "Unknown connection");
     const hit = this.connectionLimiter.hit(connection.id);
-    if (!hit.ok)
-      throw new TokenError(
+    if (!hit.ok) {
+      const error = new TokenError(
         429,
         "invalid_request",
         "rate_limited",
         `Too many token requests for this connection; retry in ${hit.retryAfterSeconds} s`,
         hit.retryAfterSeconds,
       );
+      // One event per connection and limiter window says it is being limited; a flood writes no more.
+      if (this.firstLimitedInWindow(connection.id)) await this.deny(connection, error, ctx, parsed?.claims, false);
+      throw error;
+    }
 
     for (let attempt = 0; ; attempt++) {
       let verified = false;
@@ -329,7 +335,7 @@ export class TokenService {
           continue;
         }
         if (error.reason === "connection_changed") throw unavailable("database_unavailable", "The connection is being changed; try again");
-        if (error.status < 500) await this.deny(connection, error, ctx, parsed?.claims, verified, error.details).catch(() => {});
+        await this.deny(connection, error, ctx, parsed?.claims, verified, error.details);
         throw error;
       }
     }
@@ -451,7 +457,20 @@ export class TokenService {
     return { type: "workflow", id: clip(claims.sub), name };
   }
 
-  /** `token.denied` for a known connection: the reason code; the claims only as "claimed" unless verified. */
+  private firstLimitedInWindow(connectionId: string): boolean {
+    const now = Date.now();
+    const last = this.limitNoted.get(connectionId);
+    if (last !== undefined && now - last < 60_000) return false;
+    if (this.limitNoted.size > 10_000) for (const [k, v] of this.limitNoted) if (now - v >= 60_000) this.limitNoted.delete(k);
+    this.limitNoted.set(connectionId, now);
+    return true;
+  }
+
+  /**
+   * `token.denied` for a known connection: the reason code; the claims only as "claimed" unless
+   * verified. Every refusal is recorded (an unreachable issuer too), except when the database itself
+   * is the problem (it could not take the event either); a failure to record never changes the answer.
+   */
   private async deny(
     connection: ConnectionConfig,
     error: TokenError,
@@ -460,7 +479,7 @@ export class TokenService {
     verified: boolean,
     extra: Record<string, unknown> = {},
   ) {
-    if (error.status === 429 || error.status >= 500) return;
+    if (error.reason === "database_unavailable" || error.reason === "connection_changed") return;
     await this.db(() =>
       recordEvent(this.database.db, {
         orgId: connection.orgId,
@@ -479,7 +498,7 @@ export class TokenService {
         },
         ip: ctx.ip,
       }),
-    );
+    ).catch((failure: unknown) => this.log.warn({ err: failure }, "token exchange: could not record token.denied"));
   }
 
   /**
