@@ -33,15 +33,16 @@ export class RecordRefused extends Error {
 }
 
 /**
- * An error of the statement itself (SQLSTATE of a data, integrity or syntax problem), which another
- * subset of the batch may not have: worth splitting the batch. Connection trouble, resource limits
- * and shutdowns (classes 08, 53, 57, 58) fail every statement alike and are not retried here.
+ * An error one record's data can cause (SQLSTATE class 22, data exception, e.g. text PostgreSQL
+ * cannot store; class 23, integrity), which another subset of the batch may not have: worth
+ * splitting the batch. Anything else (connection trouble, a missing table, shutdown) fails every
+ * statement alike: the whole batch gets it at once.
  */
 function statementError(error: unknown): boolean {
   // drizzle wraps the driver's error (DrizzleQueryError) and keeps it as the cause.
   const e = error as { code?: unknown; cause?: { code?: unknown } } | null;
   const code = e?.code ?? e?.cause?.code;
-  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57|58)/.test(code);
+  return typeof code === "string" && /^2[23][0-9A-Z]{3}$/.test(code);
 }
 
 interface Pending {
