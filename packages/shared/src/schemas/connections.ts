@@ -180,9 +180,35 @@ export const EventListQuerySchema = z.strictObject({
   cursor: z.string().max(200).optional(),
 });
 
+/** Claims to simulate (GitHub's are flat, about 1–2 KiB): at most this deep and this large as JSON. */
+export const MAX_CLAIMS_DEPTH = 10;
+export const MAX_CLAIMS_BYTES = 16 * 1024;
+
+/**
+ * What is wrong with a claims value's shape, if anything: nested more than MAX_CLAIMS_DEPTH levels
+ * or larger than MAX_CLAIMS_BYTES of JSON. Walks without recursion, so any depth is safe to check.
+ */
+export function claimsProblem(claims: unknown): string | undefined {
+  const stack: [unknown, number][] = [[claims, 1]];
+  while (stack.length) {
+    const [value, depth] = stack.pop() as [unknown, number];
+    if (typeof value !== "object" || value === null) continue;
+    if (depth > MAX_CLAIMS_DEPTH) return `Claims nested more than ${MAX_CLAIMS_DEPTH} levels deep are not supported`;
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  if (new TextEncoder().encode(JSON.stringify(claims)).length > MAX_CLAIMS_BYTES)
+    return `Claims are at most ${MAX_CLAIMS_BYTES / 1024} KiB of JSON`;
+  return undefined;
+}
+
+export const ClaimsSchema = z.record(z.string(), z.unknown()).superRefine((claims, ctx) => {
+  const problem = claimsProblem(claims);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
 export const SimulateInputSchema = z
   .strictObject({
-    claims: z.record(z.string(), z.unknown()).optional(),
+    claims: ClaimsSchema.optional(),
     token: z.string().min(1).max(16384, "A token is at most 16 KiB").optional(),
   })
   .refine((b) => (b.claims === undefined) !== (b.token === undefined), "Send either claims or token");

@@ -125,6 +125,15 @@ describe("Test tab input", () => {
     expect(parseTestInput("[1]")).toMatchObject({ kind: "error" });
     expect(parseTestInput("hello world")).toMatchObject({ kind: "error" });
   });
+
+  it("refuses claims the server would refuse: nested too deep or too large (the shared bound)", () => {
+    expect(parseTestInput(`{"x":${"[".repeat(50)}${"]".repeat(50)}}`)).toEqual({
+      kind: "error",
+      message: expect.stringMatching(/nested more than 10 levels/),
+    });
+    const payload = Buffer.from(JSON.stringify({ sub: "repo:a/b:x", pad: "y".repeat(17_000) })).toString("base64url");
+    expect(parseTestInput(`eyJhbGciOiJSUzI1NiJ9.${payload}.sig`)).toEqual({ kind: "error", message: expect.stringMatching(/16 KiB/) });
+  });
 });
 
 describe("workflow snippet", () => {
