@@ -245,8 +245,7 @@ export class TokenService {
       if (requestedExpiry !== undefined) {
         // Whole seconds ≥ 300; more than the connection allows is capped below, not refused (SPEC §6.1).
         const n = /^[0-9]{1,15}$/.test(requestedExpiry) ? Number(requestedExpiry) : Number.NaN;
-        if (!(n >= MIN_EXPIRES_IN))
-          throw invalidRequest(`The expires_in must be a whole number of seconds, at least ${MIN_EXPIRES_IN}`);
+        if (!(n >= MIN_EXPIRES_IN)) throw invalidRequest(`The expires_in must be a whole number of seconds, at least ${MIN_EXPIRES_IN}`);
         expiresIn = n;
       }
       for (const [name, value] of [
