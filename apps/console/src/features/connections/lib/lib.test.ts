@@ -36,6 +36,21 @@ describe("draft validation (shared schemas)", () => {
     }
   });
 
+  it("names an invisible or control character at its field, as the API does (the shared text rule)", () => {
+    const d = valid();
+    d.name = "Pub\u200blish";
+    d.description = "ok\u0000";
+    const r = d.rulesets[0];
+    if (r) r.label = "ma\u202ein";
+    const result = validateCreate(d);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.errors.name).toMatch(/^Remove U\+200B ZERO WIDTH SPACE at character 4/);
+      expect(result.errors.description).toMatch(/^Remove U\+0000 NULL/);
+      expect(result.errors["rulesets.0.label"]).toMatch(/^Remove U\+202E RIGHT-TO-LEFT OVERRIDE/);
+    }
+  });
+
   it("refuses a sixth ruleset", () => {
     const d = valid();
     const first = d.rulesets[0];
