@@ -318,6 +318,9 @@ describe.each(DB_KINDS)("admin API: validation and integrity (%s)", (kind) => {
     const patch = await admin.patch(`${CONNECTIONS}/${c.id}`, { description: "\u0000" }, { "if-match": '"1"' });
     expectError(patch, 400, "validation_failed");
     expect(issuePaths(patch)).toEqual([["description"]]);
+    const search = await admin.get(`${CONNECTIONS}?q=a%00b`);
+    expectError(search, 400, "validation_failed");
+    expect(search.body.error.issues).toEqual([{ path: ["q"], message: expect.stringContaining("U+0000 NULL") }]);
     const multiline = await admin.patch(`${CONNECTIONS}/${c.id}`, { description: "one\r\ntwo" }, { "if-match": '"1"' });
     expect(multiline.status).toBe(200);
     expect(multiline.body.description).toBe("one\ntwo");
@@ -334,6 +337,9 @@ describe.each(DB_KINDS)("admin API: validation and integrity (%s)", (kind) => {
     expect(other.name).toBe("Te\u00e1");
     const rows = await query<{ name: string }>(t, sql`select name from connections where id = ${other.id}`);
     expect(rows[0]?.name).toBe("Te\u00e1");
+    // The search compares in NFC too.
+    const found = await admin.get(`${CONNECTIONS}?q=${encodeURIComponent("cafe\u0301 dep")}`);
+    expect(found.body.items.map((c: any) => c.id)).toEqual([composed.id]);
     const rename = await admin.patch(`${CONNECTIONS}/${other.id}`, { name: "cafe\u0301 Deploy" }, { "if-match": '"1"' });
     expectError(rename, 409, "name_taken");
   });

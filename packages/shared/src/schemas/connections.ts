@@ -169,7 +169,7 @@ export type ConnectionPatch = z.input<typeof ConnectionPatchSchema>;
 
 export const ConnectionListQuerySchema = z.strictObject({
   status: ConnectionStatusSchema.optional(),
-  q: z.string().trim().max(100).optional(),
+  q: z.string().trim().normalize("NFC").max(100).superRefine(textRule()).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().max(200).optional(),
 });
