@@ -62,6 +62,9 @@ describe("the text rule (SPEC §13 Hostile text)", () => {
     );
     expect(messages(ConnectionPatchSchema.safeParse({ name: "a\u0007" }))[0]).toMatch(/^name: Remove U\+0007 ALERT/);
     expect(messages(create({ rulesets: [{ ...ruleset, subject: "repo:octo-org/api ref" }] }))).toEqual(["rulesets.0.subject: No spaces"]);
+    expect(messages(create({ rulesets: [{ ...ruleset, subject: "repo:octo-org/api\tref" }] }))).toEqual([
+      "rulesets.0.subject: Remove U+0009 CHARACTER TABULATION at character 18: a control character is not allowed here",
+    ]);
   });
 
   it("stores names, labels and descriptions in NFC; descriptions keep line breaks", () => {

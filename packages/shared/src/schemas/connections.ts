@@ -55,8 +55,8 @@ export const SubjectPatternSchema = z
   .min(1, "Enter a subject pattern")
   .max(256, "At most 256 characters")
   .superRefine(textRule())
-  // Spaces other than the invisible ones the text rule names.
-  .refine((s) => !/\s/u.test(s.replace(/\p{Cf}/gu, "")), "No spaces")
+  // Spaces other than the control and invisible characters the text rule names.
+  .refine((s) => !/\s/u.test(s.replace(/[\p{Cc}\p{Cf}]/gu, "")), "No spaces")
   .refine((s) => s.startsWith("repo:"), "Must start with repo:, e.g. repo:octo-org/api:ref:refs/heads/main");
 
 export const ConditionSchema = z.strictObject({
