@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toRow } from "../src/audit/events";
+import { storable, toRow } from "../src/audit/events";
 import { postgresArrays } from "../src/token/exchange";
 import { type ExchangeRecord, ExchangeRecorder, RecordRefused } from "../src/token/recorder";
 import { query } from "./admin-support";
@@ -178,5 +178,16 @@ describe("refusals past the per-connection rate limit", () => {
     expect(events.filter((e) => e.type === "token.denied")).toEqual([
       expect.objectContaining({ reason: "rate_limited", details: expect.objectContaining({ error: "invalid_request" }) }),
     ]);
+  });
+});
+
+describe("storable (what events hold)", () => {
+  it("replaces NUL and lone surrogates in strings and keys, through arrays and plain objects; leaves other values as they are", () => {
+    const at = new Date("2026-11-22T18:00:00Z");
+    expect(storable({ "k\u0000": ["a\u0000b", { c: "\ud800x", n: 1, ok: true, none: null, at }] })).toEqual({
+      "k\ufffd": ["a\ufffdb", { c: "\ufffdx", n: 1, ok: true, none: null, at }],
+    });
+    expect((storable({ at }) as { at: unknown }).at).toBe(at);
+    expect(storable("😀 \u00e9")).toBe("😀 \u00e9");
   });
 });

@@ -30,11 +30,11 @@ export function storableText(text: string): string {
   return text.toWellFormed().replaceAll("\u0000", "\ufffd");
 }
 
-/** `storableText` through a JSON-like value (keys included). */
+/** `storableText` through a JSON-like value: strings in arrays and plain objects (keys included); a Date or other value as it is. */
 export function storable(value: unknown): unknown {
   if (typeof value === "string") return storableText(value);
   if (Array.isArray(value)) return value.map(storable);
-  if (typeof value === "object" && value !== null)
+  if (typeof value === "object" && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value)))
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storable(v)]));
   return value;
 }
