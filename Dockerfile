@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 # The server image: builds the console and the server, then keeps only the server's production
 # dependencies (pnpm deploy), the bundle, the migrations and the console's static files.
+# Node 26 is the Active LTS line (since 2026-10-28, supported to 2029-04-30); see README "Supported runtimes".
 
-FROM node:20-bookworm-slim AS build
+FROM node:26-trixie-slim AS build
 RUN npm install -g pnpm@10.34.9
 WORKDIR /repo
 # Manifests first, so that the dependency layer is cached while only sources change.
@@ -17,7 +18,7 @@ COPY . .
 RUN pnpm build \
  && pnpm --filter @oidc/server --prod deploy --legacy /out
 
-FROM node:20-bookworm-slim
+FROM node:26-trixie-slim
 ENV NODE_ENV=production \
     PORT=3000 \
     CONSOLE_DIR=/app/public

@@ -10,10 +10,22 @@ export const USERS = {
   viewer: { email: "viewer@example.com", storageState: fileURLToPath(new URL("../.auth/viewer.json", import.meta.url)) },
 } as const;
 
-/** CHROMIUM_PATH, else Debian's /usr/bin/chromium, else Playwright's own browser. */
+/** Where a system Chromium usually is: Debian/Ubuntu packages, Snap, Homebrew casks on macOS. */
+export const SYSTEM_CHROMIUM = [
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/snap/bin/chromium",
+  "/Applications/Chromium.app/Contents/MacOS/Chromium",
+];
+
+/**
+ * CHROMIUM_PATH, else a system Chromium (CI installs Debian's), else none: Playwright's own browser.
+ * E2E_SYSTEM_CHROMIUM=none skips the system one (to run on Playwright's Chromium anyway).
+ */
 export function chromiumPath(): string | undefined {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  return existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined;
+  if (process.env.E2E_SYSTEM_CHROMIUM === "none") return undefined;
+  return SYSTEM_CHROMIUM.find((path) => existsSync(path));
 }
 
 export const CHROMIUM_ARGS = [

@@ -10,7 +10,7 @@
  *   pnpm cli keys:rewrap   (re-seals every private key under the current KEY_ENCRYPTION_KEY)
  */
 import { parseArgs } from "node:util";
-import { OrgSlugSchema, RepositoryNameSchema, RoleSchema } from "@oidc/shared";
+import { DisplayNameSchema, GithubLoginSchema, OrgSlugSchema, RepositoryNameSchema, RoleSchema } from "@oidc/shared";
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type DatabaseHandle, openDatabase, pgErrorCode } from "./db/client";
@@ -100,8 +100,8 @@ export async function runCli(
       case "org:create": {
         const org = await createOrg(h.db, {
           slug: need(OrgSlugSchema, values.slug, "slug"),
-          name: need(z.string().trim().min(1).max(200), name, "name"),
-          githubOwner: values["github-owner"] ?? null,
+          name: need(DisplayNameSchema, name, "name"),
+          githubOwner: values["github-owner"] ? need(GithubLoginSchema, values["github-owner"], "github-owner") : null,
           githubOwnerId: values["github-owner-id"]
             ? need(z.string().regex(/^\d{1,20}$/, "digits only"), values["github-owner-id"], "github-owner-id")
             : null,
@@ -114,7 +114,7 @@ export async function runCli(
         const password = values["password-stdin"] ? await (stdinPassword ?? readStdin)() : process.env.CLI_PASSWORD;
         if (!password || password.length < 8)
           throw new CliError("Give a password of at least 8 characters with --password-stdin or CLI_PASSWORD");
-        const user = await createUser(h.db, { email, name: need(z.string().trim().min(1).max(200), name, "name"), password });
+        const user = await createUser(h.db, { email, name: need(DisplayNameSchema, name, "name"), password });
         print(`created user ${user.email} (${user.id})`);
         return;
       }

@@ -340,6 +340,30 @@ describe.each(DB_KINDS)("admin API: connections (%s)", (kind) => {
     expect((await admin.get(`${CONNECTIONS}/${c.id}/events`)).body.items).toHaveLength(1);
   });
 
+  it("simulate bounds the claims' depth and size: deeply nested or huge claims are a 400, never a 500", async () => {
+    const c = await create();
+    const url = `${CONNECTIONS}/${c.id}/simulate`;
+    const deep = `{"claims":{"sub":"repo:octo-org/api:ref:refs/heads/main","x":${"[".repeat(200_000)}${"]".repeat(200_000)}}}`;
+    const nested = await admin.request("POST", url, { body: deep, headers: { "content-type": "application/json" } });
+    expectError(nested, 400, "validation_failed");
+    expect(nested.body.error.issues).toEqual([{ path: ["claims"], message: expect.stringMatching(/nested more than 10 levels/) }]);
+    const huge = await admin.post(url, { claims: { sub: "repo:octo-org/api:ref:refs/heads/main", padding: "x".repeat(20_000) } });
+    expectError(huge, 400, "validation_failed");
+    expect(huge.body.error.issues).toEqual([{ path: ["claims"], message: expect.stringMatching(/at most 16 KiB/) }]);
+    let value: unknown = "leaf";
+    for (let i = 0; i < 12; i++) value = { next: value };
+    const token = `${b64url({ alg: "none" })}.${b64url({ sub: "repo:octo-org/api:ref:refs/heads/main", value })}.`;
+    const viaToken = await admin.post(url, { token });
+    expectError(viaToken, 400, "validation_failed");
+    expect(viaToken.body.error.issues).toEqual([{ path: ["token"], message: expect.stringMatching(/nested more than 10 levels/) }]);
+    // GitHub's claims (flat, a few KiB) and a little nesting are fine.
+    let ten: unknown = "leaf";
+    for (let i = 0; i < 9; i++) ten = [ten];
+    const ok = await admin.post(url, { claims: { sub: "repo:octo-org/api:ref:refs/heads/main", ten } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.claims.ten).toEqual(ten);
+  });
+
   it("repositories: the org's own, sorted, with full names", async () => {
     const res = await viewer.get("/api/orgs/octo-org/repositories");
     expect(res.status).toBe(200);

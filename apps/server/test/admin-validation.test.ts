@@ -295,4 +295,52 @@ describe.each(DB_KINDS)("admin API: validation and integrity (%s)", (kind) => {
       await query(t, sql`delete from events where connection_id = ${winner.body.id}`);
     });
   });
+
+  it("hostile text: a NUL in a description, zero-width and bidi characters anywhere are a 400 that names the character", async () => {
+    await leavesNothing(async () => {
+      const nul = await admin.post(CONNECTIONS, connectionBody({ description: "before\u0000after" }));
+      expectError(nul, 400, "validation_failed");
+      expect(nul.body.error.issues).toEqual([
+        { path: ["description"], message: expect.stringMatching(/^Remove U\+0000 NULL at character 7/) },
+      ]);
+      const zwsp = await admin.post(
+        CONNECTIONS,
+        connectionBody({ rulesets: [ruleset(0, { subject: "repo:octo-org/api\u200b:ref:refs/heads/main" })] }),
+      );
+      expectError(zwsp, 400, "validation_failed");
+      expect(zwsp.body.error.issues).toEqual([
+        { path: ["rulesets", 0, "subject"], message: expect.stringContaining("U+200B ZERO WIDTH SPACE") },
+      ]);
+      const bidi = await admin.post(CONNECTIONS, connectionBody({ name: "Deploy \u202egnp.exe" }));
+      expect(bidi.body.error.issues).toEqual([{ path: ["name"], message: expect.stringContaining("U+202E RIGHT-TO-LEFT OVERRIDE") }]);
+    });
+    const c = await create();
+    const patch = await admin.patch(`${CONNECTIONS}/${c.id}`, { description: "\u0000" }, { "if-match": '"1"' });
+    expectError(patch, 400, "validation_failed");
+    expect(issuePaths(patch)).toEqual([["description"]]);
+    const search = await admin.get(`${CONNECTIONS}?q=a%00b`);
+    expectError(search, 400, "validation_failed");
+    expect(search.body.error.issues).toEqual([{ path: ["q"], message: expect.stringContaining("U+0000 NULL") }]);
+    const multiline = await admin.patch(`${CONNECTIONS}/${c.id}`, { description: "one\r\ntwo" }, { "if-match": '"1"' });
+    expect(multiline.status).toBe(200);
+    expect(multiline.body.description).toBe("one\ntwo");
+  });
+
+  it("names that look the same are the same name: compared after Unicode NFC (stored NFC), case-insensitively", async () => {
+    const composed = await create({ name: "Caf\u00e9 deploy" });
+    expect(composed.name).toBe("Caf\u00e9 deploy");
+    await leavesNothing(async () => {
+      const decomposed = await admin.post(CONNECTIONS, connectionBody({ name: "CAFE\u0301 DEPLOY" }));
+      expectError(decomposed, 409, "name_taken");
+    });
+    const other = await create({ name: "Tea\u0301" });
+    expect(other.name).toBe("Te\u00e1");
+    const rows = await query<{ name: string }>(t, sql`select name from connections where id = ${other.id}`);
+    expect(rows[0]?.name).toBe("Te\u00e1");
+    // The search compares in NFC too.
+    const found = await admin.get(`${CONNECTIONS}?q=${encodeURIComponent("cafe\u0301 dep")}`);
+    expect(found.body.items.map((c: any) => c.id)).toEqual([composed.id]);
+    const rename = await admin.patch(`${CONNECTIONS}/${other.id}`, { name: "cafe\u0301 Deploy" }, { "if-match": '"1"' });
+    expectError(rename, 409, "name_taken");
+  });
 });

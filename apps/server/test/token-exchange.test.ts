@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   ADMIN,
   Client,
@@ -127,6 +127,24 @@ describe.each(DB_KINDS)("token exchange (%s)", (kind) => {
     expect((await exchange({}, { expires_in: "600" })).body.expires_in).toBe(600);
   });
 
+  it("caps expires_in above the connection's maximum instead of refusing it (Docker's login action asks up to 21600)", async () => {
+    for (const asked of ["3601", "21600", "999999999999"]) {
+      const res = await exchange({}, { expires_in: asked });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.expires_in).toBe(900);
+      const payload = JSON.parse(Buffer.from(res.body.access_token.split(".")[1], "base64url").toString());
+      expect(payload.exp - payload.iat).toBe(900);
+    }
+    const json = await exchangeToken(t.app, exchangeParams(connectionId, await mintIdToken(t.app)), { json: true });
+    expect(json.status).toBe(200);
+    const numeric = await t.app.request("/oauth/token", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...exchangeParams(connectionId, await mintIdToken(t.app)), expires_in: 21600 }),
+    });
+    expect(((await numeric.json()) as { expires_in: number }).expires_in).toBe(900);
+  });
+
   it("records the exchange: token.exchanged event and lastUsedAt of the connection and matched rulesets", async () => {
     const res = await exchange({ run_id: "777001" });
     expect(res.status).toBe(200);
@@ -172,7 +190,8 @@ describe.each(DB_KINDS)("token exchange (%s)", (kind) => {
     ["malformed connection id", { connection_id: "not-a-uuid" }, "invalid_request", /not a connection ID/],
     ["unknown connection", { connection_id: "00000000-0000-4000-8000-000000000000" }, "invalid_grant", /Unknown connection/],
     ["expires_in below 300", { expires_in: "299" }, "invalid_request", /expires_in/],
-    ["expires_in above 3600", { expires_in: "3601" }, "invalid_request", /expires_in/],
+    ["expires_in not whole seconds", { expires_in: "600.5" }, "invalid_request", /expires_in/],
+    ["expires_in negative", { expires_in: "-600" }, "invalid_request", /expires_in/],
     ["expires_in not a number", { expires_in: "5m" }, "invalid_request", /expires_in/],
     ["another audience requested", { audience: "https://registry.example" }, "invalid_target", /drop the audience/],
   ])("refuses a request with %s", async (_name, extra, error, description) => {
@@ -339,6 +358,33 @@ describe.each(DB_KINDS)("token exchange (%s)", (kind) => {
     expect(
       (await admin.get("/api/v1/repositories/octo-org/api/access", { authorization: `Bearer ${fresh.body.access_token}` })).status,
     ).toBe(401);
+  });
+
+  it("re-activation: a token issued just after it works at once, one issued before the deactivation stays revoked (same second)", async () => {
+    const created = await admin.post("/api/orgs/octo-org/oidc-connections", connectionBody({ name: "Flapping", issuer: DEV_ISSUER_URL }));
+    const id = created.body.id as string;
+    const access = (token: string) => admin.get("/api/v1/repositories/octo-org/api/access", { authorization: `Bearer ${token}` });
+    // Every step inside one wall-clock second: whole-second iat cannot tell them apart.
+    const second = (Math.floor(Date.now() / 1000) + 1) * 1000;
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(second + 100);
+      const before = await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app)));
+      expect(before.status).toBe(200);
+      vi.setSystemTime(second + 300);
+      expect((await admin.post(`/api/orgs/octo-org/oidc-connections/${id}/deactivate`)).status).toBe(200);
+      vi.setSystemTime(second + 500);
+      expect((await admin.post(`/api/orgs/octo-org/oidc-connections/${id}/activate`)).status).toBe(200);
+      vi.setSystemTime(second + 700);
+      const after = await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app)));
+      expect(after.status).toBe(200);
+      expect((await access(after.body.access_token)).status).toBe(200);
+      const refused = await access(before.body.access_token);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get("www-authenticate")).toMatch(/deactivated after it was issued/);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("applies a ruleset edit to the very next exchange (no stale cached configuration)", async () => {

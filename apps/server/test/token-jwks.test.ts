@@ -214,4 +214,16 @@ describe("exchange with an external issuer", () => {
     expect(res.body.error).toBe("temporarily_unavailable");
     expect(res.headers.get("retry-after")).toBeTruthy();
   });
+
+  it("records the refusal as token.denied (issuer_unavailable): the database is fine, the admin should know", async () => {
+    const res = await exchangeToken(t.app, exchangeParams(downConnectionId, await sign(key, down.url)));
+    expect(res.status).toBe(503);
+    const admin = new Client(t.app);
+    await admin.login(ADMIN);
+    const events = await admin.get(`/api/orgs/octo-org/oidc-connections/${downConnectionId}/events`);
+    expect(events.body.items.filter((e: { type: string }) => e.type === "token.denied")[0]).toMatchObject({
+      reason: "issuer_unavailable",
+      details: { error: "temporarily_unavailable", verified: false },
+    });
+  });
 });

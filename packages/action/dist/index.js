@@ -98,6 +98,15 @@ async function exchange(rt, url, form) {
     throw new ActionError(`Token exchange refused: ${code}${description}`);
   }
 }
+function expiryOf(token) {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
+    const exp = claims?.exp;
+    return typeof exp === "number" && Number.isFinite(exp) && exp > 0 ? exp * 1e3 : void 0;
+  } catch {
+    return void 0;
+  }
+}
 async function run(rt) {
   const connectionId = input(rt.env, "connection_id");
   if (!connectionId) throw new ActionError("Input required and not supplied: connection_id");
@@ -114,11 +123,11 @@ async function run(rt) {
     connection_id: connectionId
   });
   if (expiresIn) form.set("expires_in", expiresIn);
-  const started = rt.now();
   const result = await exchange(rt, url, form);
+  const arrived = rt.now();
   rt.log(`::add-mask::${escapeData(result.access_token)}`);
   const lifetime = typeof result.expires_in === "number" ? result.expires_in : 300;
-  const expiresAt = new Date(started + lifetime * 1e3).toISOString();
+  const expiresAt = new Date(expiryOf(result.access_token) ?? arrived + lifetime * 1e3).toISOString();
   setOutput(rt, "token", result.access_token);
   setOutput(rt, "expires_at", expiresAt);
   rt.log(`Got an access token for ${result.scope ?? "the granted repositories"}, valid until ${expiresAt}`);

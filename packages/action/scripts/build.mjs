@@ -8,6 +8,7 @@ export const buildOptions = {
   bundle: true,
   platform: "node",
   format: "esm",
+  // The oldest Node the bundle must parse on: the runner uses node24 (action.yml); the tests run it on Node 20.19+.
   target: "node20",
   legalComments: "none",
   banner: { js: "// Built from packages/action/src by `pnpm --filter @oidc/action build`. Do not edit." },

@@ -116,6 +116,17 @@ async function exchange(rt: Runtime, url: string, form: URLSearchParams) {
   }
 }
 
+/** The `exp` claim of a compact JWT in milliseconds, if it has a readable one (not verified: only for the output). */
+function expiryOf(token: string): number | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
+    const exp = claims?.exp;
+    return typeof exp === "number" && Number.isFinite(exp) && exp > 0 ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The action (SPEC §7): ID token → access token; masks it and sets the outputs `token` and `expires_at`. */
 export async function run(rt: Runtime): Promise<void> {
   const connectionId = input(rt.env, "connection_id");
@@ -134,11 +145,13 @@ export async function run(rt: Runtime): Promise<void> {
     connection_id: connectionId,
   });
   if (expiresIn) form.set("expires_in", expiresIn);
-  const started = rt.now();
   const result = await exchange(rt, url, form);
+  const arrived = rt.now();
   rt.log(`::add-mask::${escapeData(result.access_token)}`);
   const lifetime = typeof result.expires_in === "number" ? result.expires_in : 300;
-  const expiresAt = new Date(started + lifetime * 1000).toISOString();
+  // The token's real expiry: its exp claim, else expires_in from when the successful answer arrived
+  // (not from the first attempt: a 429 retry may have waited up to MAX_RETRY_WAIT_SECONDS per attempt).
+  const expiresAt = new Date(expiryOf(result.access_token) ?? arrived + lifetime * 1000).toISOString();
   setOutput(rt, "token", result.access_token);
   setOutput(rt, "expires_at", expiresAt);
   rt.log(`Got an access token for ${result.scope ?? "the granted repositories"}, valid until ${expiresAt}`);

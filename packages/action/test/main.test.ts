@@ -85,4 +85,31 @@ describe("the action", () => {
     await expect(run(fakeRuntime({ ...env, INPUT_CONNECTION_ID: "" }, () => json(500, {})).rt)).rejects.toThrow(/connection_id/);
     await expect(run(fakeRuntime({ ...env, INPUT_URL: "" }, () => json(500, {})).rt)).rejects.toThrow(/url/);
   });
+
+  it("computes expires_at from the token's own expiry, not from the first attempt: after a 429 wait it is still exact", async () => {
+    const start = Date.parse("2026-11-22T04:00:00Z");
+    const jwt = (claims: Record<string, unknown>) =>
+      `${Buffer.from('{"alg":"ES256"}').toString("base64url")}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.sig`;
+    for (const [token, expected] of [
+      // The exp claim of the returned access token wins (it is what resource servers check).
+      [jwt({ iat: start / 1000 + 30, exp: start / 1000 + 30 + 900 }), "2026-11-22T04:15:30.000Z"],
+      // No readable exp: expires_in counted from when the successful answer arrived (after the 30 s wait).
+      ["opaque-token", "2026-11-22T04:15:30.000Z"],
+    ] as const) {
+      let clock = start;
+      let tokenCalls = 0;
+      const f = fakeRuntime(env, (url) => {
+        if (url.startsWith("https://runtime.example/")) return json(200, { value: "id.token.value" });
+        tokenCalls++;
+        if (tokenCalls === 1) return json(429, { error: "invalid_request", error_description: "slow down" }, { "retry-after": "30" });
+        return json(200, { access_token: token, expires_in: 900, scope: "repository:octo-org/api:pull" });
+      });
+      f.rt.now = () => clock;
+      f.rt.sleep = async (ms) => {
+        clock += ms;
+      };
+      await run(f.rt);
+      expect(f.files["/tmp/out"]).toContain(`\n${expected}\n`);
+    }
+  });
 });

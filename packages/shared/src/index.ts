@@ -8,3 +8,4 @@ export * from "./schemas/common";
 export * from "./schemas/connections";
 export * from "./schemas/connections-file";
 export * from "./schemas/token-service";
+export * from "./text";

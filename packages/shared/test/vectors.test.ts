@@ -1,10 +1,12 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { type Claims, evaluateRulesets, matchPattern, type RulesetRule } from "../src/index";
 
-// The repository sits at …/main and the shared contract at …/shared beside it (also in CI).
-const VECTORS_URL = new URL("../../../../shared/vectors/matcher.json", import.meta.url);
+// The contract's vectors, vendored into the repository (a plain clone tests itself), and the shared
+// contract folder beside the repository (…/main and …/shared), which is there in our CI only.
+const VECTORS_URL = new URL("./vectors/matcher.json", import.meta.url);
+const CONTRACT_URL = new URL("../../../../shared/vectors/matcher.json", import.meta.url);
 
 interface Vectors {
   matchPattern: { pattern: string; value: string; match: boolean }[];
@@ -17,7 +19,7 @@ function loadVectors(): Vectors {
     text = readFileSync(VECTORS_URL, "utf8");
   } catch (cause) {
     throw new Error(
-      `Test vectors missing at ${fileURLToPath(VECTORS_URL)}: the shared contract folder must sit beside the repository (../shared)`,
+      `Test vectors missing at ${fileURLToPath(VECTORS_URL)}: copy them from the shared contract (shared/vectors/matcher.json)`,
       { cause },
     );
   }
@@ -42,5 +44,13 @@ describe("shared test vectors", () => {
 
   test.each(vectors.evaluateRulesets)("evaluateRulesets: $name", ({ rulesets, claims, expected }) => {
     expect(evaluateRulesets(rulesets, claims)).toEqual(expected);
+  });
+});
+
+describe("the vendored vectors", () => {
+  test.skipIf(!existsSync(CONTRACT_URL))("are the shared contract's, byte for byte (checked where ../shared exists)", () => {
+    expect(readFileSync(VECTORS_URL, "utf8"), `update ${fileURLToPath(VECTORS_URL)} from ${fileURLToPath(CONTRACT_URL)}`).toBe(
+      readFileSync(CONTRACT_URL, "utf8"),
+    );
   });
 });

@@ -30,18 +30,39 @@ export async function recordEvent(db: Executor, event: NewEvent): Promise<void> 
   await db.insert(events).values(toRow(event));
 }
 
+/**
+ * Text PostgreSQL can store: `text` and `jsonb` cannot hold U+0000, and `jsonb` refuses lone
+ * surrogates; both become U+FFFD REPLACEMENT CHARACTER (visible, and never mistaken for the
+ * original). Events carry callers' strings (claims of any token, forged ones included).
+ */
+export function storableText(text: string): string {
+  return text.toWellFormed().replaceAll("\u0000", "\ufffd");
+}
+
+/** `storableText` through a JSON-like value: strings in arrays and plain objects (keys included); a Date or other value as it is. */
+export function storable(value: unknown): unknown {
+  if (typeof value === "string") return storableText(value);
+  if (Array.isArray(value)) return value.map(storable);
+  if (typeof value === "object" && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value)))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storable(v)]));
+  return value;
+}
+
+const storableOrNull = (text: string | null | undefined) => (text == null ? null : storableText(text));
+
+/** The row of an event; every string the caller could have chosen is made storable. */
 export function toRow(event: NewEvent): typeof events.$inferInsert {
   return {
     orgId: event.orgId,
     connectionId: event.connectionId,
     type: event.type,
     actorType: event.actor.type,
-    actorId: event.actor.id,
-    actorName: event.actor.name,
+    actorId: storableOrNull(event.actor.id),
+    actorName: storableText(event.actor.name),
     outcome: event.outcome,
     reason: event.reason ?? null,
-    details: event.details ?? {},
-    ip: event.ip ?? null,
+    details: storable(event.details ?? {}) as Record<string, unknown>,
+    ip: storableOrNull(event.ip),
   };
 }
 

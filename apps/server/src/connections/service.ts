@@ -470,8 +470,10 @@ export async function setStatus(
           version: row.version + 1,
           updatedAt: now,
           updatedBy: userIdOf(actor),
-          // Deactivation revokes every access token issued so far (SPEC §6.4).
-          ...(status === "inactive" ? { tokensValidAfter: now } : {}),
+          // Deactivation revokes every access token issued so far (SPEC §6.4); re-activation moves the
+          // mark to its own time, so tokens recorded before the deactivation committed stay revoked
+          // and tokens issued from now on (iat_ms ≥ this) work at once.
+          tokensValidAfter: now,
         })
         .where(eq(connections.id, id));
       await recordEvent(tx, {

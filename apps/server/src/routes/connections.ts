@@ -2,6 +2,7 @@ import {
   ConnectionCreateSchema,
   ConnectionListQuerySchema,
   ConnectionPatchSchema,
+  claimsProblem,
   type Evaluation,
   EventListQuerySchema,
   evaluateRulesets,
@@ -104,6 +105,8 @@ export function connectionRoutes(deps: Deps) {
             { path: ["token"], message: "Not a JWT: paste the whole ID token (three base64url parts separated by dots)" },
           ]);
         }
+        const problem = claimsProblem(claims);
+        if (problem) throw validationFailed([{ path: ["token"], message: problem }]);
       } else {
         claims = body.claims ?? {};
       }

@@ -17,6 +17,8 @@ export interface AccessClaims {
   repository?: string;
   ref?: string;
   iat: number;
+  /** The issue time in milliseconds (tokens issued before it existed carry only iat). */
+  iat_ms?: number;
   exp: number;
   org: string;
   connection_id: string;
@@ -70,8 +72,10 @@ export async function verifyAccessToken(token: string, env: Env, keys: SigningKe
     .where(eq(connections.id, claims.connection_id));
   if (!connection) throw new InvalidAccessToken("The token has been revoked: its connection was deleted");
   if (connection.status !== "active") throw new InvalidAccessToken("The token has been revoked: its connection is inactive");
-  // The exchange takes iat before it reads the connection, so a token minted across a deactivation is revoked too.
-  if (connection.tokensValidAfter && claims.iat * 1000 < connection.tokensValidAfter.getTime())
+  // tokensValidAfter is the last deactivation or re-activation (milliseconds); iat_ms says when the
+  // token was issued to the millisecond (tokens from before it existed: iat, whole seconds).
+  const issuedAtMs = typeof claims.iat_ms === "number" ? claims.iat_ms : claims.iat * 1000;
+  if (connection.tokensValidAfter && issuedAtMs < connection.tokensValidAfter.getTime())
     throw new InvalidAccessToken("The token has been revoked: its connection was deactivated after it was issued");
   return claims as unknown as AccessClaims;
 }

@@ -11,7 +11,7 @@ import { invalidGrant, invalidRequest, TokenError, unavailable } from "./errors"
 import { Gate } from "./gate";
 import type { JwksCache } from "./jwks";
 import { ACCESS_TOKEN_ALG, newJti, type SigningKeyStore } from "./keys";
-import { ExchangeRecorder } from "./recorder";
+import { ExchangeRecorder, RecordRefused } from "./recorder";
 import { checkClaims, type ParsedToken, parseSubjectToken, type VerifiedClaims, verifySignature } from "./verify";
 
 export const GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -20,7 +20,6 @@ export const ISSUED_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 const REQUESTED_TOKEN_TYPES = [ISSUED_TOKEN_TYPE, "urn:ietf:params:oauth:token-type:jwt"];
 export const DEFAULT_EXPIRES_IN = 300;
 const MIN_EXPIRES_IN = 300;
-const MAX_EXPIRES_IN = 3600;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** `lastUsedAt` of a connection or ruleset is written at most once per this interval (per process, and in SQL). */
 export const LAST_USED_INTERVAL_SECONDS = 60;
@@ -88,7 +87,7 @@ export function scopeString(orgSlug: string, access: readonly Grant[]): string {
 }
 
 /** The postgres.js client under drizzle, for the recorder's prepared array statement; none on PGlite. */
-function postgresArrays(database: DatabaseHandle): ((text: string, params: unknown[]) => Promise<unknown>) | undefined {
+export function postgresArrays(database: DatabaseHandle): ((text: string, params: unknown[]) => Promise<unknown>) | undefined {
   const client = (
     database.db as unknown as { $client?: { unsafe?: (t: string, p: unknown[], o: { prepare: boolean }) => Promise<unknown> } }
   ).$client;
@@ -111,6 +110,8 @@ export class TokenService {
   private readonly gate: Gate;
   private readonly recorder: ExchangeRecorder;
   private readonly touched = new Map<string, number>();
+  /** When each connection's rate limit was last recorded as token.denied (one per window). */
+  private readonly limitNoted = new Map<string, number>();
   private readonly configs = new Map<string, { config: ConnectionConfig; at: number }>();
   private lastPrune = Date.now();
 
@@ -229,9 +230,6 @@ export class TokenService {
   }
 
   async exchange(params: URLSearchParams, ctx: ExchangeContext): Promise<ExchangeResult> {
-    // iat of the access token: taken before the connection is read, so that a deactivation racing
-    // this exchange always revokes what it issues (iat < tokensValidAfter).
-    const issuedAt = Math.floor(Date.now() / 1000);
     // 1. The request's shape; the first problem is kept until we know whether the connection exists.
     let requestError: TokenError | undefined;
     let expiresIn = DEFAULT_EXPIRES_IN;
@@ -258,9 +256,9 @@ export class TokenService {
       if (requestedType !== undefined && !REQUESTED_TOKEN_TYPES.includes(requestedType))
         throw invalidRequest(`The requested_token_type must be ${ISSUED_TOKEN_TYPE}`);
       if (requestedExpiry !== undefined) {
-        const n = /^[0-9]{1,5}$/.test(requestedExpiry) ? Number(requestedExpiry) : Number.NaN;
-        if (!(n >= MIN_EXPIRES_IN && n <= MAX_EXPIRES_IN))
-          throw invalidRequest(`The expires_in must be a whole number of seconds from ${MIN_EXPIRES_IN} to ${MAX_EXPIRES_IN}`);
+        // Whole seconds ≥ 300; more than the connection allows is capped below, not refused (SPEC §6.1).
+        const n = /^[0-9]{1,15}$/.test(requestedExpiry) ? Number(requestedExpiry) : Number.NaN;
+        if (!(n >= MIN_EXPIRES_IN)) throw invalidRequest(`The expires_in must be a whole number of seconds, at least ${MIN_EXPIRES_IN}`);
         expiresIn = n;
       }
       for (const [name, value] of [
@@ -298,7 +296,14 @@ export class TokenService {
     const id = connectionId.toLowerCase();
     let connection = await this.connection(id, false);
     if (!connection) throw requestError ?? invalidGrant("unknown_connection", "Unknown connection");
-    this.limitConnection(connection.id);
+    try {
+      this.limitConnection(connection.id);
+    } catch (error) {
+      // One event per connection and limiter window says it is being limited; a flood writes no more.
+      if (error instanceof TokenError && this.firstLimitedInWindow(connection.id))
+        await this.deny(connection, error, ctx, parsed?.claims, false);
+      throw error;
+    }
 
     for (let attempt = 0; ; attempt++) {
       let verified = false;
@@ -327,7 +332,7 @@ export class TokenService {
           throw error;
         }
         const ttl = Math.min(expiresIn, connection.maxTokenTtlSeconds);
-        return await this.issue(connection, claims, decision, ttl, ctx, issuedAt);
+        return await this.issue(connection, claims, decision, ttl, ctx);
       } catch (error) {
         if (!(error instanceof TokenError)) throw error;
         if (attempt < 2 && (error.reason === "connection_changed" || (connection.cached && CONFIG_DEPENDENT.has(error.reason)))) {
@@ -337,7 +342,7 @@ export class TokenService {
           continue;
         }
         if (error.reason === "connection_changed") throw unavailable("database_unavailable", "The connection is being changed; try again");
-        if (error.status < 500) await this.deny(connection, error, ctx, parsed?.claims, verified, error.details).catch(() => {});
+        await this.deny(connection, error, ctx, parsed?.claims, verified, error.details);
         throw error;
       }
     }
@@ -350,8 +355,11 @@ export class TokenService {
     decision: ReturnType<typeof evaluateRulesets>,
     ttl: number,
     ctx: ExchangeContext,
-    now: number,
   ): Promise<ExchangeResult> {
+    // The issue time, taken after the decision's configuration was read and before the record
+    // statement runs: a token recorded before a deactivation committed is older than the
+    // re-activation that follows it (tokensValidAfter), one decided on a later read is not.
+    const issuedAtMs = Date.now();
     const jti = newJti();
     const access = decision.access.map((g) => ({ type: "repository" as const, name: g.resource, actions: g.scopes }));
     const job = jobOf(claims);
@@ -390,10 +398,14 @@ export class TokenService {
         event,
       })
       .catch((error: unknown) => {
+        if (error instanceof RecordRefused) {
+          this.log.warn({ err: error.cause }, "token exchange: the database refused this exchange's record");
+          throw invalidGrant("malformed_token", "The token's claims cannot be recorded, so it is refused");
+        }
         this.log.error({ err: error }, "token exchange: could not record the exchange");
         throw unavailable("database_unavailable", "The service cannot record the exchange at the moment; try again later");
       });
-    const signed = this.sign(connection, claims, decision, access, jti, now, ttl);
+    const signed = this.sign(connection, claims, decision, access, jti, issuedAtMs, ttl);
     // Both run together; the token leaves only when its jti is recorded.
     const [outcome, accessToken] = await Promise.all([recorded, signed.catch((e: unknown) => e as Error)]);
     if (!outcome.current) throw new TokenError(503, "temporarily_unavailable", "connection_changed", "The connection changed");
@@ -419,10 +431,11 @@ export class TokenService {
     decision: ReturnType<typeof evaluateRulesets>,
     access: { type: "repository"; name: string; actions: string[] }[],
     jti: string,
-    now: number,
+    issuedAtMs: number,
     ttl: number,
   ): Promise<string> {
     const { kid, key } = await this.keys.signingKey();
+    const now = Math.floor(issuedAtMs / 1000);
     return new SignJWT({
       org: connection.orgSlug,
       connection_id: connection.id,
@@ -432,6 +445,8 @@ export class TokenService {
       ref: claims.ref,
       sha: claims.sha,
       run_id: claims.run_id,
+      // iat in milliseconds: the revocation check compares it with tokensValidAfter (SPEC §6.4).
+      iat_ms: issuedAtMs,
     })
       .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid, typ: "at+jwt" })
       .setIssuer(this.env.publicUrl)
@@ -449,7 +464,20 @@ export class TokenService {
     return { type: "workflow", id: clip(claims.sub), name };
   }
 
-  /** `token.denied` for a known connection: the reason code; the claims only as "claimed" unless verified. */
+  private firstLimitedInWindow(connectionId: string): boolean {
+    const now = Date.now();
+    const last = this.limitNoted.get(connectionId);
+    if (last !== undefined && now - last < 60_000) return false;
+    if (this.limitNoted.size > 10_000) for (const [k, v] of this.limitNoted) if (now - v >= 60_000) this.limitNoted.delete(k);
+    this.limitNoted.set(connectionId, now);
+    return true;
+  }
+
+  /**
+   * `token.denied` for a known connection: the reason code; the claims only as "claimed" unless
+   * verified. Every refusal is recorded (an unreachable issuer too), except when the database itself
+   * is the problem (it could not take the event either); a failure to record never changes the answer.
+   */
   private async deny(
     connection: ConnectionConfig,
     error: TokenError,
@@ -458,7 +486,7 @@ export class TokenService {
     verified: boolean,
     extra: Record<string, unknown> = {},
   ) {
-    if (error.status === 429 || error.status >= 500) return;
+    if (error.reason === "database_unavailable" || error.reason === "connection_changed") return;
     await this.db(() =>
       recordEvent(this.database.db, {
         orgId: connection.orgId,
@@ -477,7 +505,7 @@ export class TokenService {
         },
         ip: ctx.ip,
       }),
-    );
+    ).catch((failure: unknown) => this.log.warn({ err: failure }, "token exchange: could not record token.denied"));
   }
 
   /**

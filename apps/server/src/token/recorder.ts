@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import { storableText } from "../audit/events";
 import type { events } from "../db/schema";
 
 /** One successful exchange waiting to be recorded: its replay claim and its `token.exchanged` event. */
@@ -18,6 +19,30 @@ export interface RecordOutcome {
   current: boolean;
   /** The jti was claimed now (false: already used) and the event written. */
   recorded: boolean;
+}
+
+/**
+ * This record alone was refused by the database (its data, not the database's health): the batch
+ * it was in was retried without it. The exchange is refused; nothing of it was recorded.
+ */
+export class RecordRefused extends Error {
+  constructor(cause: unknown) {
+    super("The database refused this exchange's record", { cause });
+    this.name = "RecordRefused";
+  }
+}
+
+/**
+ * An error one record's data can cause (SQLSTATE class 22, data exception, e.g. text PostgreSQL
+ * cannot store; class 23, integrity), which another subset of the batch may not have: worth
+ * splitting the batch. Anything else (connection trouble, a missing table, shutdown) fails every
+ * statement alike: the whole batch gets it at once.
+ */
+function statementError(error: unknown): boolean {
+  // drizzle wraps the driver's error (DrizzleQueryError) and keeps it as the cause.
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === "string" && /^2[23][0-9A-Z]{3}$/.test(code);
 }
 
 interface Pending {
@@ -56,8 +81,10 @@ export class ExchangeRecorder {
   ) {}
 
   record(record: ExchangeRecord): Promise<RecordOutcome> {
+    // The claim key as it will be stored (and compared within a batch): a NUL cannot be stored.
+    const stored = { ...record, jti: storableText(record.jti), issuer: storableText(record.issuer) };
     return new Promise((resolve, reject) => {
-      this.pending.push({ record, resolve, reject });
+      this.pending.push({ record: stored, resolve, reject });
       this.pump();
     });
   }
@@ -85,7 +112,13 @@ export class ExchangeRecorder {
     }
   }
 
-  private async run(batch: Pending[]) {
+  /**
+   * One statement for the batch. When the statement itself fails (one record's data, not the
+   * database), nothing of it was written (one transaction): the batch is split in halves and each
+   * retried, down to the single record that fails, which alone is refused. So a poisoned exchange
+   * never fails the others, at the cost of about 2·log2(n) extra statements, not n.
+   */
+  private async run(batch: Pending[]): Promise<void> {
     try {
       const records = batch.map((p) => p.record);
       const rows = rowsOf(
@@ -97,7 +130,13 @@ export class ExchangeRecorder {
         item.resolve({ current: recorded !== undefined, recorded: recorded === true });
       });
     } catch (error) {
-      for (const item of batch) item.reject(error);
+      if (!statementError(error)) for (const item of batch) item.reject(error);
+      else if (batch.length === 1) batch[0]?.reject(new RecordRefused(error));
+      else {
+        const half = Math.ceil(batch.length / 2);
+        await this.run(batch.slice(0, half));
+        await this.run(batch.slice(half));
+      }
     }
   }
 }

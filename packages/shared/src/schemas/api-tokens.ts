@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { textRule } from "../text";
 import { RoleSchema, TimestampSchema, UuidSchema } from "./common";
 
 /** `oidcc_` + 32 random bytes as base64url (43 characters): the form of every API token (SPEC §10). */
@@ -7,12 +8,7 @@ export const API_TOKEN_PATTERN = /^oidcc_[A-Za-z0-9_-]{43}$/;
 export const MAX_API_TOKEN_DAYS = 365;
 
 export const ApiTokenCreateSchema = z.strictObject({
-  name: z
-    .string()
-    .trim()
-    .min(1, "Enter a name")
-    .max(100, "At most 100 characters")
-    .regex(/^[^\p{Cc}]*$/u, "No control characters"),
+  name: z.string().trim().normalize("NFC").min(1, "Enter a name").max(100, "At most 100 characters").superRefine(textRule()),
   role: RoleSchema,
   expiresInDays: z
     .number()

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { textRule } from "../text";
 
 export const SCOPES = ["pull", "push", "delete"] as const;
 export const ScopeSchema = z.enum(SCOPES);
@@ -58,3 +59,9 @@ export const RepositoryNameSchema = z
 
 export const UuidSchema = z.uuid({ message: "Not a valid ID" });
 export const TimestampSchema = z.iso.datetime({ offset: true });
+
+/** A person's or an organisation's display name, as an operator types it (the CLI): NFC, the text rule. */
+export const DisplayNameSchema = z.string().trim().normalize("NFC").min(1, "Enter a name").max(200).superRefine(textRule());
+
+/** A GitHub account login (`octo-org`): letters, digits and dashes, up to 39, not starting with a dash. */
+export const GithubLoginSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/, "Not a GitHub login: letters, digits and dashes");

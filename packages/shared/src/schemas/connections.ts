@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { textRule } from "../text";
 import {
   CONNECTION_TYPES,
   ConnectionStatusSchema,
@@ -14,9 +15,6 @@ export const MAX_CONDITIONS = 10;
 export const MAX_RESOURCES = 100;
 export const MIN_TOKEN_TTL = 300;
 export const MAX_TOKEN_TTL = 3600;
-
-const NO_CONTROL = /^[^\p{Cc}]*$/u;
-const NO_SPACE_OR_CONTROL = /^[^\s\p{Cc}]*$/u;
 
 /** Allowed condition claims (SPEC §4.3), plus any `repo_property_<name>`. */
 export const CONDITION_CLAIMS = [
@@ -56,8 +54,9 @@ export const SubjectPatternSchema = z
   .string()
   .min(1, "Enter a subject pattern")
   .max(256, "At most 256 characters")
-  .regex(NO_SPACE_OR_CONTROL, "No spaces or control characters")
-  .refine((s) => s.isWellFormed(), "Not valid Unicode text")
+  .superRefine(textRule())
+  // Spaces other than the control and invisible characters the text rule names.
+  .refine((s) => !/\s/u.test(s.replace(/[\p{Cc}\p{Cf}]/gu, "")), "No spaces")
   .refine((s) => s.startsWith("repo:"), "Must start with repo:, e.g. repo:octo-org/api:ref:refs/heads/main");
 
 export const ConditionSchema = z.strictObject({
@@ -66,12 +65,7 @@ export const ConditionSchema = z.strictObject({
     .min(1, "Choose a claim")
     .max(100)
     .refine(isAllowedConditionClaim, "Not a supported claim: use a GitHub Actions claim or repo_property_<name>"),
-  pattern: z
-    .string()
-    .min(1, "Enter a pattern")
-    .max(256, "At most 256 characters")
-    .regex(NO_CONTROL, "No control characters")
-    .refine((s) => s.isWellFormed(), "Not valid Unicode text"),
+  pattern: z.string().min(1, "Enter a pattern").max(256, "At most 256 characters").superRefine(textRule()),
 });
 export type Condition = z.infer<typeof ConditionSchema>;
 
@@ -91,7 +85,7 @@ function uniqueIssues<T>(items: readonly T[], key: (t: T) => string, ctx: z.Refi
 }
 
 const rulesetFields = {
-  label: z.string().trim().min(1, "Enter a label").max(64, "At most 64 characters").regex(NO_CONTROL, "No control characters"),
+  label: z.string().trim().normalize("NFC").min(1, "Enter a label").max(64, "At most 64 characters").superRefine(textRule()),
   subject: SubjectPatternSchema,
   conditions: z.array(ConditionSchema).max(MAX_CONDITIONS, `At most ${MAX_CONDITIONS} conditions`).default([]),
   resources: z
@@ -128,13 +122,22 @@ function rulesetList<T extends z.ZodType<{ label: string; id?: string | undefine
   });
 }
 
+/** Stored in Unicode NFC, so names that look the same are the same name (unique per org, case-insensitively). */
 const ConnectionNameSchema = z
   .string()
   .trim()
+  .normalize("NFC")
   .min(1, "Enter a name")
   .max(100, "At most 100 characters")
-  .regex(NO_CONTROL, "No control characters");
-const DescriptionSchema = z.string().trim().max(500, "At most 500 characters");
+  .superRefine(textRule());
+/** Several lines allowed (line feeds; CR LF and CR become LF), no other control or invisible characters. */
+const DescriptionSchema = z
+  .string()
+  .trim()
+  .overwrite((s) => s.replace(/\r\n?/g, "\n"))
+  .normalize("NFC")
+  .max(500, "At most 500 characters")
+  .superRefine(textRule({ multiline: true }));
 const TtlSchema = z
   .number()
   .int("Whole seconds")
@@ -166,7 +169,7 @@ export type ConnectionPatch = z.input<typeof ConnectionPatchSchema>;
 
 export const ConnectionListQuerySchema = z.strictObject({
   status: ConnectionStatusSchema.optional(),
-  q: z.string().trim().max(100).optional(),
+  q: z.string().trim().normalize("NFC").max(100).superRefine(textRule()).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().max(200).optional(),
 });
@@ -177,9 +180,35 @@ export const EventListQuerySchema = z.strictObject({
   cursor: z.string().max(200).optional(),
 });
 
+/** Claims to simulate (GitHub's are flat, about 1–2 KiB): at most this deep and this large as JSON. */
+export const MAX_CLAIMS_DEPTH = 10;
+export const MAX_CLAIMS_BYTES = 16 * 1024;
+
+/**
+ * What is wrong with a claims value's shape, if anything: nested more than MAX_CLAIMS_DEPTH levels
+ * or larger than MAX_CLAIMS_BYTES of JSON. Walks without recursion, so any depth is safe to check.
+ */
+export function claimsProblem(claims: unknown): string | undefined {
+  const stack: [unknown, number][] = [[claims, 1]];
+  while (stack.length) {
+    const [value, depth] = stack.pop() as [unknown, number];
+    if (typeof value !== "object" || value === null) continue;
+    if (depth > MAX_CLAIMS_DEPTH) return `Claims nested more than ${MAX_CLAIMS_DEPTH} levels deep are not supported`;
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  if (new TextEncoder().encode(JSON.stringify(claims)).length > MAX_CLAIMS_BYTES)
+    return `Claims are at most ${MAX_CLAIMS_BYTES / 1024} KiB of JSON`;
+  return undefined;
+}
+
+export const ClaimsSchema = z.record(z.string(), z.unknown()).superRefine((claims, ctx) => {
+  const problem = claimsProblem(claims);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
 export const SimulateInputSchema = z
   .strictObject({
-    claims: z.record(z.string(), z.unknown()).optional(),
+    claims: ClaimsSchema.optional(),
     token: z.string().min(1).max(16384, "A token is at most 16 KiB").optional(),
   })
   .refine((b) => (b.claims === undefined) !== (b.token === undefined), "Send either claims or token");

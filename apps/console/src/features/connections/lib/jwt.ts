@@ -1,3 +1,5 @@
+import { claimsProblem } from "@oidc/shared";
+
 /** Decodes a compact JWT's payload in the browser. Not verified: for testing rulesets only. */
 export function decodeJwtPayload(token: string): Record<string, unknown> {
   const parts = token.trim().split(".");
@@ -25,6 +27,12 @@ export type TestInput =
 
 /** What was pasted into the Test tab: claims JSON, a bare subject, or a whole ID token. */
 export function parseTestInput(raw: string): TestInput {
+  const input = parseRawTestInput(raw);
+  const problem = "claims" in input ? claimsProblem(input.claims) : undefined;
+  return problem ? { kind: "error", message: problem } : input;
+}
+
+function parseRawTestInput(raw: string): TestInput {
   const text = raw.trim();
   if (!text) return { kind: "empty" };
   if (text.startsWith("{")) {

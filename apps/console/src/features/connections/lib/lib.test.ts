@@ -36,6 +36,21 @@ describe("draft validation (shared schemas)", () => {
     }
   });
 
+  it("names an invisible or control character at its field, as the API does (the shared text rule)", () => {
+    const d = valid();
+    d.name = "Pub\u200blish";
+    d.description = "ok\u0000";
+    const r = d.rulesets[0];
+    if (r) r.label = "ma\u202ein";
+    const result = validateCreate(d);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.errors.name).toMatch(/^Remove U\+200B ZERO WIDTH SPACE at character 4/);
+      expect(result.errors.description).toMatch(/^Remove U\+0000 NULL/);
+      expect(result.errors["rulesets.0.label"]).toMatch(/^Remove U\+202E RIGHT-TO-LEFT OVERRIDE/);
+    }
+  });
+
   it("refuses a sixth ruleset", () => {
     const d = valid();
     const first = d.rulesets[0];
@@ -124,6 +139,15 @@ describe("Test tab input", () => {
     expect(parseTestInput("{oops")).toMatchObject({ kind: "error", message: expect.stringMatching(/Not valid JSON/) });
     expect(parseTestInput("[1]")).toMatchObject({ kind: "error" });
     expect(parseTestInput("hello world")).toMatchObject({ kind: "error" });
+  });
+
+  it("refuses claims the server would refuse: nested too deep or too large (the shared bound)", () => {
+    expect(parseTestInput(`{"x":${"[".repeat(50)}${"]".repeat(50)}}`)).toEqual({
+      kind: "error",
+      message: expect.stringMatching(/nested more than 10 levels/),
+    });
+    const payload = Buffer.from(JSON.stringify({ sub: "repo:a/b:x", pad: "y".repeat(17_000) })).toString("base64url");
+    expect(parseTestInput(`eyJhbGciOiJSUzI1NiJ9.${payload}.sig`)).toEqual({ kind: "error", message: expect.stringMatching(/16 KiB/) });
   });
 });
 
