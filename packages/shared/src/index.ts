@@ -1,3 +1,4 @@
+export * from "./decide";
 export * from "./diagnose";
 export * from "./evaluate";
 export * from "./lints";
@@ -5,3 +6,5 @@ export * from "./matcher";
 export * from "./schemas/auth";
 export * from "./schemas/common";
 export * from "./schemas/connections";
+export * from "./subject";
+export * from "./workflow-run";

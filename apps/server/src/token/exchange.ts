@@ -1,4 +1,4 @@
-import { diagnoseNoMatch, evaluateRulesets, type Grant, type RulesetRule } from "@oidc/shared";
+import { diagnoseNoMatch, evaluateRulesets, type Grant, githubServerUrl, type RulesetRule } from "@oidc/shared";
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { SignJWT } from "jose";
 import type { Logger } from "pino";
@@ -77,6 +77,7 @@ function jobOf(claims: Record<string, unknown>) {
     workflow: clip(claims.workflow),
     jobWorkflowRef: clip(claims.job_workflow_ref),
     runId: clip(claims.run_id, 32),
+    runAttempt: clip(claims.run_attempt, 8),
   };
 }
 
@@ -365,6 +366,8 @@ export class TokenService {
         workflow: job.workflow,
         jobWorkflowRef: job.jobWorkflowRef,
         runId: job.runId,
+        runAttempt: job.runAttempt,
+        serverUrl: this.serverUrl(connection.issuer),
         subject: job.sub,
         expiresIn: ttl,
         tokenId: jti,
@@ -438,6 +441,14 @@ export class TokenService {
       .sign(key);
   }
 
+  /**
+   * The GitHub web address of the connection's (trusted) issuer, so the console can link an event
+   * to its workflow run; the development issuer imitates github.com.
+   */
+  private serverUrl(issuer: string): string | null {
+    return issuer === this.env.devIssuerUrl ? "https://github.com" : githubServerUrl(issuer);
+  }
+
   private actor(claims: Record<string, unknown> | undefined, verified: boolean): Actor {
     if (!claims || !verified) return { type: "workflow", id: null, name: "unverified workflow" };
     const name = clip(claims.job_workflow_ref) ?? clip(claims.workflow_ref) ?? clip(claims.repository) ?? clip(claims.sub) ?? "workflow";
@@ -467,7 +478,7 @@ export class TokenService {
           description: error.description,
           requestId: ctx.requestId,
           verified,
-          ...(claims ? { job: jobOf(claims) } : {}),
+          ...(claims ? { job: { ...jobOf(claims), serverUrl: this.serverUrl(connection.issuer) } } : {}),
           ...extra,
         },
         ip: ctx.ip,
