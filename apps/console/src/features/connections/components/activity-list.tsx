@@ -3,6 +3,7 @@ import { ErrorMessage } from "../../../components/errors/error-view";
 import { EmptyState, Spinner } from "../../../components/ui/status";
 import { absoluteTime, relativeTime } from "../../../lib/format";
 import { type ConnectionEvent, useConnectionEvents } from "../api/get-connection-events";
+import { asDiagnosis, ClosestMiss } from "./closest-miss";
 
 const TITLES: Record<string, string> = {
   "connection.created": "Connection created",
@@ -190,34 +191,8 @@ function DeniedDetails({ d, reason }: { d: Record<string, unknown>; reason: stri
   add("Ref", pick(job, "ref"));
   add("Workflow", pick(job, "workflow"));
   add("Run", pick(job, "runId", "run_id"));
-  const closestValue = d.closest ?? d.diagnosis;
-  const closest = isObject(closestValue) ? closestValue : undefined;
-  if (closest) {
-    const failed = isObject(closest.failed) ? closest.failed : {};
-    let why: ReactNode = <Value value={closest.failed} />;
-    if (failed.kind === "subject") {
-      const prefix = str(failed.matchedPrefix) ?? "";
-      why = (
-        <span>
-          the subject pattern <code className="code-inline">{str(failed.pattern)}</code> matched only up to{" "}
-          <code className="code-inline">{prefix || "(nothing)"}</code>
-        </span>
-      );
-    } else if (failed.kind === "condition") {
-      why = (
-        <span>
-          condition <code className="code-inline">{str(failed.claim)}</code> = <code className="code-inline">{str(failed.pattern)}</code>{" "}
-          failed; the token had <Value value={failed.value} />
-        </span>
-      );
-    }
-    rows.push([
-      "Closest ruleset",
-      <span key="c">
-        “{str(closest.label) ?? "?"}”: {why}
-      </span>,
-    ]);
-  }
+  const closest = asDiagnosis(d.closest ?? d.diagnosis);
+  if (closest) rows.push(["Closest ruleset", <ClosestMiss key="c" diagnosis={closest} />]);
   const used = ["description", "error_description", "message", "subject", "sub", "closest", "diagnosis", "reason", "job"];
   if (job === d) used.push("repository", "ref", "workflow", "runId", "run_id");
   return <Facts rows={[...rows, ...rest(d, used)]} />;
