@@ -404,7 +404,7 @@ function knownOwnerId(owner: string, known: KnownOwner): string | null {
 }
 
 function nameOnlySubject(ruleset: RulesetRule, shape: Shape, known: KnownOwner): Warning | null {
-  const { owner, ownerEnd, ownerId, repo, repoEnd } = shape;
+  const { owner, ownerEnd, ownerId } = shape;
   if (owner === null || ownerId !== null) return null;
   const ownerIdCondition = (ruleset.conditions ?? []).some((c) => c.claim === "repository_owner_id" && !stars(c.pattern));
   if (ownerIdCondition) return null;
@@ -413,7 +413,8 @@ function nameOnlySubject(ruleset: RulesetRule, shape: Shape, known: KnownOwner):
   // `repo:octo-org@*/…` matches immutable subjects, but with any owner ID.
   const idWildcard = subject.charAt(ownerEnd) === "@";
   const id = knownOwnerId(owner, known);
-  const rewritten = (!idWildcard && id !== null ? immutableSubject(subject, id) : null) ?? fallbackRewrite(subject, shape, idWildcard, slash);
+  const rewritten =
+    (!idWildcard && id !== null ? immutableSubject(subject, id) : null) ?? fallbackRewrite(subject, shape, idWildcard, slash);
   const ownerRef = id ?? "<owner-id>";
   const risk = idWildcard
     ? `The owner ID is a wildcard, so an account that takes over the name ${owner} would match`

@@ -1,11 +1,8 @@
 import { claimsFromSubject } from "@oidc/shared";
+import { knownOwnerIdFor, type OwnerInfo } from "./examples";
 import type { TestInput } from "./jwt";
 
-/** What the console knows about the org's GitHub owner. */
-export interface OwnerInfo {
-  githubOwner: string | null;
-  githubOwnerId: string | null;
-}
+export type { OwnerInfo };
 
 /**
  * The claims of a GitHub job with this subject (the shared derivation the development issuer uses
@@ -13,9 +10,7 @@ export interface OwnerInfo {
  * token carries `repository_owner_id`, whatever the subject's format.
  */
 export function claimsOfSubjectFor(sub: string, owner: OwnerInfo): Record<string, string> {
-  const named = /^repo:([^/@:]+)\//.exec(sub)?.[1];
-  const ours = named !== undefined && owner.githubOwner !== null && named.toLowerCase() === owner.githubOwner.toLowerCase();
-  return claimsFromSubject(sub, { ownerId: ours ? owner.githubOwnerId : null });
+  return claimsFromSubject(sub, { ownerId: knownOwnerIdFor(sub, owner) });
 }
 
 /** The claims a test runs with: those pasted or decoded, or a subject's derived ones. Null when there are none. */

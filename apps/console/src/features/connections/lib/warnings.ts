@@ -1,0 +1,59 @@
+import type { Warning } from "@oidc/shared";
+
+/** A short name per warning code, for compact lines and grouped notes. */
+export const WARNING_TITLES: Record<string, string> = {
+  never_matches: "Cannot match any GitHub subject",
+  owner_wildcard: "Any GitHub account could match",
+  matches_pull_requests: "Pull-request jobs match",
+  any_ref: "Every branch, tag and environment matches",
+  name_only_subject: "Name-only subject",
+  shadowed: "Never adds access",
+};
+
+/** The advice of a code in general words, said once when several rulesets share it. */
+const GROUP_ADVICE: Record<string, string> = {
+  never_matches: "These subjects cannot match any GitHub subject: each ruleset's own warning says what to write instead.",
+  owner_wildcard: "Any GitHub account could match these rulesets: replace the owner wildcard with your organisation.",
+  matches_pull_requests:
+    "Pull-request jobs match these rulesets, so a workflow run for an unreviewed pull request gets their scopes: name the branch or environment instead.",
+  any_ref:
+    "Every branch, tag, environment and event of these rulesets' repositories can get their scopes: name one in the subject, or add a ref or environment condition.",
+  name_only_subject:
+    "These rulesets use name-only subjects (repo:owner/…): repositories that send immutable subjects (repo:owner@id/repo@id:…) will not match them, and an account that takes over the owner's name would. Use the immutable form, or add a repository_owner_id condition.",
+  shadowed: "These rulesets never add access: another ruleset matches every job they match and grants at least as much.",
+};
+
+export interface WarningGroup {
+  code: string;
+  title: string;
+  advice: string;
+  /** Labels of the rulesets that have it, in ruleset order. */
+  labels: string[];
+}
+
+export interface RulesetWarning extends Warning {
+  /** Said once for several rulesets (see `groups`): shown as a short line. */
+  grouped: boolean;
+}
+
+/**
+ * Advice that repeats on several rulesets is said once, above them, naming the rulesets; each of
+ * those rulesets keeps a short line (and its fix). Advice for one ruleset stays whole beside it.
+ */
+export function groupWarnings(warnings: readonly Warning[][], labels: readonly string[]) {
+  const byCode = new Map<string, string[]>();
+  warnings.forEach((list, i) => {
+    for (const w of list) byCode.set(w.code, [...(byCode.get(w.code) ?? []), labels[i] ?? `Ruleset ${i + 1}`]);
+  });
+  const repeated = new Set([...byCode].filter(([, l]) => l.length > 1).map(([code]) => code));
+  const groups: WarningGroup[] = [...byCode]
+    .filter(([code]) => repeated.has(code))
+    .map(([code, l]) => ({
+      code,
+      title: WARNING_TITLES[code] ?? code,
+      advice: GROUP_ADVICE[code] ?? "Each ruleset's own warning says more.",
+      labels: l,
+    }));
+  const perRuleset: RulesetWarning[][] = warnings.map((list) => list.map((w) => ({ ...w, grouped: repeated.has(w.code) })));
+  return { groups, perRuleset };
+}
