@@ -82,7 +82,13 @@ test.describe("editing a connection", () => {
     const theirs = await adminApi.patch(`/api/orgs/${ORG}/oidc-connections/${c.id}`, {
       data: {
         description: "their edit",
-        rulesets: [{ ...c.rulesets[0], subject: `repo:${ORG}/api:ref:refs/heads/release` }],
+        rulesets: c.rulesets.map(({ id, label, resources, scopes }) => ({
+          id,
+          label,
+          resources,
+          scopes,
+          subject: `repo:${ORG}/api:ref:refs/heads/release`,
+        })),
       },
       headers: { "If-Match": `"${c.version}"` },
     });

@@ -100,6 +100,11 @@ test.describe("main pages", () => {
       await expectNoHorizontalScroll(page);
       await page.screenshot({ path: screenshotPath(`connection-test${suffix}`), fullPage: suffix === "" });
 
+      await page.goto(connectionPath("00000000-0000-4000-8000-000000000000"));
+      await expect(page.getByRole("heading", { level: 1, name: "Connection not found" })).toBeVisible();
+      await expectAccessible(page, `not found ${width}px`);
+      await expectNoHorizontalScroll(page);
+
       await page.goto(connectionPath(`${c.id}/edit`));
       await expect(page.getByRole("textbox", { name: "Name" })).toHaveValue(c.name);
       await expectAccessible(page, `edit ${width}px`);
