@@ -1,4 +1,4 @@
-import { diagnoseNoMatch, evaluateRulesets, type Grant, githubServerUrl, type RulesetRule } from "@oidc/shared";
+import { decideExchange, type evaluateRulesets, type Grant, githubServerUrl, type RulesetRule } from "@oidc/shared";
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { SignJWT } from "jose";
 import type { Logger } from "pino";
@@ -315,11 +315,12 @@ export class TokenService {
           maxAgeSeconds: this.env.maxTokenAgeSeconds,
         });
         verified = true;
-        // 5. Decision (SPEC §4.2).
-        const decision = evaluateRulesets(connection.rulesets, claims);
+        // 5. Decision (SPEC §4.2): the shared one the dry run (simulate) gives too.
+        const decision = decideExchange(connection, claims);
+        if (decision.reason === "connection_inactive") throw invalidGrant("connection_inactive", "Connection inactive");
         if (!decision.allowed) {
           const error = invalidGrant("no_matching_ruleset", `No ruleset matches subject ${JSON.stringify(claims.sub.slice(0, 300))}`);
-          error.details = { diagnosis: diagnoseNoMatch(connection.rulesets, claims) };
+          error.details = { diagnosis: decision.diagnosis };
           throw error;
         }
         const ttl = Math.min(expiresIn, connection.maxTokenTtlSeconds);
