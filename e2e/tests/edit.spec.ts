@@ -138,6 +138,8 @@ test.describe("editing a connection", () => {
       "see the note above the rulesets",
     );
     await expectAccessible(page, "overview with grouped warnings");
+    await page.getByRole("heading", { level: 2, name: "Rulesets" }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: screenshotPath("warnings-grouped") });
 
     await page.goto(connectionPath(`${c.id}/edit`));
     const web = page.getByRole("group", { name: "Ruleset 2: web" });
@@ -150,6 +152,15 @@ test.describe("editing a connection", () => {
     await warnings.getByRole("button", { name: "Use the immutable form" }).click();
     await expect(api.getByRole("textbox", { name: "Subject claim pattern" })).toHaveValue(`repo:${ORG}@1234567/api@*:ref:refs/heads/main`);
     await expect(api.getByRole("list", { name: /Warnings/ })).toHaveCount(0);
+    await page.getByRole("button", { name: "+ Add ruleset" }).click(); // (not saved: only for the picture below)
+    await page
+      .getByRole("group", { name: /^Ruleset 2/ })
+      .getByRole("textbox", { name: "Subject claim pattern" })
+      .fill(`repo:${ORG}/web:ref:refs/heads/main`);
+    await page
+      .getByRole("group", { name: /^Ruleset 2/ })
+      .getByRole("list", { name: /Warnings/ })
+      .screenshot({ path: screenshotPath("warning-immutable-fix") });
     await expectAccessible(page, "edit after the fix");
   });
 

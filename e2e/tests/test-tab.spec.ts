@@ -1,5 +1,5 @@
 import { connectionPath, expect, test } from "../fixtures";
-import { BASE_URL, ORG, USERS } from "../support/env";
+import { BASE_URL, ORG, screenshotPath, USERS } from "../support/env";
 
 function fakeJwt(claims: Record<string, unknown>) {
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
@@ -102,6 +102,7 @@ test.describe("the Test tab", () => {
     await expect(result.getByRole("listitem").filter({ hasText: "production" })).toContainText("matches");
     await expect(result.getByRole("row").filter({ hasText: `${ORG}/web` })).toContainText("pull, push");
     await expectAccessible(page, "test tab with derived claims");
+    await page.screenshot({ path: screenshotPath("connection-test-subject"), fullPage: true });
 
     // The real exchange with the same subject grants the same.
     await page.getByRole("button", { name: "Mint a sample token and exchange it" }).click();
@@ -116,6 +117,7 @@ test.describe("the Test tab", () => {
     await expect(result.getByText("Denied", { exact: true })).toBeVisible();
     await expect(result).toContainText("Closest ruleset: “production”: condition environment = production failed; the token had staging");
     await expectAccessible(page, "test tab denial");
+    await result.screenshot({ path: screenshotPath("connection-test-denied") });
   });
 
   test("an inactive connection is denied on the Test tab, and says why (issue #10, item 2)", async ({
