@@ -43,6 +43,7 @@ export function ConnectionForm({ draft, errors, repositories, org, onChange, edi
     return groupWarnings(
       warnings,
       draft.rulesets.map((r, i) => r.label || `Ruleset ${i + 1}`),
+      { githubOwner, githubOwnerId },
     );
   }, [draft.rulesets, githubOwner, githubOwnerId]);
   const set = (patch: Partial<ConnectionDraft>, field: string) => onChange({ ...draft, ...patch }, field);

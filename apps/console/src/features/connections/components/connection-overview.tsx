@@ -20,6 +20,7 @@ export function ConnectionOverview({ connection, owner }: { connection: Connecti
       groupWarnings(
         lintRulesets(connection.rulesets, knownOwner({ githubOwner, githubOwnerId })),
         connection.rulesets.map((r) => r.label),
+        { githubOwner, githubOwnerId },
       ),
     [connection.rulesets, githubOwner, githubOwnerId],
   );

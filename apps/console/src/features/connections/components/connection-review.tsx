@@ -1,13 +1,15 @@
 import { GITHUB_ACTIONS_ISSUER, type Warning } from "@oidc/shared";
 import type { ConnectionDraft } from "../lib/draft";
+import type { OwnerInfo } from "../lib/examples";
 import { groupWarnings, type RulesetWarning } from "../lib/warnings";
 import { GroupedWarnings, WarningList } from "./warning-list";
 
 /** Everything that will be saved, read-only, with the lints that apply. */
-export function ConnectionReview({ draft, warnings }: { draft: ConnectionDraft; warnings: Warning[][] }) {
+export function ConnectionReview({ draft, warnings, owner }: { draft: ConnectionDraft; warnings: Warning[][]; owner?: OwnerInfo }) {
   const { groups, perRuleset } = groupWarnings(
     warnings,
     draft.rulesets.map((r) => r.label),
+    owner,
   );
   return (
     <div className="stack-lg">

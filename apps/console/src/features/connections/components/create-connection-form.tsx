@@ -120,7 +120,7 @@ export function CreateConnectionForm({
         </form>
       ) : (
         <div className="stack-lg">
-          <ConnectionReview draft={draft} warnings={lintRulesets(draft.rulesets, knownOwner(org))} />
+          <ConnectionReview draft={draft} warnings={lintRulesets(draft.rulesets, knownOwner(org))} owner={org} />
           {create.error && !(isApiError(create.error) && create.error.issues.length) && (
             <Alert tone="error" title="Could not create the connection">
               <p>{create.error.message}</p>

@@ -148,7 +148,10 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
             <>
               <p>What they changed:</p>
               <ul aria-label="Changes by the other person">
-                {describeChanges(draftFromConnection(base), draftFromConnection(latest)).map((line) => (
+                {[
+                  ...describeChanges(draftFromConnection(base), draftFromConnection(latest)),
+                  ...(latest.status !== base.status ? [`Status: ${base.status} → ${latest.status}`] : []),
+                ].map((line) => (
                   <li key={line}>{line}</li>
                 ))}
               </ul>

@@ -35,6 +35,8 @@ describe("ruleset warnings (issue #10, item 7)", () => {
     const shared = screen.getByRole("list", { name: "Warnings for several rulesets" });
     expect(within(shared).getAllByRole("listitem")).toHaveLength(1);
     expect(shared.textContent).toContain("Name-only subject — rulesets “api”, “web”, “docs”.");
+    expect(shared.textContent).toContain("(repo:octo-org@1234567/…)");
+    expect(shared.textContent).toContain("repository_owner_id = 1234567");
     for (const label of ["api", "web", "docs"]) {
       const own = screen.getByRole("list", { name: `Warnings for Ruleset ${["api", "web", "docs"].indexOf(label) + 1}: ${label}` });
       expect(own.textContent).toContain("Name-only subject — see the note above the rulesets.");

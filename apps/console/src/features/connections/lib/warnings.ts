@@ -11,17 +11,23 @@ export const WARNING_TITLES: Record<string, string> = {
 };
 
 /** The advice of a code in general words, said once when several rulesets share it. */
-const GROUP_ADVICE: Record<string, string> = {
+const GROUP_ADVICE: Record<string, string | ((o: { owner: string; ownerId: string }) => string)> = {
   never_matches: "These subjects cannot match any GitHub subject: each ruleset's own warning says what to write instead.",
   owner_wildcard: "Any GitHub account could match these rulesets: replace the owner wildcard with your organisation.",
   matches_pull_requests:
     "Pull-request jobs match these rulesets, so a workflow run for an unreviewed pull request gets their scopes: name the branch or environment instead.",
   any_ref:
     "Every branch, tag, environment and event of these rulesets' repositories can get their scopes: name one in the subject, or add a ref or environment condition.",
-  name_only_subject:
-    "These rulesets use name-only subjects (repo:owner/…): repositories that send immutable subjects (repo:owner@id/repo@id:…) will not match them, and an account that takes over the owner's name would. Use the immutable form, or add a repository_owner_id condition.",
+  name_only_subject: ({ owner, ownerId }) =>
+    `These rulesets use name-only subjects (repo:${owner}/…): repositories that send immutable subjects (repo:${owner}@${ownerId}/…) will not match them, and an account that takes over the name ${owner} would. Use the immutable form, or add the condition repository_owner_id = ${ownerId}.`,
   shadowed: "These rulesets never add access: another ruleset matches every job they match and grants at least as much.",
 };
+
+function adviceFor(code: string, known: { owner: string; ownerId: string }): string {
+  const advice = GROUP_ADVICE[code];
+  if (advice === undefined) return "Each ruleset's own warning says more.";
+  return typeof advice === "string" ? advice : advice(known);
+}
 
 export interface WarningGroup {
   code: string;
@@ -40,7 +46,12 @@ export interface RulesetWarning extends Warning {
  * Advice that repeats on several rulesets is said once, above them, naming the rulesets; each of
  * those rulesets keeps a short line (and its fix). Advice for one ruleset stays whole beside it.
  */
-export function groupWarnings(warnings: readonly Warning[][], labels: readonly string[]) {
+export function groupWarnings(
+  warnings: readonly Warning[][],
+  labels: readonly string[],
+  owner: { githubOwner: string | null; githubOwnerId: string | null } = { githubOwner: null, githubOwnerId: null },
+) {
+  const known = { owner: owner.githubOwner ?? "<owner>", ownerId: owner.githubOwnerId ?? "<owner-id>" };
   const byCode = new Map<string, string[]>();
   warnings.forEach((list, i) => {
     for (const w of list) byCode.set(w.code, [...(byCode.get(w.code) ?? []), labels[i] ?? `Ruleset ${i + 1}`]);
@@ -51,7 +62,7 @@ export function groupWarnings(warnings: readonly Warning[][], labels: readonly s
     .map(([code, l]) => ({
       code,
       title: WARNING_TITLES[code] ?? code,
-      advice: GROUP_ADVICE[code] ?? "Each ruleset's own warning says more.",
+      advice: adviceFor(code, known),
       labels: l,
     }));
   const perRuleset: RulesetWarning[][] = warnings.map((list) => list.map((w) => ({ ...w, grouped: repeated.has(w.code) })));
