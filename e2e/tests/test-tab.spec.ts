@@ -112,6 +112,7 @@ test.describe("the Test tab", () => {
     // Edit the claims: another environment is denied, and the closest miss says why (item 3).
     await page.getByRole("button", { name: "Edit these claims" }).click();
     await expect(page.getByText("Detected: Claims JSON")).toBeVisible();
+    await expect(input).toBeFocused();
     await input.fill((await input.inputValue()).replace('"environment": "production"', '"environment": "staging"'));
     await page.getByRole("button", { name: "Run test" }).click();
     await expect(result.getByText("Denied", { exact: true })).toBeVisible();

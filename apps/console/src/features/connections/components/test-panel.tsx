@@ -1,5 +1,5 @@
 import { type Decision, REFUSAL_MESSAGES } from "@oidc/shared";
-import { type FormEvent, useId, useMemo, useState } from "react";
+import { type FormEvent, useId, useMemo, useRef, useState } from "react";
 import { Alert } from "../../../components/ui/status";
 import { useDevIssuer, useMintAndExchange } from "../api/dev-issuer";
 import type { Connection } from "../api/get-connection";
@@ -127,6 +127,7 @@ export function TestPanel({
   const devIssuer = useDevIssuer();
   const exchange = useMintAndExchange();
   const id = useId();
+  const inputRef = useRef<HTMLTextAreaElement>(null);
   const inputError =
     submitted && parsed.kind === "error" ? parsed.message : submitted && parsed.kind === "empty" ? "Paste something to test" : undefined;
 
@@ -151,6 +152,7 @@ export function TestPanel({
             Claims JSON, subject or ID token
           </label>
           <textarea
+            ref={inputRef}
             id={`${id}-input`}
             className="input input-mono"
             rows={8}
@@ -181,7 +183,15 @@ export function TestPanel({
             </p>
             <ClaimsTable claims={claims} />
             <div>
-              <button type="button" className="btn btn-ghost btn-sm" onClick={() => setText(JSON.stringify(claims, null, 2))}>
+              <button
+                type="button"
+                className="btn btn-ghost btn-sm"
+                onClick={() => {
+                  // The button goes away with the subject: focus follows the claims into the field.
+                  setText(JSON.stringify(claims, null, 2));
+                  inputRef.current?.focus();
+                }}
+              >
                 Edit these claims
               </button>
             </div>
