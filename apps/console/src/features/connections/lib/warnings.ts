@@ -12,7 +12,6 @@ export const WARNING_TITLES: Record<string, string> = {
 
 /** The advice of a code in general words, said once when several rulesets share it. */
 const GROUP_ADVICE: Record<string, string | ((o: { owner: string; ownerId: string }) => string)> = {
-  never_matches: "These subjects cannot match any GitHub subject: each ruleset's own warning says what to write instead.",
   owner_wildcard: "Any GitHub account could match these rulesets: replace the owner wildcard with your organisation.",
   matches_pull_requests:
     "Pull-request jobs match these rulesets, so a workflow run for an unreviewed pull request gets their scopes: name the branch or environment instead.",
@@ -20,12 +19,11 @@ const GROUP_ADVICE: Record<string, string | ((o: { owner: string; ownerId: strin
     "Every branch, tag, environment and event of these rulesets' repositories can get their scopes: name one in the subject, or add a ref or environment condition.",
   name_only_subject: ({ owner, ownerId }) =>
     `These rulesets use name-only subjects (repo:${owner}/…): repositories that send immutable subjects (repo:${owner}@${ownerId}/…) will not match them, and an account that takes over the name ${owner} would. Use the immutable form, or add the condition repository_owner_id = ${ownerId}.`,
-  shadowed: "These rulesets never add access: another ruleset matches every job they match and grants at least as much.",
 };
 
 function adviceFor(code: string, known: { owner: string; ownerId: string }): string {
   const advice = GROUP_ADVICE[code];
-  if (advice === undefined) return "Each ruleset's own warning says more.";
+  if (advice === undefined) return "";
   return typeof advice === "string" ? advice : advice(known);
 }
 
@@ -56,7 +54,9 @@ export function groupWarnings(
   warnings.forEach((list, i) => {
     for (const w of list) byCode.set(w.code, [...(byCode.get(w.code) ?? []), labels[i] ?? `Ruleset ${i + 1}`]);
   });
-  const repeated = new Set([...byCode].filter(([, l]) => l.length > 1).map(([code]) => code));
+  // Only advice that reads the same for every ruleset is grouped; "cannot match" and "never adds
+  // access" say something specific to each ruleset, so they stay whole.
+  const repeated = new Set([...byCode].filter(([code, l]) => l.length > 1 && code in GROUP_ADVICE).map(([code]) => code));
   const groups: WarningGroup[] = [...byCode]
     .filter(([code]) => repeated.has(code))
     .map(([code, l]) => ({
