@@ -14,6 +14,10 @@ test.describe("creating a connection", () => {
     await page.getByRole("link", { name: "New connection" }).click();
     await expect(page.getByRole("heading", { level: 1, name: "New OIDC connection" })).toBeVisible();
 
+    // A brand-new form warns of nothing before a subject is typed (issue #10, item 7).
+    await expect(page.getByRole("list", { name: /Warnings/ })).toHaveCount(0);
+    await expect(page.getByText(/cannot match/)).toHaveCount(0);
+
     // Next with an empty name: the shared schema's message shows at the field.
     await page.getByRole("button", { name: "Next: review" }).click();
     await expect(page.getByRole("textbox", { name: "Name" })).toHaveAccessibleDescription(/Enter a name/);

@@ -1,4 +1,5 @@
 import { connectionPath, expect, test } from "../fixtures";
+import { ORG } from "../support/env";
 
 test.describe("the connection page", () => {
   test("deactivates and activates, shows the change in Activity, and deletes after typing the name", async ({
@@ -42,8 +43,40 @@ test.describe("the connection page", () => {
     await expect(page.getByRole("link", { name: c.name })).toHaveCount(0);
   });
 
-  test("an unknown connection shows a not-found message", async ({ page }) => {
+  test("one not-found page, inside the shell, for an unknown, deleted or foreign connection and an unknown org (issue #10, item 6)", async ({
+    page,
+    adminApi,
+    createConnection,
+    expectAccessible,
+  }) => {
+    const expectNotFound = async (heading: string, back: string) => {
+      await expect(page.getByRole("heading", { level: 1, name: heading })).toBeVisible();
+      await expect(page.getByRole("banner")).toContainText("Admin Console");
+      await expect(page.getByRole("button", { name: "Try again" })).toHaveCount(0);
+      await expect(page.getByRole("link", { name: back })).toBeVisible();
+    };
     await page.goto(connectionPath("00000000-0000-4000-8000-000000000000"));
-    await expect(page.getByRole("alert")).toContainText("Not found");
+    await expectNotFound("Connection not found", "Back to OIDC connections");
+    await expectAccessible(page, "connection not found");
+
+    // Deleted: the same page, also for its Edit and Test URLs.
+    const c = await createConnection();
+    expect((await adminApi.delete(`/api/orgs/${ORG}/oidc-connections/${c.id}`)).status()).toBe(204);
+    for (const path of [c.id, `${c.id}/edit`, `${c.id}/test`]) {
+      await page.goto(connectionPath(path));
+      await expectNotFound("Connection not found", "Back to OIDC connections");
+    }
+    await page.getByRole("link", { name: "Back to OIDC connections" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "OIDC connections" })).toBeVisible();
+
+    // An org the admin is not a member of (acme exists), and one that does not exist: no difference.
+    for (const org of ["acme", "no-such-org"]) {
+      await page.goto(`/orgs/${org}/oidc-connections/00000000-0000-4000-8000-000000000000`);
+      await expectNotFound("Page not found", "Go to the console");
+      await expect(page.getByRole("link", { name: "OIDC connections", exact: true })).toHaveCount(0);
+    }
+    await expectAccessible(page, "page not found");
+    await page.getByRole("link", { name: "Go to the console" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "OIDC connections" })).toBeVisible();
   });
 });

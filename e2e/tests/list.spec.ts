@@ -22,9 +22,9 @@ test.describe("the connections list", () => {
     await expect(row.getByText("Active")).toBeVisible();
     await expect(row.getByRole("cell", { name: "1", exact: true })).toBeVisible();
 
-    // Deactivate from the actions menu (keyboard: the menu opens with focus on the first item).
+    // Deactivate from the actions menu (keyboard: the menu opens with focus on the first item, Edit).
     await row.getByRole("button", { name: `Actions for ${first.name}` }).click();
-    await expect(page.getByRole("menuitem", { name: "Deactivate" })).toBeFocused();
+    await expect(page.getByRole("menuitem", { name: "Edit" })).toBeFocused();
     await page.getByRole("menuitem", { name: "Deactivate" }).press("Enter");
     const dialog = page.getByRole("dialog", { name: `Deactivate “${first.name}”?` });
     await expect(dialog).toContainText("new exchanges are refused");
@@ -72,6 +72,10 @@ test.describe("the connections list", () => {
     const actions = page.getByRole("button", { name: `Actions for ${c.name}` });
     await actions.focus();
     await page.keyboard.press("Enter");
+    await expect(page.getByRole("menuitem", { name: "Edit" })).toBeFocused();
+    await page.keyboard.press("ArrowDown");
+    await expect(page.getByRole("menuitem", { name: "Copy ID" })).toBeFocused();
+    await page.keyboard.press("ArrowDown");
     await expect(page.getByRole("menuitem", { name: "Deactivate" })).toBeFocused();
     await page.keyboard.press("ArrowDown");
     await expect(page.getByRole("menuitem", { name: "Delete" })).toBeFocused();
@@ -80,6 +84,9 @@ test.describe("the connections list", () => {
     await expect(actions).toBeFocused();
 
     await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("End");
+    await page.keyboard.press("ArrowUp");
+    await expect(page.getByRole("menuitem", { name: "Deactivate" })).toBeFocused();
     await page.keyboard.press("Enter");
     const dialog = page.getByRole("dialog", { name: `Deactivate “${c.name}”?` });
     await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
@@ -88,6 +95,53 @@ test.describe("the connections list", () => {
     await page.keyboard.press("Enter");
     await expect(dialog).toBeHidden();
     await expect(page.getByRole("row").filter({ hasText: c.name }).getByText("Inactive")).toBeVisible();
+  });
+
+  test.describe("Edit and Copy ID (issue #10, item 5)", () => {
+    test.use({ permissions: ["clipboard-read", "clipboard-write"] });
+
+    test("the Actions menu copies the connection ID and opens Edit, which shows the ID with Copy", async ({ page, createConnection }) => {
+      const c = await createConnection();
+      await page.goto(connectionPath());
+      await page.getByRole("searchbox", { name: "Search" }).fill(c.name);
+      await page.getByRole("button", { name: `Actions for ${c.name}` }).click();
+      await page.getByRole("menuitem", { name: "Copy ID" }).click();
+      await expect(page.getByRole("status").filter({ hasText: `Copied the connection ID of “${c.name}”` })).toBeVisible();
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(c.id);
+
+      await page.evaluate(() => navigator.clipboard.writeText(""));
+      await page.getByRole("button", { name: `Actions for ${c.name}` }).click();
+      await page.getByRole("menuitem", { name: "Edit" }).click();
+      await expect(page.getByRole("heading", { level: 1, name: `Edit ${c.name}` })).toBeVisible();
+      await expect(page.getByText(c.id, { exact: true })).toBeVisible();
+      await page.getByRole("button", { name: "Copy connection ID" }).click();
+      await expect(page.getByRole("button", { name: "Copy connection ID: copied" })).toBeVisible();
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(c.id);
+    });
+  });
+
+  test("on a 360 px phone the Actions button sits beside the name, never over it (issue #10, item 4)", async ({
+    page,
+    createConnection,
+    expectAccessible,
+  }) => {
+    const c = await createConnection({ name: uniqueName("A connection with a rather long name for a phone") });
+    await page.setViewportSize({ width: 360, height: 780 });
+    await page.goto(connectionPath());
+    await page.getByRole("searchbox", { name: "Search" }).fill(c.name);
+    const name = page.getByRole("link", { name: c.name });
+    const actions = page.getByRole("button", { name: `Actions for ${c.name}` });
+    await expect(name).toBeVisible();
+    const [a, b] = [await name.boundingBox(), await actions.boundingBox()];
+    if (!a || !b) throw new Error("no layout");
+    const overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    expect(overlap, `name ${JSON.stringify(a)} vs actions ${JSON.stringify(b)}`).toBe(false);
+    // Tapping the start of the name opens the connection, not the menu.
+    await name.click({ position: { x: 4, y: 4 } });
+    await expect(page.getByRole("heading", { level: 1, name: c.name })).toBeVisible();
+    await expect(page.getByRole("menu")).toHaveCount(0);
+    await page.goBack();
+    await expectAccessible(page, "list at 360 px");
   });
 
   test("shows a message when nothing matches the search", async ({ page }) => {

@@ -99,6 +99,18 @@ test.describe("main pages", () => {
       await expectAccessible(page, `test ${width}px`);
       await expectNoHorizontalScroll(page);
       await page.screenshot({ path: screenshotPath(`connection-test${suffix}`), fullPage: suffix === "" });
+      // A subject: its job's derived claims, and a denial's closest ruleset.
+      await page.getByRole("textbox", { name: "Claims JSON, subject or ID token" }).fill(`repo:${ORG}/web:environment:production`);
+      await expect(page.getByRole("region", { name: "Claims of a job with this subject" })).toBeVisible();
+      await page.getByRole("button", { name: "Run test" }).click();
+      await expect(page.getByRole("region", { name: "Result" })).toContainText("Closest ruleset");
+      await expectAccessible(page, `test with a subject ${width}px`);
+      await expectNoHorizontalScroll(page);
+
+      await page.goto(connectionPath("00000000-0000-4000-8000-000000000000"));
+      await expect(page.getByRole("heading", { level: 1, name: "Connection not found" })).toBeVisible();
+      await expectAccessible(page, `not found ${width}px`);
+      await expectNoHorizontalScroll(page);
 
       await page.goto(connectionPath(`${c.id}/edit`));
       await expect(page.getByRole("textbox", { name: "Name" })).toHaveValue(c.name);

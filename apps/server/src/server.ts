@@ -4,6 +4,7 @@ import { serve } from "@hono/node-server";
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { createApp } from "./app";
+import { printStartupBanner } from "./banner";
 import { type DatabaseHandle, openDatabase } from "./db/client";
 import type { Env } from "./env";
 import type { Deps } from "./http/context";
@@ -35,12 +36,6 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
   log.info({ kek: keyring.current.id, kekSource: keyring.source, sealed: atRest.sealed.length }, "signing keys sealed at rest");
   if (atRest.underOldKeys) log.warn({ keys: atRest.underOldKeys }, "signing keys sealed under an old key-encryption key: run keys:rewrap");
   const seed = await seedDemo(db.db, env, log);
-  if (seed.generatedPassword) {
-    // Printed once, on purpose not through the logger (which may be shipped elsewhere).
-    process.stdout.write(
-      `\n  Demo sign-in: admin@example.com / viewer@example.com, password: ${seed.generatedPassword}\n  (set ADMIN_PASSWORD to choose it; shown only now)\n\n`,
-    );
-  }
   // The access-token signing key (SPEC §6.3), and the development issuer's key when it is on.
   await ensureSigningKey(db.db, keyring);
   // The registry CA (SPEC §9): created once, before workers start, so they all share it.
@@ -68,6 +63,8 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : env.port;
   log.info({ port, database: db.kind, publicUrl: env.publicUrl, devIssuer: env.devIssuer }, "listening");
+  // Outside production: where to open the console and how to sign in (a generated password is shown here once, never logged).
+  await printStartupBanner(env, db, port, seed);
   let stopping: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,3 +1,4 @@
+export * from "./decide";
 export * from "./diagnose";
 export * from "./evaluate";
 export * from "./lints";
@@ -8,4 +9,6 @@ export * from "./schemas/common";
 export * from "./schemas/connections";
 export * from "./schemas/connections-file";
 export * from "./schemas/token-service";
+export * from "./subject";
 export * from "./text";
+export * from "./workflow-run";

@@ -392,8 +392,20 @@ function anyRef(ruleset: RulesetRule, shape: Shape): Warning | null {
   };
 }
 
-function nameOnlySubject(ruleset: RulesetRule, shape: Shape): Warning | null {
-  const { owner, ownerEnd, ownerId, repo, repoEnd } = shape;
+/** What the deployment knows about the org's GitHub owner: its IDs go into advice instead of placeholders. */
+export interface KnownOwner {
+  owner?: string | null | undefined;
+  ownerId?: string | null | undefined;
+}
+
+/** The owner's numeric ID when it is known for this owner name (GitHub names are case-insensitive). */
+function knownOwnerId(owner: string, known: KnownOwner): string | null {
+  if (!known.owner || !known.ownerId || !/^[0-9]{1,20}$/.test(known.ownerId)) return null;
+  return known.owner.toLowerCase() === owner.toLowerCase() ? known.ownerId : null;
+}
+
+function nameOnlySubject(ruleset: RulesetRule, shape: Shape, known: KnownOwner): Warning | null {
+  const { owner, ownerEnd, ownerId } = shape;
   if (owner === null || ownerId !== null) return null;
   const ownerIdCondition = (ruleset.conditions ?? []).some((c) => c.claim === "repository_owner_id" && !stars(c.pattern));
   if (ownerIdCondition) return null;
@@ -401,20 +413,50 @@ function nameOnlySubject(ruleset: RulesetRule, shape: Shape): Warning | null {
   const slash = subject.indexOf("/", ownerEnd);
   // `repo:octo-org@*/…` matches immutable subjects, but with any owner ID.
   const idWildcard = subject.charAt(ownerEnd) === "@";
+  const id = knownOwnerId(owner, known);
+  const rewritten =
+    (!idWildcard && id !== null ? immutableSubject(subject, id) : null) ?? fallbackRewrite(subject, shape, idWildcard, slash);
+  const ownerRef = id ?? "<owner-id>";
+  const risk = idWildcard
+    ? `The owner ID is a wildcard, so an account that takes over the name ${owner} would match`
+    : `Repositories that send immutable subjects (repo:${owner}@${ownerRef}/…) will not match, and an account that takes over the name ${owner} would`;
+  return {
+    code: "name_only_subject",
+    message:
+      id !== null
+        ? `${risk}: write ${rewritten}, or add the condition repository_owner_id = ${id}.`
+        : `${risk}: write ${rewritten} with the ID of ${owner}, or add a repository_owner_id condition.`,
+  };
+}
+
+function fallbackRewrite(subject: string, { owner, repo, repoEnd }: Shape, idWildcard: boolean, slash: number): string {
   const rest =
     !idWildcard && repo !== null && subject.charAt(repoEnd) === ":"
       ? `/${repo}@<repository-id>${subject.slice(repoEnd)}`
       : slash < 0
         ? "/*"
         : subject.slice(slash);
-  const rewritten = `${PREFIX}${owner}@<owner-id>${rest}`;
-  const risk = idWildcard
-    ? `The owner ID is a wildcard, so an account that takes over the name ${owner} would match`
-    : `Repositories that send immutable subjects (repo:${owner}@<owner-id>/…) will not match, and an account that takes over the name ${owner} would`;
-  return {
-    code: "name_only_subject",
-    message: `${risk}: write ${rewritten} with the ID of ${owner}, or add a repository_owner_id condition.`,
-  };
+  return `${PREFIX}${owner}@<owner-id>${rest}`;
+}
+
+/**
+ * The immutable form of a name-only subject pattern, for an owner whose ID is known: the owner gets
+ * `@<id>` and a literal repository `@*` (any repository ID), so `repo:octo-org/web:ref:refs/heads/main`
+ * becomes `repo:octo-org@1234567/web@*:ref:refs/heads/main`. Every job the old pattern let in from
+ * that owner is let in by the new one once its repository sends immutable subjects. Null when the
+ * pattern is not name-only with a literal owner, or its repository part cannot take an `@id`.
+ */
+export function immutableSubject(subject: string, ownerId: string): string | null {
+  if (!/^[0-9]{1,20}$/.test(ownerId)) return null;
+  const shape = readShape(subject);
+  if (shape.owner === null || shape.ownerId !== null || subject.charAt(shape.ownerEnd) !== "/") return null;
+  const head = `${PREFIX}${shape.owner}@${ownerId}/`;
+  if (shape.repo !== null && subject.charAt(shape.repoEnd) === ":") return `${head}${shape.repo}@*${subject.slice(shape.repoEnd)}`;
+  const rest = subject.slice(shape.ownerEnd + 1);
+  const colon = rest.indexOf(":");
+  const repoPart = colon < 0 ? rest : rest.slice(0, colon);
+  // A repository part ending in `*` already takes `@<id>`; any other shape is left to the admin.
+  return repoPart.endsWith("*") ? `${head}${rest}` : null;
 }
 
 /** Registries built on CNCF distribution need `pull` with `push` to upload (SPEC §9). */
@@ -465,7 +507,7 @@ function shadowed(ruleset: RulesetRule, others: readonly RulesetRule[]): Warning
  * rulesets, used to tell when this one can never add access. A subject that cannot match any GitHub
  * subject gets that warning alone.
  */
-export function lintRuleset(ruleset: RulesetRule, others: readonly RulesetRule[] = []): Warning[] {
+export function lintRuleset(ruleset: RulesetRule, others: readonly RulesetRule[] = [], known: KnownOwner = {}): Warning[] {
   const shape = readShape(ruleset.subject);
   const never = neverMatches(ruleset, shape);
   if (never) return [never];
@@ -473,16 +515,16 @@ export function lintRuleset(ruleset: RulesetRule, others: readonly RulesetRule[]
     ownerWildcard(ruleset, shape),
     matchesPullRequests(ruleset, shape),
     anyRef(ruleset, shape),
-    nameOnlySubject(ruleset, shape),
+    nameOnlySubject(ruleset, shape, known),
     pushWithoutPull(ruleset),
     shadowed(ruleset, others),
   ].filter((w): w is Warning => w !== null);
 }
 
-/** Warnings for each ruleset of a connection, in ruleset order. */
-export function lintRulesets(rulesets: readonly RulesetRule[]): Warning[][] {
+/** Warnings for each ruleset of a connection, in ruleset order; `known` puts the org's owner ID into advice. */
+export function lintRulesets(rulesets: readonly RulesetRule[], known: KnownOwner = {}): Warning[][] {
   return rulesets.map((ruleset, i) => {
     const others = rulesets.filter((_, j) => j !== i);
-    return lintRuleset(ruleset, others);
+    return lintRuleset(ruleset, others, known);
   });
 }

@@ -1,5 +1,5 @@
 import { createBrowserRouter, redirect } from "react-router";
-import { RouteErrorView } from "../components/errors/error-view";
+import { RouteErrorView, ShellErrorView } from "../components/errors/error-view";
 import { Spinner } from "../components/ui/status";
 import { meQueryOptions } from "../features/auth/api/get-me";
 import { setUnauthenticatedHandler } from "../lib/query-client";
@@ -25,6 +25,8 @@ export const router = createBrowserRouter([
       },
       {
         path: "orgs/:org",
+        // Errors of the org's pages (an org the user is not a member of: 404) show inside the shell.
+        ErrorBoundary: ShellErrorView,
         children: [
           { index: true, loader: ({ params }) => redirect(`/orgs/${params.org}/oidc-connections`) },
           { path: "oidc-connections", lazy: () => import("./routes/connections/list") },

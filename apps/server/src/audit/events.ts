@@ -1,5 +1,5 @@
-import type { AuditEvent } from "@oidc/shared";
-import { and, desc, eq, lt } from "drizzle-orm";
+import type { AuditEvent, EventKind } from "@oidc/shared";
+import { and, desc, eq, like, lt, notLike, type SQL } from "drizzle-orm";
 import type { Executor } from "../db/client";
 import { events } from "../db/schema";
 
@@ -80,13 +80,37 @@ export function serialiseEvent(row: typeof events.$inferSelect): AuditEvent {
   };
 }
 
-/** Newest first, keyset-paginated on the event id. */
-export async function listConnectionEvents(db: Executor, orgId: string, connectionId: string, limit: number, cursor?: string) {
+/**
+ * Events of one kind: `changes` are the connection's own (`connection.*`); every other event is a
+ * token request (the token endpoint's, and any later service's), `exchanged` when it succeeded.
+ */
+function kindFilter(kind: EventKind | undefined): SQL | undefined {
+  if (kind === undefined) return undefined;
+  if (kind === "changes") return like(events.type, "connection.%");
+  return and(notLike(events.type, "connection.%"), eq(events.outcome, kind === "exchanged" ? "success" : "failure"));
+}
+
+/** Newest first, keyset-paginated on the event id; optionally of one kind. */
+export async function listConnectionEvents(
+  db: Executor,
+  orgId: string,
+  connectionId: string,
+  limit: number,
+  cursor?: string,
+  kind?: EventKind,
+) {
   const before = cursor && /^[0-9]{1,18}$/.test(cursor) ? Number(cursor) : undefined;
   const rows = await db
     .select()
     .from(events)
-    .where(and(eq(events.orgId, orgId), eq(events.connectionId, connectionId), before !== undefined ? lt(events.id, before) : undefined))
+    .where(
+      and(
+        eq(events.orgId, orgId),
+        eq(events.connectionId, connectionId),
+        before !== undefined ? lt(events.id, before) : undefined,
+        kindFilter(kind),
+      ),
+    )
     .orderBy(desc(events.id))
     .limit(limit + 1);
   const page = rows.slice(0, limit);

@@ -3,9 +3,8 @@ import {
   ConnectionListQuerySchema,
   ConnectionPatchSchema,
   claimsProblem,
-  type Evaluation,
+  decideExchange,
   EventListQuerySchema,
-  evaluateRulesets,
   SimulateInputSchema,
 } from "@oidc/shared";
 import type { Context } from "hono";
@@ -83,12 +82,12 @@ export function connectionRoutes(deps: Deps) {
     .get(`${base}/:id/events`, query(EventListQuerySchema), async (c) => {
       const id = uuidParam(c.req.param("id"));
       const org = c.get("org");
-      const { limit, cursor } = c.req.valid("query");
+      const { limit, cursor, kind } = c.req.valid("query");
       if (cursor !== undefined && !/^[0-9]{1,18}$/.test(cursor)) {
         await requireConnectionOrEvents(c, id);
         throw validationFailed([{ path: ["cursor"], message: "Not a cursor from a previous page" }]);
       }
-      const page = await listConnectionEvents(db, org.id, id, limit, cursor);
+      const page = await listConnectionEvents(db, org.id, id, limit, cursor, kind);
       // Only an empty page needs to tell "no such connection" (404) from "nothing more".
       if (page.items.length === 0) await requireConnectionOrEvents(c, id);
       return c.json(page, 200);
@@ -110,8 +109,8 @@ export function connectionRoutes(deps: Deps) {
       } else {
         claims = body.claims ?? {};
       }
-      const evaluation: Evaluation = evaluateRulesets(connection.rulesets, claims);
-      return c.json({ ...evaluation, claims }, 200);
+      // The same decision as the token endpoint's: the connection's status, then the rulesets.
+      return c.json({ ...decideExchange(connection, claims), claims }, 200);
     });
 
   /** Events stay after a delete: they are listed while the org still has the connection or any event of it. */

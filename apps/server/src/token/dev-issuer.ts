@@ -1,4 +1,5 @@
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
+import { claimsFromSubject } from "@oidc/shared";
 import { type CryptoKey, type JWK, SignJWT } from "jose";
 import type { Database } from "../db/client";
 import type { Env } from "../env";
@@ -104,30 +105,10 @@ export class DevIssuer {
 /**
  * The job claims a GitHub subject implies, so that a token minted for
  * `repo:octo-org@1/web@2:environment:prod` says repository octo-org/web, environment prod, and so
- * on. Claims the caller gives still win; a subject of another shape implies nothing.
+ * on: the shared derivation the console's dry run uses too. Claims the caller gives still win; a
+ * subject of another shape implies nothing.
  */
 export function claimsOfSubject(sub: string, defaults: Record<string, unknown>): Record<string, unknown> {
-  const m = /^repo:([^/@:]+)(?:@(\d+))?\/([^/@:]+)(?:@(\d+))?:(.+)$/.exec(sub);
-  if (!m) return {};
-  const [, owner = "", ownerId, repo = "", repoId, context = ""] = m;
-  const repository = `${owner}/${repo}`;
-  const out: Record<string, unknown> = { repository, repository_owner: owner };
-  if (ownerId) out.repository_owner_id = ownerId;
-  if (repoId) out.repository_id = repoId;
-  let ref = typeof defaults.ref === "string" ? defaults.ref : "refs/heads/main";
-  if (context.startsWith("ref:")) {
-    ref = context.slice(4);
-    out.ref_type = ref.startsWith("refs/tags/") ? "tag" : "branch";
-    out.event_name = "push";
-  } else if (context.startsWith("environment:")) {
-    out.environment = context.slice("environment:".length);
-  } else if (context === "pull_request") {
-    ref = "refs/pull/1/merge";
-    out.event_name = "pull_request";
-    out.ref_type = "branch";
-    out.ref_protected = "false";
-  }
-  out.ref = ref;
-  out.workflow_ref = out.job_workflow_ref = `${repository}/.github/workflows/release.yml@${ref}`;
-  return out;
+  const { sub: _sub, ...implied } = claimsFromSubject(sub, { ref: typeof defaults.ref === "string" ? defaults.ref : undefined });
+  return implied;
 }

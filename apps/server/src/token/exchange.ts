@@ -1,4 +1,4 @@
-import { diagnoseNoMatch, evaluateRulesets, type Grant, type RulesetRule } from "@oidc/shared";
+import { decideExchange, type evaluateRulesets, type Grant, githubServerUrl, type RulesetRule } from "@oidc/shared";
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { SignJWT } from "jose";
 import type { Logger } from "pino";
@@ -76,6 +76,7 @@ function jobOf(claims: Record<string, unknown>) {
     workflow: clip(claims.workflow),
     jobWorkflowRef: clip(claims.job_workflow_ref),
     runId: clip(claims.run_id, 32),
+    runAttempt: clip(claims.run_attempt, 8),
   };
 }
 
@@ -324,11 +325,12 @@ export class TokenService {
           maxAgeSeconds: this.env.maxTokenAgeSeconds,
         });
         verified = true;
-        // 5. Decision (SPEC §4.2).
-        const decision = evaluateRulesets(connection.rulesets, claims);
+        // 5. Decision (SPEC §4.2): the shared one the dry run (simulate) gives too.
+        const decision = decideExchange(connection, claims);
+        if (decision.reason === "connection_inactive") throw invalidGrant("connection_inactive", "Connection inactive");
         if (!decision.allowed) {
           const error = invalidGrant("no_matching_ruleset", `No ruleset matches subject ${JSON.stringify(claims.sub.slice(0, 300))}`);
-          error.details = { diagnosis: diagnoseNoMatch(connection.rulesets, claims) };
+          error.details = { diagnosis: decision.diagnosis };
           throw error;
         }
         const ttl = Math.min(expiresIn, connection.maxTokenTtlSeconds);
@@ -378,6 +380,8 @@ export class TokenService {
         workflow: job.workflow,
         jobWorkflowRef: job.jobWorkflowRef,
         runId: job.runId,
+        runAttempt: job.runAttempt,
+        serverUrl: this.serverUrl(connection.issuer),
         subject: job.sub,
         expiresIn: ttl,
         tokenId: jti,
@@ -458,6 +462,14 @@ export class TokenService {
       .sign(key);
   }
 
+  /**
+   * The GitHub web address of the connection's (trusted) issuer, so the console can link an event
+   * to its workflow run; the development issuer imitates github.com.
+   */
+  private serverUrl(issuer: string): string | null {
+    return issuer === this.env.devIssuerUrl ? "https://github.com" : githubServerUrl(issuer);
+  }
+
   private actor(claims: Record<string, unknown> | undefined, verified: boolean): Actor {
     if (!claims || !verified) return { type: "workflow", id: null, name: "unverified workflow" };
     const name = clip(claims.job_workflow_ref) ?? clip(claims.workflow_ref) ?? clip(claims.repository) ?? clip(claims.sub) ?? "workflow";
@@ -500,7 +512,7 @@ export class TokenService {
           description: error.description,
           requestId: ctx.requestId,
           verified,
-          ...(claims ? { job: jobOf(claims) } : {}),
+          ...(claims ? { job: { ...jobOf(claims), serverUrl: this.serverUrl(connection.issuer) } } : {}),
           ...extra,
         },
         ip: ctx.ip,

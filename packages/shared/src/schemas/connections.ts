@@ -175,9 +175,14 @@ export const ConnectionListQuerySchema = z.strictObject({
 });
 export type ConnectionListQuery = z.input<typeof ConnectionListQuerySchema>;
 
+/** Activity filters: token exchanges granted, token exchanges refused, changes to the connection. */
+export const EVENT_KINDS = ["exchanged", "denied", "changes"] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
 export const EventListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().max(200).optional(),
+  kind: z.enum(EVENT_KINDS).optional(),
 });
 
 /** Claims to simulate (GitHub's are flat, about 1–2 KiB): at most this deep and this large as JSON. */

@@ -48,7 +48,7 @@ export function Component() {
     <AppLayout
       userLabel={me.data.user.email}
       orgs={me.data.memberships.map((m) => ({ slug: m.org.slug, name: m.org.name }))}
-      currentOrg={org}
+      currentOrg={me.data.memberships.some((m) => m.org.slug === org) ? org : undefined}
       onSwitchOrg={(slug) => navigate(`/orgs/${slug}/oidc-connections`)}
       signingOut={logout.isPending}
       onSignOut={() =>

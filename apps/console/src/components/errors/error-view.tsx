@@ -1,5 +1,6 @@
 import { isRouteErrorResponse, Link, useRouteError } from "react-router";
 import { isApiError } from "../../lib/api-client";
+import { NotFound } from "./not-found";
 
 export function ErrorMessage({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   const message = error instanceof Error ? error.message : "Something went wrong";
@@ -16,7 +17,22 @@ export function ErrorMessage({ error, onRetry }: { error: unknown; onRetry?: () 
   );
 }
 
-/** The router's error boundary: 404s and unexpected errors, with a way back. */
+/**
+ * The error boundary of routes inside the shell (the org's pages): a 404 (an org the user is not a
+ * member of) is the one not-found page; anything else says what went wrong, with a way back.
+ */
+export function ShellErrorView() {
+  const error = useRouteError();
+  const notFound = (isRouteErrorResponse(error) && error.status === 404) || isApiError(error, 404);
+  if (notFound) return <NotFound />;
+  return (
+    <NotFound title="Something went wrong">
+      <p>{error instanceof Error ? error.message : "Try again."}</p>
+    </NotFound>
+  );
+}
+
+/** The router's outermost error boundary (no shell around it): 404s and unexpected errors, with a way back. */
 export function RouteErrorView() {
   const error = useRouteError();
   const notFound = (isRouteErrorResponse(error) && error.status === 404) || isApiError(error, 404);

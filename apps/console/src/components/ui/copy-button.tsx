@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 
-async function writeClipboard(text: string) {
+/** Puts text on the clipboard; throws when the browser refuses. */
+export async function writeClipboard(text: string) {
   if (navigator.clipboard?.writeText) {
     await navigator.clipboard.writeText(text);
     return;

@@ -4,6 +4,8 @@ import { Breadcrumbs } from "../../../components/layouts/breadcrumbs";
 import { Alert, Spinner } from "../../../components/ui/status";
 import { connectionQueryOptions, useConnection } from "../../../features/connections/api/get-connection";
 import { ConnectionHeader } from "../../../features/connections/components/connection-header";
+import { ConnectionNotFound } from "../../../features/connections/components/connection-not-found";
+import { isApiError } from "../../../lib/api-client";
 import { requireOrg, useOrg } from "../../org";
 import { queryClient } from "../../query";
 import { usePageTitle } from "../../title";
@@ -21,7 +23,7 @@ export function Component() {
   const navigate = useNavigate();
   const query = useConnection(org.slug, id);
   const list = `/orgs/${org.slug}/oidc-connections`;
-  usePageTitle(query.data?.name ?? "OIDC connection");
+  usePageTitle(query.data?.name ?? (isApiError(query.error, 404) ? "Connection not found" : "OIDC connection"));
   const crumbs = [{ label: org.org.name }, { label: "OIDC connections", to: list }, { label: query.data?.name ?? "Connection" }];
   if (query.isPending)
     return (
@@ -30,6 +32,7 @@ export function Component() {
         <Spinner label="Loading connection…" />
       </div>
     );
+  if (query.isError && isApiError(query.error, 404)) return <ConnectionNotFound org={org.slug} orgName={org.org.name} />;
   if (query.isError)
     return (
       <div className="page">

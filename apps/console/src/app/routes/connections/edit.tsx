@@ -2,10 +2,13 @@ import { useCallback } from "react";
 import { type LoaderFunctionArgs, redirect, useNavigate, useParams } from "react-router";
 import { ErrorMessage } from "../../../components/errors/error-view";
 import { Breadcrumbs } from "../../../components/layouts/breadcrumbs";
+import { CopyButton } from "../../../components/ui/copy-button";
 import { Spinner } from "../../../components/ui/status";
 import { connectionQueryOptions, useConnection } from "../../../features/connections/api/get-connection";
 import { repositoriesQueryOptions } from "../../../features/connections/api/get-repositories";
+import { ConnectionNotFound } from "../../../features/connections/components/connection-not-found";
 import { EditConnectionForm } from "../../../features/connections/components/edit-connection-form";
+import { isApiError } from "../../../lib/api-client";
 import { requireOrg, useOrg } from "../../org";
 import { queryClient } from "../../query";
 import { usePageTitle } from "../../title";
@@ -27,18 +30,28 @@ export function Component() {
   const query = useConnection(org.slug, id);
   const detail = `/orgs/${org.slug}/oidc-connections/${id}`;
   const onDone = useCallback(() => navigate(detail), [navigate, detail]);
-  usePageTitle(`Edit ${query.data?.name ?? "connection"}`);
+  usePageTitle(isApiError(query.error, 404) ? "Connection not found" : `Edit ${query.data?.name ?? "connection"}`);
   const crumbs = [
     { label: org.org.name },
     { label: "OIDC connections", to: `/orgs/${org.slug}/oidc-connections` },
     { label: query.data?.name ?? "Connection", to: detail },
     { label: "Edit" },
   ];
+  if (query.isError && isApiError(query.error, 404)) return <ConnectionNotFound org={org.slug} orgName={org.org.name} />;
   return (
     <div className="page">
       <Breadcrumbs items={crumbs} />
       <div className="page-head">
         <h1>Edit {query.data?.name ?? "connection"}</h1>
+        {query.data && (
+          <div className="copy-row">
+            <span className="muted">Connection ID</span>
+            <code className="code-inline" data-testid="connection-id">
+              {query.data.id}
+            </code>
+            <CopyButton text={query.data.id} label="Copy connection ID" className="btn btn-ghost btn-sm" />
+          </div>
+        )}
       </div>
       {query.isPending ? (
         <Spinner label="Loading connection…" />

@@ -4,5 +4,6 @@ import { ConnectionOverview } from "../../../features/connections/components/con
 import { useOrg } from "../../org";
 
 export function Component() {
-  return <ConnectionOverview connection={useOutletContext<Connection>()} org={useOrg().slug} />;
+  const org = useOrg();
+  return <ConnectionOverview connection={useOutletContext<Connection>()} org={org.slug} owner={org.org} />;
 }

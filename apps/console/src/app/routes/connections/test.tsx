@@ -6,5 +6,5 @@ import { useOrg } from "../../org";
 export function Component() {
   const connection = useOutletContext<Connection>();
   const org = useOrg();
-  return <TestPanel org={org.slug} connection={connection} />;
+  return <TestPanel org={org.slug} owner={org.org} canManage={org.canManage} connection={connection} />;
 }

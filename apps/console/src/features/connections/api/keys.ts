@@ -1,3 +1,5 @@
+import type { EventKind } from "@oidc/shared";
+
 /** Hierarchical query keys: invalidate `lists(org)` after a write, `detail(org, id)` for one connection. */
 export interface ListFilters {
   status?: "active" | "inactive" | undefined;
@@ -11,5 +13,6 @@ export const connectionKeys = {
   details: (org: string) => [...connectionKeys.all(org), "detail"] as const,
   detail: (org: string, id: string) => [...connectionKeys.details(org), id] as const,
   events: (org: string, id: string) => [...connectionKeys.detail(org, id), "events"] as const,
+  eventsOfKind: (org: string, id: string, kind: EventKind | undefined) => [...connectionKeys.events(org, id), kind ?? "all"] as const,
   repositories: (org: string) => ["orgs", org, "repositories"] as const,
 };

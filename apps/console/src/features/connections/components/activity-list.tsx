@@ -1,8 +1,11 @@
+import { EVENT_KINDS, type EventKind, workflowRunUrl } from "@oidc/shared";
 import type { ReactNode } from "react";
+import { useSearchParams } from "react-router";
 import { ErrorMessage } from "../../../components/errors/error-view";
 import { EmptyState, Spinner } from "../../../components/ui/status";
 import { absoluteTime, relativeTime } from "../../../lib/format";
 import { type ConnectionEvent, useConnectionEvents } from "../api/get-connection-events";
+import { asDiagnosis, ClosestMiss } from "./closest-miss";
 
 const TITLES: Record<string, string> = {
   "connection.created": "Connection created",
@@ -74,6 +77,23 @@ function rest(d: Record<string, unknown>, used: string[]): [string, ReactNode][]
     .map(([k, v]) => [KEY_LABELS[k] ?? k, <Value key={k} value={typeof v === "boolean" ? (v ? "yes" : "no") : v} />]);
 }
 
+/** The run's ID, linked to the run on GitHub when the event holds what the URL needs. */
+function runCell(job: Record<string, unknown>, linkable: boolean): ReactNode {
+  const runId = pick(job, "runId", "run_id");
+  if (runId === undefined) return undefined;
+  const attempt = str(job.runAttempt);
+  const text = `${String(runId)}${attempt && attempt !== "1" ? ` (attempt ${attempt})` : ""}`;
+  const url = linkable
+    ? workflowRunUrl({ serverUrl: job.serverUrl, repository: job.repository, runId: str(runId), runAttempt: attempt })
+    : null;
+  if (!url) return <Value value={text} />;
+  return (
+    <a href={url} target="_blank" rel="noopener noreferrer" aria-label={`Workflow run ${text} on GitHub (opens in a new tab)`}>
+      {text}
+    </a>
+  );
+}
+
 function accessList(v: unknown): ReactNode {
   if (!Array.isArray(v)) return <Value value={v} />;
   return (
@@ -142,6 +162,8 @@ function ExchangedDetails({ d }: { d: Record<string, unknown> }) {
     "workflow_ref",
     "runId",
     "run_id",
+    "runAttempt",
+    "serverUrl",
     "matched",
     "rulesets",
     "access",
@@ -160,7 +182,7 @@ function ExchangedDetails({ d }: { d: Record<string, unknown> }) {
   add("Repository", pick(d, "repository"));
   add("Ref", pick(d, "ref"));
   add("Workflow", pick(d, "workflow"));
-  add("Run", pick(d, "runId", "run_id"));
+  add("Run", pick(d, "runId", "run_id"), runCell(d, true));
   add("Subject", pick(d, "subject", "sub"));
   add("Matched rulesets", pick(d, "matched", "rulesets"));
   const access = pick(d, "access", "granted");
@@ -197,44 +219,19 @@ function DeniedDetails({ d, reason }: { d: Record<string, unknown>; reason: stri
   if (description !== undefined) rows.push(["Message", <Value key="m" value={description} />]);
   // The job that asked: from `job` (the token's claims) or from top-level keys.
   const job = isObject(d.job) ? d.job : d;
-  const add = (label: string, v: unknown) => {
-    if (v !== undefined && v !== null) rows.push([label, <Value key={label} value={v} />]);
+  const add = (label: string, v: unknown, node?: ReactNode) => {
+    if (v !== undefined && v !== null) rows.push([label, node ?? <Value key={label} value={v} />]);
   };
   add("Subject", pick(job, "sub", "subject"));
   add("Repository", pick(job, "repository"));
   add("Ref", pick(job, "ref"));
   add("Workflow", pick(job, "workflow"));
-  add("Run", pick(job, "runId", "run_id"));
-  const closestValue = d.closest ?? d.diagnosis;
-  const closest = isObject(closestValue) ? closestValue : undefined;
-  if (closest) {
-    const failed = isObject(closest.failed) ? closest.failed : {};
-    let why: ReactNode = <Value value={closest.failed} />;
-    if (failed.kind === "subject") {
-      const prefix = str(failed.matchedPrefix) ?? "";
-      why = (
-        <span>
-          the subject pattern <code className="code-inline">{str(failed.pattern)}</code> matched only up to{" "}
-          <code className="code-inline">{prefix || "(nothing)"}</code>
-        </span>
-      );
-    } else if (failed.kind === "condition") {
-      why = (
-        <span>
-          condition <code className="code-inline">{str(failed.claim)}</code> = <code className="code-inline">{str(failed.pattern)}</code>{" "}
-          failed; the token had <Value value={failed.value} />
-        </span>
-      );
-    }
-    rows.push([
-      "Closest ruleset",
-      <span key="c">
-        “{str(closest.label) ?? "?"}”: {why}
-      </span>,
-    ]);
-  }
+  // Only a verified token's run is linked: an unverified one could name any repository.
+  add("Run", pick(job, "runId", "run_id"), <span key="run">{runCell(job, d.verified === true)}</span>);
+  const closest = asDiagnosis(d.closest ?? d.diagnosis);
+  if (closest) rows.push(["Closest ruleset", <ClosestMiss key="c" diagnosis={closest} />]);
   const used = ["description", "error_description", "message", "subject", "sub", "closest", "diagnosis", "reason", "job"];
-  if (job === d) used.push("repository", "ref", "workflow", "runId", "run_id");
+  if (job === d) used.push("repository", "ref", "workflow", "runId", "run_id", "runAttempt", "serverUrl");
   return <Facts rows={[...rows, ...rest(d, used)]} />;
 }
 
@@ -265,20 +262,84 @@ export function EventDetails({ event }: { event: ConnectionEvent }) {
   }
 }
 
-/** The connection's audit events, newest first, with "Show older" paging. */
+const KIND_LABELS: Record<EventKind, string> = {
+  exchanged: "Tokens exchanged",
+  denied: "Exchanges denied",
+  changes: "Changes to the connection",
+};
+
+/** Which events to show, kept in the URL (`?kind=`) so a reload or a shared link keeps it. */
+function KindFilter({ kind, onChange }: { kind: EventKind | undefined; onChange: (kind: EventKind | undefined) => void }) {
+  return (
+    <search className="toolbar" aria-label="Filter activity">
+      <div className="field field-inline field-narrow">
+        <label htmlFor="activity-kind" className="field-label">
+          Show
+        </label>
+        <select
+          id="activity-kind"
+          className="input"
+          value={kind ?? ""}
+          onChange={(e) =>
+            onChange((EVENT_KINDS as readonly string[]).includes(e.target.value) ? (e.target.value as EventKind) : undefined)
+          }
+        >
+          <option value="">All activity</option>
+          {EVENT_KINDS.map((k) => (
+            <option key={k} value={k}>
+              {KIND_LABELS[k]}
+            </option>
+          ))}
+        </select>
+      </div>
+    </search>
+  );
+}
+
+/** The connection's audit events, newest first, filtered by kind, with "Show older" paging. */
 export function ActivityList({ org, id }: { org: string; id: string }) {
-  const query = useConnectionEvents(org, id);
-  if (query.isPending) return <Spinner label="Loading activity…" />;
+  const [params, setParams] = useSearchParams();
+  const raw = params.get("kind");
+  const kind = (EVENT_KINDS as readonly (string | null)[]).includes(raw) ? (raw as EventKind) : undefined;
+  const setKind = (next: EventKind | undefined) =>
+    setParams(
+      (prev) => {
+        const p = new URLSearchParams(prev);
+        if (next) p.set("kind", next);
+        else p.delete("kind");
+        return p;
+      },
+      { replace: true },
+    );
+  const query = useConnectionEvents(org, id, kind);
+  const filter = <KindFilter kind={kind} onChange={setKind} />;
+  if (query.isPending)
+    return (
+      <div className="stack">
+        {filter}
+        <Spinner label="Loading activity…" />
+      </div>
+    );
   if (query.isError) return <ErrorMessage error={query.error} onRetry={() => query.refetch()} />;
   const events = query.data.pages.flatMap((p) => p.items);
   if (!events.length)
     return (
-      <EmptyState title="No activity yet">
-        <p>Changes to this connection, token exchanges and registry logins will show here.</p>
-      </EmptyState>
+      <div className="stack">
+        {filter}
+        {kind ? (
+          <EmptyState title="Nothing of this kind yet">
+            <p>No {KIND_LABELS[kind].toLowerCase()} so far. Choose “All activity” to see everything.</p>
+          </EmptyState>
+        ) : (
+          <EmptyState title="No activity yet">
+            <p>Changes to this connection, token exchanges and registry logins will show here.</p>
+          </EmptyState>
+        )}
+      </div>
     );
   return (
     <div className="stack">
+      {filter}
       <ol className="timeline" aria-label="Activity">
         {events.map((e) => (
           <li key={e.id} className={`event event-${e.outcome}`}>

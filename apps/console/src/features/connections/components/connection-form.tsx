@@ -2,8 +2,10 @@ import { GITHUB_ACTIONS_ISSUER, lintRulesets, MAX_RULESETS, MAX_TOKEN_TTL, MIN_T
 import { useMemo } from "react";
 import { Field } from "../../../components/ui/field";
 import { type ConnectionDraft, emptyRuleset, type FieldErrors, newKey, type RulesetDraft } from "../lib/draft";
-import { exampleOwner } from "../lib/examples";
+import { exampleOwner, knownOwner, knownOwnerIdFor, type OwnerInfo } from "../lib/examples";
+import { groupWarnings } from "../lib/warnings";
 import { RulesetEditor } from "./ruleset-editor";
+import { GroupedWarnings } from "./warning-list";
 
 export interface OrgInfo {
   slug: string;
@@ -24,9 +26,10 @@ interface Props {
   devIssuer?: string | undefined;
 }
 
-function safeLints(rulesets: RulesetDraft[]) {
+/** The lints of each ruleset, with the org's owner ID in the advice; none for a subject not typed yet. */
+function safeLints(rulesets: RulesetDraft[], org: OwnerInfo) {
   try {
-    return lintRulesets(rulesets);
+    return lintRulesets(rulesets, knownOwner(org)).map((w, i) => (rulesets[i]?.subject.trim() ? w : []));
   } catch {
     return rulesets.map(() => []);
   }
@@ -34,7 +37,15 @@ function safeLints(rulesets: RulesetDraft[]) {
 
 /** Name, description, type and 1–5 rulesets; used by create and edit alike. */
 export function ConnectionForm({ draft, errors, repositories, org, onChange, editing = false, devIssuer }: Props) {
-  const warnings = useMemo(() => safeLints(draft.rulesets), [draft.rulesets]);
+  const { githubOwner, githubOwnerId } = org;
+  const { groups, perRuleset } = useMemo(() => {
+    const warnings = safeLints(draft.rulesets, { githubOwner, githubOwnerId });
+    return groupWarnings(
+      warnings,
+      draft.rulesets.map((r, i) => r.label || `Ruleset ${i + 1}`),
+      { githubOwner, githubOwnerId },
+    );
+  }, [draft.rulesets, githubOwner, githubOwnerId]);
   const set = (patch: Partial<ConnectionDraft>, field: string) => onChange({ ...draft, ...patch }, field);
   const setRuleset = (index: number, patch: Partial<RulesetDraft>, field: string) =>
     set({ rulesets: draft.rulesets.map((r, i) => (i === index ? { ...r, ...patch } : r)) }, `rulesets.${index}.${field}`);
@@ -103,13 +114,15 @@ export function ConnectionForm({ draft, errors, repositories, org, onChange, edi
             matches. {draft.rulesets.length} of {MAX_RULESETS} used.
           </p>
         </div>
+        <GroupedWarnings groups={groups} />
         {draft.rulesets.map((r, i) => (
           <RulesetEditor
             key={r.key}
             index={i}
             count={draft.rulesets.length}
             ruleset={r}
-            warnings={warnings[i] ?? []}
+            warnings={perRuleset[i] ?? []}
+            knownOwnerId={knownOwnerIdFor(r.subject, org)}
             errors={errors}
             repositories={repositories}
             owner={exampleOwner(r.subject, org.githubOwner ?? org.slug, org.githubOwnerId, r.resources[0])}

@@ -1,12 +1,29 @@
+import { lintRulesets } from "@oidc/shared";
+import { useMemo } from "react";
 import { absoluteTime, relativeTime } from "../../../lib/format";
 import type { Connection } from "../api/get-connection";
+import { knownOwner, type OwnerInfo } from "../lib/examples";
+import { personLabel } from "../lib/person";
+import { groupWarnings } from "../lib/warnings";
 import { RulesetFacts } from "./connection-review";
 import { ConnectionSetup } from "./connection-setup";
+import { GroupedWarnings } from "./warning-list";
 
-const who = (u: Connection["createdBy"]) => u?.name || u?.email || "someone";
-
-/** Connection ID and snippet first (what an admin came for), then the rulesets with their warnings. */
-export function ConnectionOverview({ connection, org }: { connection: Connection; org: string }) {
+/**
+ * Connection ID and snippet first (what an admin came for), then the rulesets with their warnings:
+ * the shared lints again, with the org's owner ID in the advice, and repeated advice said once.
+ */
+export function ConnectionOverview({ connection, org, owner }: { connection: Connection; org: string; owner: OwnerInfo }) {
+  const { githubOwner, githubOwnerId } = owner;
+  const { groups, perRuleset } = useMemo(
+    () =>
+      groupWarnings(
+        lintRulesets(connection.rulesets, knownOwner({ githubOwner, githubOwnerId })),
+        connection.rulesets.map((r) => r.label),
+        { githubOwner, githubOwnerId },
+      ),
+    [connection.rulesets, githubOwner, githubOwnerId],
+  );
   return (
     <div className="stack-lg">
       <ConnectionSetup id={connection.id} org={org} />
@@ -37,16 +54,17 @@ export function ConnectionOverview({ connection, org }: { connection: Connection
           </dd>
           <dt>Created</dt>
           <dd>
-            {absoluteTime(connection.createdAt)} by {who(connection.createdBy)}
+            {absoluteTime(connection.createdAt)} by {personLabel(connection.createdBy)}
           </dd>
           <dt>Last changed</dt>
           <dd>
-            {absoluteTime(connection.updatedAt)} by {who(connection.updatedBy)} (version {connection.version})
+            {absoluteTime(connection.updatedAt)} by {personLabel(connection.updatedBy)} (version {connection.version})
           </dd>
         </dl>
       </section>
       <section className="stack" aria-labelledby="rulesets-heading">
         <h2 id="rulesets-heading">Rulesets</h2>
+        <GroupedWarnings groups={groups} />
         {connection.rulesets.map((r, i) => (
           <section key={r.id} className="card" aria-label={`Ruleset ${i + 1}: ${r.label}`}>
             <div className="card-head">
@@ -63,7 +81,7 @@ export function ConnectionOverview({ connection, org }: { connection: Connection
                 )}
               </span>
             </div>
-            <RulesetFacts ruleset={r} warnings={connection.warnings[i] ?? []} />
+            <RulesetFacts ruleset={r} warnings={perRuleset[i] ?? []} />
           </section>
         ))}
       </section>

@@ -1,8 +1,16 @@
 import { GITHUB_ACTIONS_ISSUER, type Warning } from "@oidc/shared";
 import type { ConnectionDraft } from "../lib/draft";
+import type { OwnerInfo } from "../lib/examples";
+import { groupWarnings, type RulesetWarning } from "../lib/warnings";
+import { GroupedWarnings, WarningList } from "./warning-list";
 
 /** Everything that will be saved, read-only, with the lints that apply. */
-export function ConnectionReview({ draft, warnings }: { draft: ConnectionDraft; warnings: Warning[][] }) {
+export function ConnectionReview({ draft, warnings, owner }: { draft: ConnectionDraft; warnings: Warning[][]; owner?: OwnerInfo }) {
+  const { groups, perRuleset } = groupWarnings(
+    warnings,
+    draft.rulesets.map((r) => r.label),
+    owner,
+  );
   return (
     <div className="stack-lg">
       <section className="card">
@@ -22,12 +30,13 @@ export function ConnectionReview({ draft, warnings }: { draft: ConnectionDraft; 
           <dd>{draft.maxTokenTtlSeconds} seconds</dd>
         </dl>
       </section>
+      <GroupedWarnings groups={groups} />
       {draft.rulesets.map((r, i) => (
         <section key={r.key} className="card" aria-label={`Ruleset ${i + 1}: ${r.label}`}>
           <h3 className="card-title">
             Ruleset {i + 1}: {r.label}
           </h3>
-          <RulesetFacts ruleset={r} warnings={warnings[i] ?? []} />
+          <RulesetFacts ruleset={r} warnings={perRuleset[i] ?? []} />
         </section>
       ))}
     </div>
@@ -39,7 +48,7 @@ export function RulesetFacts({
   warnings,
 }: {
   ruleset: Pick<ConnectionDraft["rulesets"][number], "subject" | "conditions" | "resources" | "scopes">;
-  warnings: Warning[];
+  warnings: RulesetWarning[];
 }) {
   return (
     <>
@@ -83,18 +92,7 @@ export function RulesetFacts({
           </ul>
         </dd>
       </dl>
-      {warnings.length > 0 && (
-        <ul className="warnings" aria-label="Warnings">
-          {warnings.map((w) => (
-            <li key={w.code} className="warning">
-              <span className="warning-icon" aria-hidden="true">
-                ⚠
-              </span>
-              <span>{w.message}</span>
-            </li>
-          ))}
-        </ul>
-      )}
+      <WarningList warnings={warnings} label="Warnings" />
     </>
   );
 }

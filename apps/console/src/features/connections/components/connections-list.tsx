@@ -1,8 +1,10 @@
 import { memo, useEffect, useState } from "react";
-import { Link, useSearchParams } from "react-router";
+import { Link, useNavigate, useSearchParams } from "react-router";
 import { ErrorMessage } from "../../../components/errors/error-view";
+import { writeClipboard } from "../../../components/ui/copy-button";
 import { Menu } from "../../../components/ui/menu";
 import { EmptyState, Spinner, StatusBadge } from "../../../components/ui/status";
+import { useToast } from "../../../components/ui/toast";
 import { absoluteTime, relativeTime } from "../../../lib/format";
 import { type ConnectionSummary, useConnections } from "../api/get-connections";
 import { DeleteDialog } from "./delete-dialog";
@@ -29,6 +31,8 @@ const ConnectionRow = memo(function ConnectionRow({
   onStatus: (c: ConnectionSummary) => void;
   onDelete: (c: ConnectionSummary) => void;
 }) {
+  const navigate = useNavigate();
+  const toast = useToast();
   return (
     <tr>
       <td data-label="Name">
@@ -54,6 +58,15 @@ const ConnectionRow = memo(function ConnectionRow({
           <Menu
             label={`Actions for ${c.name}`}
             items={[
+              { label: "Edit", onSelect: () => navigate(`${c.id}/edit`) },
+              {
+                label: "Copy ID",
+                onSelect: () =>
+                  writeClipboard(c.id).then(
+                    () => toast.show(`Copied the connection ID of “${c.name}”`, "info"),
+                    () => toast.show(`Could not copy; the connection ID is ${c.id}`, "error"),
+                  ),
+              },
               { label: c.status === "active" ? "Deactivate" : "Activate", onSelect: () => onStatus(c) },
               { label: "Delete", tone: "danger", onSelect: () => onDelete(c) },
             ]}

@@ -8,6 +8,7 @@ import { useCreateConnection } from "../api/create-connection";
 import { useDevIssuer } from "../api/dev-issuer";
 import { useRepositories } from "../api/get-repositories";
 import { draftFingerprint, emptyDraft, validateCreate } from "../lib/draft";
+import { knownOwner } from "../lib/examples";
 import { ConnectionForm, type OrgInfo } from "./connection-form";
 import { ConnectionReview } from "./connection-review";
 import { UnsavedChangesGuard } from "./unsaved-changes-guard";
@@ -119,7 +120,7 @@ export function CreateConnectionForm({
         </form>
       ) : (
         <div className="stack-lg">
-          <ConnectionReview draft={draft} warnings={lintRulesets(draft.rulesets)} />
+          <ConnectionReview draft={draft} warnings={lintRulesets(draft.rulesets, knownOwner(org))} owner={org} />
           {create.error && !(isApiError(create.error) && create.error.issues.length) && (
             <Alert tone="error" title="Could not create the connection">
               <p>{create.error.message}</p>

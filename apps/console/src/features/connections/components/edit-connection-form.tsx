@@ -4,18 +4,22 @@ import { ErrorMessage } from "../../../components/errors/error-view";
 import { Alert, Spinner } from "../../../components/ui/status";
 import { useToast } from "../../../components/ui/toast";
 import { isApiError, issuesByPath } from "../../../lib/api-client";
+import { relativeTime } from "../../../lib/format";
 import { type Connection, getConnection } from "../api/get-connection";
 import { useRepositories } from "../api/get-repositories";
 import { connectionKeys } from "../api/keys";
 import { useUpdateConnection } from "../api/update-connection";
 import { draftFingerprint, draftFromConnection, validatePatch } from "../lib/draft";
+import { personLabel } from "../lib/person";
+import { describeChanges, rebaseDraft } from "../lib/rebase";
 import { ConnectionForm, type OrgInfo } from "./connection-form";
 import { UnsavedChangesGuard } from "./unsaved-changes-guard";
 import { focusFirstInvalid, useConnectionDraft } from "./use-connection-draft";
 
 /**
  * Edits name, description, lifetime and rulesets. Saves with If-Match on the version the form was
- * loaded from; a 412 (someone else saved first) is explained, with a way to reload — never overwritten.
+ * loaded from; a 412 (someone else saved first) is never overwritten: the form shows what the other
+ * person changed and offers to re-apply the draft on top of the latest version (or to discard it).
  */
 export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; connection: Connection; onDone: () => void }) {
   const [base, setBase] = useState(connection);
@@ -24,6 +28,10 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
     validatePatch,
   );
   const [conflict, setConflict] = useState(false);
+  /** The version saved meanwhile (when it could be read), for "what they changed" and the re-apply. */
+  const [latest, setLatest] = useState<Connection | null>(null);
+  /** After a re-apply: the version it is on, and the fields both people changed. */
+  const [rebased, setRebased] = useState<{ version: number; overlaps: string[] } | null>(null);
   const [reloading, setReloading] = useState(false);
   const conflictRef = useRef<HTMLDivElement>(null);
   const repositories = useRepositories(org.slug);
@@ -48,21 +56,43 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
   if (repositories.isPending) return <Spinner label="Loading repositories…" />;
   if (repositories.isError) return <ErrorMessage error={repositories.error} onRetry={() => repositories.refetch()} />;
 
+  const fetchLatest = () =>
+    queryClient.fetchQuery({
+      queryKey: connectionKeys.detail(org.slug, connection.id),
+      queryFn: () => getConnection(org.slug, connection.id),
+      staleTime: 0,
+    });
+
+  const startOver = (next: Connection) => {
+    setBase(next);
+    setServerErrors({});
+    setSubmitted(false);
+    setConflict(false);
+    setLatest(null);
+    update.reset();
+  };
+
   const reload = async () => {
     setReloading(true);
     try {
-      const latest = await queryClient.fetchQuery({
-        queryKey: connectionKeys.detail(org.slug, connection.id),
-        queryFn: () => getConnection(org.slug, connection.id),
-        staleTime: 0,
-      });
-      setBase(latest);
-      setDraft(draftFromConnection(latest));
-      setServerErrors({});
-      setSubmitted(false);
-      setConflict(false);
-      update.reset();
+      const next = await fetchLatest();
+      startOver(next);
+      setDraft(draftFromConnection(next));
+      setRebased(null);
       toast.show("Loaded the latest version", "info");
+    } finally {
+      setReloading(false);
+    }
+  };
+
+  const reapply = async () => {
+    setReloading(true);
+    try {
+      const next = await fetchLatest();
+      const result = rebaseDraft(draftFromConnection(base), draft, draftFromConnection(next));
+      startOver(next);
+      setDraft(result.draft);
+      setRebased({ version: next.version, overlaps: result.overlaps });
     } finally {
       setReloading(false);
     }
@@ -84,6 +114,8 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
         onError: (error) => {
           if (isApiError(error, 412)) {
             setConflict(true);
+            setRebased(null);
+            fetchLatest().then(setLatest, () => setLatest(null));
           } else if (isApiError(error) && error.issues.length) {
             setServerErrors(issuesByPath(error.issues));
             setFocusRequest((n) => n + 1);
@@ -104,18 +136,51 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
     >
       <UnsavedChangesGuard when={dirty && !saved && !update.isPending} />
       {conflict && (
-        <div ref={conflictRef} tabIndex={-1} className="alert alert-error" role="alert">
+        <div ref={conflictRef} tabIndex={-1} className="alert alert-error stack-sm" role="alert">
           <p className="alert-title">Someone else changed this connection</p>
           <p>
-            It was saved by someone else while you were editing, so your changes were <strong>not</strong> saved. Reload to see the latest
-            version, then apply your changes again.
+            {latest
+              ? `${personLabel(latest.updatedBy)} saved version ${latest.version} (${relativeTime(latest.updatedAt)}) while you were editing, so your changes were `
+              : "It was saved by someone else while you were editing, so your changes were "}
+            <strong>not</strong> saved. Your draft is still here.
           </p>
+          {latest && (
+            <>
+              <p>What they changed:</p>
+              <ul aria-label="Changes by the other person">
+                {[
+                  ...describeChanges(draftFromConnection(base), draftFromConnection(latest)),
+                  ...(latest.status !== base.status ? [`Status: ${base.status} → ${latest.status}`] : []),
+                ].map((line) => (
+                  <li key={line}>{line}</li>
+                ))}
+              </ul>
+            </>
+          )}
           <div className="inline-actions">
-            <button type="button" className="btn btn-primary btn-sm" onClick={reload} disabled={reloading}>
-              {reloading ? "Reloading…" : "Reload latest version"}
+            <button type="button" className="btn btn-primary btn-sm" onClick={reapply} disabled={reloading}>
+              Re-apply my changes to the latest version
+            </button>
+            <button type="button" className="btn btn-secondary btn-sm" onClick={reload} disabled={reloading}>
+              {reloading ? "Loading…" : "Discard my changes and load the latest version"}
             </button>
           </div>
         </div>
+      )}
+      {rebased && (
+        <Alert tone="info" title={`Your changes are now on version ${rebased.version}`}>
+          <p>Review them below, then save.</p>
+          {rebased.overlaps.length > 0 && (
+            <>
+              <p>You both changed these; yours are kept:</p>
+              <ul>
+                {rebased.overlaps.map((o) => (
+                  <li key={o}>{o}</li>
+                ))}
+              </ul>
+            </>
+          )}
+        </Alert>
       )}
       {update.error && !conflict && !(isApiError(update.error) && update.error.issues.length) && (
         <Alert tone="error" title="Could not save">

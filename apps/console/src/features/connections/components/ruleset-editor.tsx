@@ -1,16 +1,20 @@
-import { CONDITION_CLAIMS, MAX_CONDITIONS, SCOPES, type Scope, SubjectPatternSchema, type Warning } from "@oidc/shared";
+import { CONDITION_CLAIMS, immutableSubject, MAX_CONDITIONS, SCOPES, type Scope, SubjectPatternSchema } from "@oidc/shared";
 import { useId } from "react";
 import { Field } from "../../../components/ui/field";
 import { type FieldErrors, type RulesetDraft, SCOPE_LABELS, SCOPE_PRESETS } from "../lib/draft";
 import type { ExampleOwner } from "../lib/examples";
 import { suggestedSubjects } from "../lib/examples";
+import type { RulesetWarning } from "../lib/warnings";
 import { SubjectPreview } from "./subject-preview";
+import { WarningList } from "./warning-list";
 
 interface Props {
   index: number;
   count: number;
   ruleset: RulesetDraft;
-  warnings: Warning[];
+  warnings: RulesetWarning[];
+  /** The org's owner ID when the subject names the org's owner: offers one-click fixes. */
+  knownOwnerId: string | null;
   errors: FieldErrors;
   repositories: { name: string; fullName: string }[];
   owner: ExampleOwner;
@@ -21,7 +25,19 @@ interface Props {
 
 const sameScopes = (a: Scope[], b: Scope[]) => a.length === b.length && a.every((s) => b.includes(s));
 
-export function RulesetEditor({ index, count, ruleset, warnings, errors, repositories, owner, onChange, onRemove, onMove }: Props) {
+export function RulesetEditor({
+  index,
+  count,
+  ruleset,
+  warnings,
+  knownOwnerId,
+  errors,
+  repositories,
+  owner,
+  onChange,
+  onRemove,
+  onMove,
+}: Props) {
   const id = useId();
   const at = (field: string) => errors[`rulesets.${index}.${field}`];
   const subjectCheck = ruleset.subject ? SubjectPatternSchema.safeParse(ruleset.subject) : null;
@@ -99,21 +115,39 @@ export function RulesetEditor({ index, count, ruleset, warnings, errors, reposit
         ))}
       </div>
 
-      {warnings.length > 0 && (
-        <ul className="warnings" aria-label={`Warnings for ${title}`}>
-          {warnings.map((w) => (
-            <li key={w.code} className="warning">
-              <span className="warning-icon" aria-hidden="true">
-                ⚠
-              </span>
-              <span>
-                <span className="visually-hidden">Warning: </span>
-                {w.message}
-              </span>
-            </li>
-          ))}
-        </ul>
-      )}
+      <WarningList
+        warnings={warnings}
+        label={`Warnings for ${title}`}
+        fix={(w) => {
+          if (w.code !== "name_only_subject" || !knownOwnerId) return null;
+          const immutable = immutableSubject(ruleset.subject, knownOwnerId);
+          return (
+            <span className="inline-actions">
+              {immutable && (
+                <button
+                  type="button"
+                  className="btn btn-secondary btn-sm"
+                  title={immutable}
+                  onClick={() => onChange({ subject: immutable }, "subject")}
+                >
+                  Use the immutable form
+                </button>
+              )}
+              {ruleset.conditions.length < MAX_CONDITIONS && (
+                <button
+                  type="button"
+                  className="btn btn-ghost btn-sm"
+                  onClick={() =>
+                    onChange({ conditions: [...ruleset.conditions, { claim: "repository_owner_id", pattern: knownOwnerId }] }, "conditions")
+                  }
+                >
+                  Add the condition repository_owner_id = {knownOwnerId}
+                </button>
+              )}
+            </span>
+          );
+        }}
+      />
 
       {ruleset.subject && subjectCheck?.success && (
         <SubjectPreview subject={ruleset.subject} conditions={ruleset.conditions} scopes={ruleset.scopes} owner={owner} />

@@ -99,3 +99,19 @@ export function suggestedSubjects(o: ExampleOwner): { label: string; subject: st
     { label: "production environment", subject: `${named}:environment:production` },
   ];
 }
+
+/** What the console knows of the org's GitHub owner (from the membership). */
+export interface OwnerInfo {
+  githubOwner: string | null;
+  githubOwnerId: string | null;
+}
+
+/** The org's owner ID when the subject names the org's owner (GitHub names are case-insensitive); else null. */
+export function knownOwnerIdFor(subject: string, org: OwnerInfo): string | null {
+  const named = /^repo:([^/@:*?]+)[/@]/.exec(subject)?.[1];
+  if (named === undefined || !org.githubOwner || !org.githubOwnerId) return null;
+  return named.toLowerCase() === org.githubOwner.toLowerCase() ? org.githubOwnerId : null;
+}
+
+/** The lints' view of the org's owner, so advice names its ID. */
+export const knownOwner = (org: OwnerInfo) => ({ owner: org.githubOwner, ownerId: org.githubOwnerId });

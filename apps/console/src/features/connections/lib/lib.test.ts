@@ -3,6 +3,7 @@ import { draftFingerprint, emptyDraft, emptyRuleset, validateCreate, validatePat
 import { exampleOwner, exampleSubjects, previewRuleset } from "./examples";
 import { parseTestInput } from "./jwt";
 import { workflowSnippet } from "./snippet";
+import { groupWarnings } from "./warnings";
 
 const valid = () => {
   const d = emptyDraft();
@@ -182,5 +183,23 @@ describe("withoutFieldErrors", () => {
       "rulesets.1.subject": "bad",
       "rulesets.10": "y",
     });
+  });
+});
+
+describe("groupWarnings", () => {
+  it("groups only advice that reads the same for every ruleset", () => {
+    const w = (code: string) => ({ code, message: `${code} message` });
+    const { groups, perRuleset } = groupWarnings(
+      [[w("name_only_subject"), w("never_matches")], [w("name_only_subject"), w("never_matches")], [w("any_ref")]],
+      ["a", "b", "c"],
+      { githubOwner: "octo-org", githubOwnerId: "42" },
+    );
+    expect(groups.map((g) => [g.code, g.labels])).toEqual([["name_only_subject", ["a", "b"]]]);
+    expect(groups[0]?.advice).toContain("repo:octo-org@42/…");
+    expect(perRuleset.map((l) => l.map((x) => `${x.code}:${x.grouped}`))).toEqual([
+      ["name_only_subject:true", "never_matches:false"],
+      ["name_only_subject:true", "never_matches:false"],
+      ["any_ref:false"],
+    ]);
   });
 });
