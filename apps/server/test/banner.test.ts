@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type BannerFacts, printStartupBanner, renderBanner } from "../src/banner";
 import { parseEnv } from "../src/env";
 import { seedDemo } from "../src/seed";
-import { createTestDatabase, DB_KINDS, type TestDatabase } from "./support/harness";
+import { createTestDatabase, DB_KINDS, TEST_KEK, type TestDatabase } from "./support/harness";
 
 const facts: BannerFacts = {
   consoleUrl: "http://localhost:3000",
@@ -62,7 +62,9 @@ describe("start-up banner (issue #10, item 11)", () => {
 
     it("production and tests print nothing; no demo users: sign in with a CLI-made user", async () => {
       db = await createTestDatabase(kind);
-      expect(await print({ NODE_ENV: "production", PUBLIC_URL: "https://oidc.example.com" }, { seeded: false })).toBe("");
+      expect(
+        await print({ NODE_ENV: "production", PUBLIC_URL: "https://oidc.example.com", KEY_ENCRYPTION_KEY: TEST_KEK }, { seeded: false }),
+      ).toBe("");
       expect(await print({ NODE_ENV: "test" }, { seeded: false })).toBe("");
       expect(await print({ NODE_ENV: "development" }, { seeded: false })).toContain("with a user made by pnpm cli user:create");
     });

@@ -21,8 +21,16 @@ import {
   parseKek,
   sealPrivateJwk,
 } from "../src/keys/vault";
+import { registryCaName } from "../src/registry/service";
 import { startServer } from "../src/server";
-import { ensureDevIssuerKey, ensureSigningKey, rotateSigningKey, SigningKeyStore, sealKeysAtRest } from "../src/token/keys";
+import {
+  ensureDevIssuerKey,
+  ensureRegistryCa,
+  ensureSigningKey,
+  rotateSigningKey,
+  SigningKeyStore,
+  sealKeysAtRest,
+} from "../src/token/keys";
 import {
   ADMIN,
   Client,
@@ -87,7 +95,7 @@ describe.each(DB_KINDS)("private keys at rest (%s)", { timeout: 90_000 }, (kind)
       const keyring = keyringOf(started.deps.env);
       await rotateSigningKey(db.handle.db, keyring);
       const rows = await rowsOf(db.handle.db);
-      expect(rows).toHaveLength(3); // the retired and the current access-token key, the dev issuer's key
+      expect(rows).toHaveLength(4); // the retired and the current access-token key, the dev issuer's key, the registry CA's key
 
       const [withD] = await db.handle.db.select({ n: count() }).from(signingKeys).where(sql`jsonb_exists(${signingKeys.privateJwk}, 'd')`);
       expect(withD?.n).toBe(0);
@@ -116,7 +124,7 @@ describe.each(DB_KINDS)("private keys at rest (%s)", { timeout: 90_000 }, (kind)
     }
   });
 
-  it("first start after the upgrade seals the keys stored in clear, keeps their kids and creates no new key", async () => {
+  it("first start after the upgrade seals the keys stored in clear, keeps their kids and creates no new signing key", async () => {
     const db = await createTestDatabase(kind);
     const current = await insertClearKey(db.handle.db, "ES256");
     const retired = await insertClearKey(db.handle.db, "ES256", { retired: true });
@@ -126,7 +134,14 @@ describe.each(DB_KINDS)("private keys at rest (%s)", { timeout: 90_000 }, (kind)
     const started = await startServer(env(), log, db.handle);
     try {
       const rows = await rowsOf(db.handle.db);
-      expect(rows.map((r) => r.kid).sort()).toEqual([current, retired, dev].sort());
+      // The registry CA (SPEC §9) is new in this version: created at this start, sealed like the rest.
+      expect(
+        rows
+          .map((r) => r.kid)
+          .filter((kid) => !kid.startsWith("ca-"))
+          .sort(),
+      ).toEqual([current, retired, dev].sort());
+      expect(rows.filter((r) => r.kid.startsWith("ca-"))).toHaveLength(1);
       for (const row of rows) expect(asSealed(row.privateJwk)?.kek).toBe(testKek.id);
       const logged = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "signing keys sealed at rest");
       expect(logged).toMatchObject({ kek: testKek.id, kekSource: "KEY_ENCRYPTION_KEY", sealed: 3 });
@@ -162,10 +177,11 @@ describe.each(DB_KINDS)("private keys at rest (%s)", { timeout: 90_000 }, (kind)
     const original = ring(testKek);
     await ensureSigningKey(db.handle.db, original);
     await ensureDevIssuerKey(db.handle.db, original);
+    await ensureRegistryCa(db.handle.db, registryCaName(env()), original);
     const before = await rowsOf(db.handle.db);
 
     await expect(startServer(env({ KEY_ENCRYPTION_KEY: kekText("unrelated") }), silent, db.handle)).rejects.toThrow(
-      new RegExp(`Cannot open 2 of the 2 private keys in signing_keys \\(key-encryption key needed: "${testKek.id}"\\)\\. Refusing`),
+      new RegExp(`Cannot open 3 of the 3 private keys in signing_keys \\(key-encryption key needed: "${testKek.id}"\\)\\. Refusing`),
     );
     await expect(startServer(env({ KEY_ENCRYPTION_KEY: kekText(testKek.id) }), silent, db.handle)).rejects.toThrow(
       /not the one that sealed it/,
@@ -191,7 +207,7 @@ describe.each(DB_KINDS)("private keys at rest (%s)", { timeout: 90_000 }, (kind)
     const started = await startServer(env({ KEY_ENCRYPTION_KEY: kekText("next"), KEY_ENCRYPTION_KEYS_OLD: TEST_KEK }), log, db.handle);
     try {
       expect(lines.map((l) => JSON.parse(l)).find((l) => l.level === 40)).toMatchObject({
-        keys: 2,
+        keys: 3,
         msg: "signing keys sealed under an old key-encryption key: run keys:rewrap",
       });
       await exchangeThrough(started.deps);

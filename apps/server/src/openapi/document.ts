@@ -16,7 +16,6 @@ import {
   ConnectionSchema,
   ConsoleConfigSchema,
   connectionsFileJsonSchema,
-  EvaluationSchema,
   EventListQuerySchema,
   EventListSchema,
   JwksSchema,
@@ -31,6 +30,7 @@ import {
   RepositoryListSchema,
   ResourceAccessSchema,
   SimulateInputSchema,
+  SimulationSchema,
   TokenExchangeRequestSchema,
   TokenExchangeResponseSchema,
 } from "@oidc/shared";
@@ -203,8 +203,8 @@ export const OPERATIONS: Operation[] = [
     body: { schema: SimulateInputSchema, type: "json" },
     responses: {
       200: {
-        description: "The evaluation (SPEC §4.5) and the claims used",
-        schema: EvaluationSchema.extend({ claims: z.record(z.string(), z.unknown()) }),
+        description: "The decision (SPEC §4.5 with the connection's status), why it refuses, and the claims used",
+        schema: SimulationSchema,
       },
     },
   },

@@ -304,3 +304,19 @@ export const EvaluationSchema = z.object({
   matched: z.array(z.string()),
   access: z.array(GrantSchema),
 });
+
+/** Why the closest ruleset refused a token (`diagnoseNoMatch`). */
+export const NoMatchDiagnosisSchema = z.object({
+  label: z.string(),
+  failed: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("subject"), pattern: z.string(), matchedPrefix: z.string() }),
+    z.object({ kind: z.literal("condition"), claim: z.string(), pattern: z.string(), value: z.string().nullable() }),
+  ]),
+});
+
+/** `simulate`'s answer: the whole decision (`decideExchange`, with the connection's status) and the claims used. */
+export const SimulationSchema = EvaluationSchema.extend({
+  reason: z.enum(["connection_inactive", "no_matching_ruleset"]).nullable(),
+  diagnosis: NoMatchDiagnosisSchema.nullable(),
+  claims: z.record(z.string(), z.unknown()),
+});
