@@ -13,6 +13,7 @@ import { OrgSlugSchema, RepositoryNameSchema, RoleSchema } from "@oidc/shared";
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type DatabaseHandle, openDatabase, pgErrorCode } from "./db/client";
+import { DatabaseLockedError } from "./db/lock";
 import { memberships, organizations, repositories, sessions, users } from "./db/schema";
 import { EnvError, parseEnv } from "./env";
 import { addRepositories, createOrg, createUser } from "./seed";
@@ -183,7 +184,8 @@ async function main() {
 
 if (process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1])) {
   main().catch((error) => {
-    process.stderr.write(`${error instanceof EnvError || error instanceof CliError ? error.message : String(error)}\n`);
+    const plain = error instanceof EnvError || error instanceof CliError || error instanceof DatabaseLockedError;
+    process.stderr.write(`${plain ? error.message : String(error)}\n`);
     process.exit(1);
   });
 }

@@ -4,6 +4,7 @@ import { SignJWT } from "jose";
 import type { Logger } from "pino";
 import { type Actor, recordEvent, toRow } from "../audit/events";
 import type { DatabaseHandle } from "../db/client";
+import { currentScope, requestScope } from "../db/deadline";
 import { connections, organizations, rulesets, usedJtis } from "../db/schema";
 import type { Env } from "../env";
 import { RateLimiter } from "../http/rate-limit";
@@ -11,7 +12,7 @@ import { invalidGrant, invalidRequest, TokenError, unavailable } from "./errors"
 import { Gate } from "./gate";
 import type { JwksCache } from "./jwks";
 import { ACCESS_TOKEN_ALG, newJti, type SigningKeyStore } from "./keys";
-import { ExchangeRecorder } from "./recorder";
+import { ExchangeRecorder, RecordAbandoned } from "./recorder";
 import { checkClaims, type ParsedToken, parseSubjectToken, type VerifiedClaims, verifySignature } from "./verify";
 
 export const GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -93,7 +94,8 @@ function postgresArrays(database: DatabaseHandle): ((text: string, params: unkno
     database.db as unknown as { $client?: { unsafe?: (t: string, p: unknown[], o: { prepare: boolean }) => Promise<unknown> } }
   ).$client;
   if (database.kind !== "postgres" || typeof client?.unsafe !== "function") return undefined;
-  return (text, params) => client.unsafe?.(text, params, { prepare: true }) as Promise<unknown>;
+  // A batch serves many requests: it runs outside any one request's scope (SPEC §13 deadline).
+  return (text, params) => requestScope.exit(() => client.unsafe?.(text, params, { prepare: true }) as Promise<unknown>);
 }
 
 function rowsOf(result: unknown): Record<string, unknown>[] {
@@ -125,7 +127,8 @@ export class TokenService {
     this.connectionLimiter = new RateLimiter(env.tokenRateLimitConnection, 60_000);
     this.gate = new Gate(Math.max(1, env.databasePoolSize));
     this.recorder = new ExchangeRecorder(
-      (query) => this.gate.run(() => this.database.db.execute(query)),
+      // A batch serves many requests: it runs outside any one request's scope (SPEC §13 deadline).
+      (query) => requestScope.exit(() => this.gate.run(() => this.database.db.execute(query))),
       // Few statements in flight make bigger batches: fewer commits, less PostgreSQL CPU on a small machine.
       Math.max(1, Math.min(2, env.databasePoolSize - 1)),
       postgresArrays(database),
@@ -373,24 +376,32 @@ export class TokenService {
       ip: ctx.ip,
     });
     const claimExpires = new Date((claims.exp + this.env.clockToleranceSeconds) * 1000).toISOString();
+    // SPEC §13: an exchange already answered 503 (deadline) is not recorded, so its jti stays usable;
+    // once handed to the recorder, a graceful stop waits for its answer rather than cutting it.
+    const scope = currentScope();
+    scope?.check();
+    if (scope) scope.protected = true;
     // Recorded by one statement (one transaction): the connection is still active at the version we
     // decided on, the jti is claimed, and the event is written — all or nothing; batched under load.
     const recorded = this.recorder
-      .record({
-        connectionId: connection.id,
-        version: connection.version,
-        issuer: claims.iss,
-        jti: claims.jti,
-        claimExpiresAt: claimExpires,
-        event,
-      })
+      .record(
+        {
+          connectionId: connection.id,
+          version: connection.version,
+          issuer: claims.iss,
+          jti: claims.jti,
+          claimExpiresAt: claimExpires,
+          event,
+        },
+        scope ? () => scope.expired : undefined,
+      )
       .catch((error: unknown) => {
-        this.log.error({ err: error }, "token exchange: could not record the exchange");
+        if (!(error instanceof RecordAbandoned)) this.log.error({ err: error }, "token exchange: could not record the exchange");
         throw unavailable("database_unavailable", "The service cannot record the exchange at the moment; try again later");
       });
     const signed = this.sign(connection, claims, decision, access, jti, now, ttl);
     // Both run together; the token leaves only when its jti is recorded.
-    const [outcome, accessToken] = await Promise.all([recorded, signed.catch((e: unknown) => e as Error)]);
+    const [outcome, accessToken] = await Promise.all([scope ? scope.track(recorded) : recorded, signed.catch((e: unknown) => e as Error)]);
     if (!outcome.current) throw new TokenError(503, "temporarily_unavailable", "connection_changed", "The connection changed");
     if (!outcome.recorded) throw invalidGrant("replay", "Token already used: each ID token can be exchanged once; request a new one");
     if (typeof accessToken !== "string") throw accessToken;

@@ -20,8 +20,18 @@ export interface RecordOutcome {
   recorded: boolean;
 }
 
+/** The exchange was answered (503) before its record was sent: it is not recorded. */
+export class RecordAbandoned extends Error {
+  constructor() {
+    super("The exchange was answered before it could be recorded");
+    this.name = "RecordAbandoned";
+  }
+}
+
 interface Pending {
   record: ExchangeRecord;
+  /** True once the exchange was answered without a token (its deadline passed): then it is not sent. */
+  abandoned: (() => boolean) | undefined;
   resolve(outcome: RecordOutcome): void;
   reject(error: unknown): void;
 }
@@ -55,9 +65,9 @@ export class ExchangeRecorder {
     private readonly executeArrays?: (text: string, params: unknown[]) => Promise<unknown>,
   ) {}
 
-  record(record: ExchangeRecord): Promise<RecordOutcome> {
+  record(record: ExchangeRecord, abandoned?: () => boolean): Promise<RecordOutcome> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ record, resolve, reject });
+      this.pending.push({ record, abandoned, resolve, reject });
       this.pump();
     });
   }
@@ -69,6 +79,11 @@ export class ExchangeRecorder {
       const later: Pending[] = [];
       const keys = new Set<string>();
       for (const item of this.pending) {
+        // Answered 503 while it waited (the database froze): its jti stays unused (SPEC §13).
+        if (item.abandoned?.()) {
+          item.reject(new RecordAbandoned());
+          continue;
+        }
         const key = `${item.record.issuer}\u0000${item.record.jti}`;
         if (batch.length >= MAX_BATCH || keys.has(key)) later.push(item);
         else {
@@ -77,6 +92,7 @@ export class ExchangeRecorder {
         }
       }
       this.pending = later;
+      if (!batch.length) break;
       this.inFlight++;
       this.run(batch).finally(() => {
         this.inFlight--;
