@@ -43,6 +43,7 @@ const RawEnv = z.object({
   JWKS_REFRESH: seconds(600, 10, 86400),
   JWKS_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  SHUTDOWN_GRACE: seconds(10, 0, 3600),
 });
 
 export interface Env {
@@ -84,6 +85,8 @@ export interface Env {
   jwksFetchTimeoutMs: number;
   /** Server processes (node:cluster) sharing the port; 1 runs in-process. */
   workers: number;
+  /** On SIGTERM, in-flight requests get this long to finish (SPEC §13). */
+  shutdownGraceSeconds: number;
 }
 
 /** Variables whose values may hold credentials (a password, a URL with one). */
@@ -160,5 +163,6 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     jwksRefreshSeconds: e.JWKS_REFRESH,
     jwksFetchTimeoutMs: e.JWKS_FETCH_TIMEOUT_MS,
     workers: e.WORKERS,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE,
   };
 }
