@@ -20,7 +20,7 @@ import { unavailable } from "./token/errors";
 
 const API_BODY_LIMIT = 1024 * 1024;
 /** `/readyz` answers 503 when the database has not answered a ping within this (SPEC §13: within 1 s). */
-const READY_TIMEOUT_MS = 800;
+const READY_TIMEOUT_MS = 500;
 
 /** The admin API (SPEC §5), mounted at /api; its type is what the console's client is typed with. */
 function apiRoutes(deps: Deps) {

@@ -96,26 +96,36 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
         // SPEC §13 graceful stop: stop accepting; answers still to be written say `Connection: close`;
         // idle keep-alive connections are closed at once, the others as soon as their answer is out.
         stopRequested = true;
+        const t0 = performance.now();
+        const since = () => Math.round(performance.now() - t0);
+        log.info({ inFlight: inFlight.size, graceMs }, "stopping: no new connections; finishing the requests in flight");
         for (const outgoing of inFlight.keys()) if (!outgoing.headersSent) outgoing.shouldKeepAlive = false;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         if (!(await within(allDone(), graceMs))) {
           // Grace is over: cut what is left, except exchanges whose jti is being recorded and
           // COMMITs in flight, whose answers are written first (bounded by the database deadline).
-          let kept = 0;
+          const kept: string[] = [];
+          const cut: string[] = [];
           for (const [outgoing, scope] of inFlight) {
-            if (scope.mustFinish) kept++;
-            else outgoing.socket?.destroy();
+            const what = `${outgoing.req.method} ${outgoing.req.url?.split("?")[0]}`;
+            if (scope.mustFinish) kept.push(what);
+            else {
+              cut.push(what);
+              outgoing.socket?.destroy();
+            }
           }
-          log.warn({ cut: inFlight.size - kept, kept }, "shutdown grace over: closing the connections left");
+          log.warn({ cut, kept }, "shutdown grace over: closing the connections left, but for answers that must be written");
           await within(allDone(), DATABASE_DEADLINE_MS + 2000);
           server.closeAllConnections();
           // Handlers of the cut requests may still be finishing their database work.
           await within(allDone(), DATABASE_DEADLINE_MS + 2000);
         }
+        log.info({ ms: since() }, "stopping: requests finished");
         server.closeAllConnections();
         await closed;
         await db.close();
+        log.info({ ms: since() }, "stopping: database closed");
       })();
       return stopping;
     },

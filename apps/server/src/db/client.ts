@@ -187,7 +187,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       ping: async () => {
         await client`select 1`;
       },
-      close: () => client.end({ timeout: 5 }),
+      // By then every request has been answered and its handler has settled: what is left is not waited for long.
+      close: () => client.end({ timeout: 2 }),
     };
   }
   const memory = options.dataDir.startsWith("memory://");
