@@ -11,6 +11,12 @@ import { AsyncLocalStorage } from "node:async_hooks";
  * counts: a sign-in's password hash on a busy machine is not a database outage.
  */
 export const DATABASE_DEADLINE_MS = 2500;
+/**
+ * When the deadline passes while the statement recording an exchange is on its way, its answer is
+ * awaited this much longer (still within 3 s): a database that just came back answers in
+ * milliseconds, and the client then gets the truth (its token) instead of a 503 for a used-up jti.
+ */
+export const RECORD_EXTRA_MS = 300;
 
 /** Thrown to stop the leftover work of a request that was already answered 503. */
 export class DeadlineExceeded extends Error {
@@ -28,6 +34,8 @@ export class RequestScope {
    * of closing its socket (SPEC §13).
    */
   protected = false;
+  /** The statement recording this exchange has been sent: its outcome is the database's now. */
+  recordSent = false;
   /** Transactions that passed their last check and sent COMMIT: the database decides; we wait for it. */
   private committing = 0;
   /** Database calls this request is waiting for now. */

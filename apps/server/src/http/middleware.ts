@@ -4,7 +4,7 @@ import { and, eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { findSession, findSessionWithOrg, readSessionId } from "../auth/sessions";
-import { currentScope, DATABASE_DEADLINE_MS, RequestScope, requestScope } from "../db/deadline";
+import { currentScope, DATABASE_DEADLINE_MS, RECORD_EXTRA_MS, RequestScope, requestScope } from "../db/deadline";
 import { memberships, organizations } from "../db/schema";
 import type { AppEnv, Deps } from "./context";
 import { ApiError, forbidden, notFound } from "./errors";
@@ -152,6 +152,8 @@ export const requireOwner = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+const sleep = (ms: number) => new Promise<"slept">((resolve) => setTimeout(() => resolve("slept"), ms));
+
 /**
  * SPEC §13: a request that has waited on the database for DATABASE_DEADLINE_MS without a break is
  * answered 503 by `unavailable` at once. It runs in the request's RequestScope (the server's, or a
@@ -166,6 +168,8 @@ export function databaseDeadline(unavailable: (c: Context<AppEnv>) => Response, 
     const done = next().then(() => "done" as const);
     try {
       if ((await Promise.race([done, scope.late.then(() => "late" as const)])) === "done") return;
+      // An exchange whose recording statement is on its way: a little longer for its real answer.
+      if (scope.recordSent && (await Promise.race([done, sleep(RECORD_EXTRA_MS)])) === "done") return;
       if (!scope.expire()) {
         await done;
         return;

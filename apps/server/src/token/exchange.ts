@@ -393,7 +393,14 @@ export class TokenService {
           claimExpiresAt: claimExpires,
           event,
         },
-        scope ? () => scope.expired : undefined,
+        // Asked when its batch is formed: not sent once answered 503; otherwise it is on its way.
+        scope
+          ? () => {
+              if (scope.expired) return true;
+              scope.recordSent = true;
+              return false;
+            }
+          : undefined,
       )
       .catch((error: unknown) => {
         if (!(error instanceof RecordAbandoned)) this.log.error({ err: error }, "token exchange: could not record the exchange");
