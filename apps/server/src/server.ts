@@ -192,7 +192,8 @@ async function startWorkers(env: Env, log: Logger, deps: Deps): Promise<Started>
               new Promise<void>((resolve) => {
                 if (worker.isDead()) return resolve();
                 // Each worker drains as a single server does (SHUTDOWN_GRACE from the same environment).
-                const timer = setTimeout(() => worker.process.kill("SIGKILL"), graceMs + 2 * DATABASE_DEADLINE_MS + 6000);
+                // A worker's own stop ends at most 2 × (deadline + 2 s) + 2 s after the grace.
+                const timer = setTimeout(() => worker.process.kill("SIGKILL"), graceMs + 2 * (DATABASE_DEADLINE_MS + 2000) + 4000);
                 worker.once("exit", () => {
                   clearTimeout(timer);
                   resolve();
