@@ -10,7 +10,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
  * the token service's gate and recorder drop its work. Only time spent waiting on the database
  * counts: a sign-in's password hash on a busy machine is not a database outage.
  */
-export const DATABASE_DEADLINE_MS = 2500;
+export const DATABASE_DEADLINE_MS = 2200;
 /**
  * When the deadline passes while the statement recording an exchange is on its way, its answer is
  * awaited this much longer (still within 3 s): a database that just came back answers in
