@@ -91,7 +91,7 @@ async function setUp(kind: "pglite" | "postgres", grace: string) {
 }
 
 /** 6 kept-alive sockets sending exchanges back to back; `stop` runs once 15 are answered. */
-async function underLoad(url: string, connectionId: string, tokens: string[], stop: () => Promise<void>): Promise<Answer[]> {
+async function underLoad(url: string, connectionId: string, tokens: string[], stop?: () => Promise<void>): Promise<Answer[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: 6 });
   const answers: Answer[] = [];
   let next = 0;
@@ -100,7 +100,7 @@ async function underLoad(url: string, connectionId: string, tokens: string[], st
     while (next < tokens.length) {
       const token = tokens[next++] as string;
       answers.push(await exchangeOver(agent, url, connectionId, token));
-      if (answers.length === 15) stopping ??= stop();
+      if (answers.length === 15 && stop) stopping ??= stop();
     }
   };
   await Promise.all(Array.from({ length: 6 }, worker));
@@ -151,11 +151,18 @@ describe.each(DB_KINDS)("graceful stop (%s)", (kind) => {
 
     // Load: 6 kept-alive sockets sending exchanges back to back; stop() once some are answered.
     let stopMs = 0;
-    const answers = await underLoad(server.url, connectionId, tokens, async () => {
+    // stop() as the server receives the 20th request: that one at least is in flight.
+    let received = 0;
+    let stopped: Promise<void> | undefined;
+    server.server.on("request", () => {
+      if (++received !== 20) return;
       const t0 = performance.now();
-      await server.stop();
-      stopMs = performance.now() - t0;
+      stopped = server.stop().then(() => {
+        stopMs = performance.now() - t0;
+      });
     });
+    const answers = await underLoad(server.url, connectionId, tokens);
+    await stopped;
     idleAgent.destroy();
 
     // Every jti the server recorded got its 200 answer at the client: none lost.
@@ -163,14 +170,14 @@ describe.each(DB_KINDS)("graceful stop (%s)", (kind) => {
     const ok = new Set(answers.filter((a) => a.status === 200).map((a) => a.jti));
     expect(recorded.filter((j) => !ok.has(j))).toEqual([]);
     expect([...ok].every((j) => recorded.includes(j))).toBe(true);
-    expect(ok.size).toBeGreaterThanOrEqual(15);
+    expect(ok.size).toBeGreaterThanOrEqual(20);
     // The others failed at the connection level (refused after the stop, or sent on a kept-alive
     // socket at the instant it was closed as idle), never with a half answer or a 5xx: the server
     // did not process them (their jtis are not recorded), so they are safe to retry.
     for (const a of answers) if (a.status === undefined) expect(a.error).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up|EPIPE/);
     expect(answers.filter((a) => a.status !== undefined && a.status !== 200)).toEqual([]);
-    // Requests in flight when the stop began were answered with Connection: close.
-    expect(answers.slice(15).some((a) => a.status === 200 && a.connection === "close")).toBe(true);
+    // Requests in flight when the stop began (the 20th at least) were answered with Connection: close.
+    expect(answers.some((a) => a.status === 200 && a.connection === "close")).toBe(true);
     // Idle sockets were closed at once, cleanly (FIN, no reset).
     expect(idle.every((i) => i.closed)).toBe(true);
     expect(idle.map((i) => i.error).filter(Boolean)).toEqual([]);
