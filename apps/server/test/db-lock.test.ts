@@ -25,13 +25,13 @@ describe("one writer per PGlite DATA_DIR", () => {
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
     const second = await openDatabase({ dataDir: dir });
     await second.close();
-  });
+  }, 120_000);
 
   it("memory:// needs no lock", async () => {
     const a = await openDatabase({ dataDir: "memory://" });
     const b = await openDatabase({ dataDir: "memory://" });
     await Promise.all([a.close(), b.close()]);
-  });
+  }, 120_000);
 
   it("takes over a stale lock left by a process that is gone", () => {
     // A real process that has exited: its pid is not alive any more.
@@ -94,5 +94,5 @@ describe("one writer per PGlite DATA_DIR", () => {
     expect(ok.stderr).toBe("");
     expect(ok.status).toBe(0);
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
-  }, 90_000);
+  }, 120_000);
 });
