@@ -1,27 +1,30 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv, Deps } from "./http/context";
-import { errorBody, toErrorResponse } from "./http/errors";
-import { apiRateLimit, loadSession, orgAccess, requestContext, requireUser, sameOriginWrites } from "./http/middleware";
+import { errorBody, RETRY_AFTER_SECONDS, serviceUnavailable, toErrorResponse } from "./http/errors";
+import { apiRateLimit, databaseDeadline, loadSession, orgAccess, requestContext, requireUser, sameOriginWrites } from "./http/middleware";
 import { apiTokenRoutes } from "./routes/api-tokens";
 import { authRoutes } from "./routes/auth";
 import { configRoutes } from "./routes/config";
 import { connectionRoutes } from "./routes/connections";
 import { devIssuerRoutes } from "./routes/dev-issuer";
 import { docsRoutes } from "./routes/docs";
-import { oauthRoutes } from "./routes/oauth";
-import { registryRoutes } from "./routes/registry";
+import { oauthRoutes, errorResponse as tokenErrorResponse } from "./routes/oauth";
+import { registryRoutes, registryUnavailable } from "./routes/registry";
 import { repositoryRoutes } from "./routes/repositories";
 import { resourceRoutes } from "./routes/resource";
 import { wellKnownRoutes } from "./routes/well-known";
 import { createTokenServices } from "./token";
 import { DevIssuer } from "./token/dev-issuer";
+import { unavailable } from "./token/errors";
 
 const API_BODY_LIMIT = 1024 * 1024;
+/** `/readyz` answers 503 when the database has not answered a ping within this (SPEC §13: within 1 s). */
+const READY_TIMEOUT_MS = 500;
 
 /** The admin API (SPEC §5), mounted at /api; its type is what the console's client is typed with. */
 function apiRoutes(deps: Deps) {
@@ -84,13 +87,43 @@ export function createApp(deps: Deps) {
 
   app.get("/healthz", (c) => c.json({ status: "ok" }, 200));
   app.get("/readyz", async (c) => {
+    // SPEC §13: 503 within 1 s when the database does not answer (down, frozen, or overloaded).
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("no answer in time")), READY_TIMEOUT_MS);
+    });
+    const ping = deps.database.ping();
     try {
-      await deps.database.ping();
+      await Promise.race([ping, late]);
       return c.json({ status: "ready" }, 200);
     } catch {
+      ping.catch(() => {});
+      c.header("Retry-After", String(RETRY_AFTER_SECONDS));
       return c.json({ status: "unavailable", reason: "database" }, 503);
+    } finally {
+      clearTimeout(timer);
     }
   });
+
+  // SPEC §13: everything that needs the database answers 503 rather than waits when it does not answer.
+  const adminUnavailable = (c: Context<AppEnv>) => {
+    c.header("Retry-After", String(RETRY_AFTER_SECONDS));
+    const error = serviceUnavailable();
+    return c.json(errorBody(error.code, error.message), 503);
+  };
+  app.use("/api/*", databaseDeadline(adminUnavailable));
+  app.use("/.well-known/*", databaseDeadline(adminUnavailable));
+  app.use("/dev-issuer/*", databaseDeadline(adminUnavailable));
+  app.use(
+    "/registry/*",
+    databaseDeadline((c) => registryUnavailable(c, RETRY_AFTER_SECONDS)),
+  );
+  app.use(
+    "/oauth/*",
+    databaseDeadline((c) =>
+      tokenErrorResponse(c, unavailable("database_unavailable", "The service cannot reach its database at the moment; try again later")),
+    ),
+  );
 
   // The token service (SPEC §6). Its Bearer resource check sits under /api but before the admin
   // API's session/CSRF middleware, which it does not use.
@@ -111,7 +144,14 @@ export function createApp(deps: Deps) {
   mountConsole(app, deps);
 
   app.notFound((c) => c.json(errorBody("not_found", "No such endpoint"), 404));
-  app.onError((err, c) => toErrorResponse(c, err, (e) => (c.get("log") ?? deps.log).error({ err: e }, "unhandled error")));
+  app.onError((err, c) =>
+    toErrorResponse(
+      c,
+      err,
+      (e) => (c.get("log") ?? deps.log).error({ err: e }, "unhandled error"),
+      (e) => (c.get("log") ?? deps.log).warn({ err: e }, "database unavailable: answered 503"),
+    ),
+  );
   return routes;
 }
 

@@ -14,6 +14,7 @@ import { DisplayNameSchema, GithubLoginSchema, OrgSlugSchema, RepositoryNameSche
 import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type DatabaseHandle, openDatabase, pgErrorCode } from "./db/client";
+import { DatabaseLockedError } from "./db/lock";
 import { memberships, organizations, repositories, sessions, users } from "./db/schema";
 import { type Env, EnvError, parseEnv } from "./env";
 import { type Keyring, KeyVaultError, keyringOf } from "./keys/vault";
@@ -226,9 +227,9 @@ async function main() {
 
 if (process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1])) {
   main().catch((error) => {
-    process.stderr.write(
-      `${error instanceof EnvError || error instanceof CliError || error instanceof KeyVaultError ? error.message : String(error)}\n`,
-    );
+    const plain =
+      error instanceof EnvError || error instanceof CliError || error instanceof KeyVaultError || error instanceof DatabaseLockedError;
+    process.stderr.write(`${plain ? error.message : String(error)}\n`);
     process.exit(1);
   });
 }

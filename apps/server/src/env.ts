@@ -50,6 +50,7 @@ const RawEnv = z.object({
     .string()
     .regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "must be the registry's host (and port), e.g. registry.example.com, without a scheme")
     .optional(),
+  SHUTDOWN_GRACE: seconds(10, 0, 3600),
 });
 
 export interface Env {
@@ -97,6 +98,8 @@ export interface Env {
   oldKeyEncryptionKeys: Kek[];
   /** The registry's `service` (SPEC §9): REGISTRY_SERVICE, default the host and port of PUBLIC_URL. */
   registryService: string;
+  /** On SIGTERM, in-flight requests get this long to finish (SPEC §13). */
+  shutdownGraceSeconds: number;
 }
 
 /** Variables whose values may hold credentials (a password, a URL with one). */
@@ -177,6 +180,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     keyEncryptionKey: keks.current,
     oldKeyEncryptionKeys: keks.old,
     registryService: e.REGISTRY_SERVICE ?? new URL(publicUrl).host,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE,
   };
 }
 

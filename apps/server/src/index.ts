@@ -20,7 +20,7 @@ async function main() {
     if (signalled) return;
     signalled = true;
     log.info({ signal }, "shutting down: finishing in-flight requests");
-    started.stop().then(
+    started.stop(env.shutdownGraceSeconds * 1000).then(
       () => {
         log.info("stopped");
         process.exit(0);

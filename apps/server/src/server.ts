@@ -1,11 +1,12 @@
 import cluster from "node:cluster";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { serve } from "@hono/node-server";
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import { createApp } from "./app";
 import { printStartupBanner } from "./banner";
 import { type DatabaseHandle, openDatabase } from "./db/client";
+import { DATABASE_DEADLINE_MS, RequestScope, requestScope } from "./db/deadline";
 import type { Env } from "./env";
 import type { Deps } from "./http/context";
 import { keyringOf } from "./keys/vault";
@@ -18,7 +19,11 @@ export interface Started {
   port: number;
   deps: Deps;
   server: Server;
-  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the database. */
+  /**
+   * Graceful stop (SPEC §13): stops accepting, answers in-flight requests with `Connection: close`,
+   * closes idle keep-alive connections at once, waits for the rest up to `graceMs` (default
+   * SHUTDOWN_GRACE), then closes the database.
+   */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -46,19 +51,40 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
     log.warn({ workers: env.workers }, "WORKERS > 1 needs DATABASE_URL (embedded PGlite is single-process); running one process");
   }
   const app = createApp(deps);
-  // Handlers still running (also for clients that went away) hold the database open on stop.
-  let inFlight = 0;
+  // Requests in flight: each until its handler has settled (also for clients that went away: it
+  // may still use the database) and its response is closed.
+  const inFlight = new Map<ServerResponse, RequestScope>();
+  let stopRequested = false;
   let drained: (() => void) | undefined;
-  const fetch: typeof app.fetch = async (request, ...rest) => {
-    inFlight++;
-    try {
-      return await app.fetch(request, ...rest);
-    } finally {
-      if (--inFlight === 0) drained?.();
-    }
+  const settle = (outgoing: ServerResponse) => {
+    inFlight.delete(outgoing);
+    if (inFlight.size === 0) drained?.();
+  };
+  const fetch = (request: Request, env: { incoming: IncomingMessage; outgoing: ServerResponse }) => {
+    const scope = new RequestScope();
+    const { outgoing } = env;
+    inFlight.set(outgoing, scope);
+    // SPEC §13: a request served while stopping is answered with `Connection: close`.
+    if (stopRequested) outgoing.shouldKeepAlive = false;
+    let open = 2;
+    const one = () => {
+      if (--open === 0) settle(outgoing);
+    };
+    outgoing.once("close", one);
+    outgoing.once("finish", () => {
+      // A kept-alive socket that became idle after its answer is closed at once when stopping.
+      if (stopRequested) setImmediate(() => server.closeIdleConnections());
+    });
+    return requestScope.run(scope, async () => {
+      try {
+        return await app.fetch(request, env);
+      } finally {
+        one();
+      }
+    });
   };
   const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch, port: env.port, hostname: env.host }, () => resolve(s as Server));
+    const s = serve({ fetch: fetch as typeof app.fetch, port: env.port, hostname: env.host }, () => resolve(s as Server));
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : env.port;
@@ -66,29 +92,64 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
   // Outside production: where to open the console and how to sign in (a generated password is shown here once, never logged).
   await printStartupBanner(env, db, port, seed);
   let stopping: Promise<void> | undefined;
+  const allDone = () => (inFlight.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve)));
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     deps,
     server,
-    stop(graceMs = 10_000) {
+    stop(graceMs = env.shutdownGraceSeconds * 1000) {
       stopping ??= (async () => {
+        // SPEC §13 graceful stop: stop accepting; answers still to be written say `Connection: close`;
+        // idle keep-alive connections are closed at once, the others as soon as their answer is out.
+        stopRequested = true;
+        const t0 = performance.now();
+        const since = () => Math.round(performance.now() - t0);
+        log.info({ inFlight: inFlight.size, graceMs }, "stopping: no new connections; finishing the requests in flight");
+        for (const outgoing of inFlight.keys()) if (!outgoing.headersSent) outgoing.shouldKeepAlive = false;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-        await closed;
-        if (inFlight > 0) {
-          const idle = new Promise<void>((resolve) => {
-            drained = resolve;
-          });
-          await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+        if (!(await within(allDone(), graceMs))) {
+          // Grace is over: cut what is left, except exchanges whose jti is being recorded and
+          // COMMITs in flight, whose answers are written first (bounded by the database deadline).
+          const kept: string[] = [];
+          const cut: string[] = [];
+          for (const [outgoing, scope] of inFlight) {
+            const what = `${outgoing.req.method} ${outgoing.req.url?.split("?")[0]}`;
+            if (scope.mustFinish) kept.push(what);
+            else {
+              cut.push(what);
+              outgoing.socket?.destroy();
+            }
+          }
+          log.warn({ cut, kept }, "shutdown grace over: closing the connections left, but for answers that must be written");
+          await within(allDone(), DATABASE_DEADLINE_MS + 2000);
+          server.closeAllConnections();
+          // Handlers of the cut requests may still be finishing their database work.
+          await within(allDone(), DATABASE_DEADLINE_MS + 2000);
         }
-        clearTimeout(timer);
+        log.info({ ms: since() }, "stopping: requests finished");
+        server.closeAllConnections();
+        await closed;
         await db.close();
+        log.info({ ms: since() }, "stopping: database closed");
       })();
       return stopping;
     },
   };
+}
+
+/** Whether `promise` settled within `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -129,7 +190,7 @@ async function startWorkers(env: Env, log: Logger, deps: Deps): Promise<Started>
     port,
     deps,
     server: createServer(),
-    stop(graceMs = 10_000) {
+    stop(graceMs = env.shutdownGraceSeconds * 1000) {
       stopping ??= (async () => {
         const live = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
         await Promise.all(
@@ -137,7 +198,9 @@ async function startWorkers(env: Env, log: Logger, deps: Deps): Promise<Started>
             (worker) =>
               new Promise<void>((resolve) => {
                 if (worker.isDead()) return resolve();
-                const timer = setTimeout(() => worker.process.kill("SIGKILL"), graceMs + 1000);
+                // Each worker drains as a single server does (SHUTDOWN_GRACE from the same environment).
+                // A worker's own stop ends at most 2 × (deadline + 2 s) + 2 s after the grace.
+                const timer = setTimeout(() => worker.process.kill("SIGKILL"), graceMs + 2 * (DATABASE_DEADLINE_MS + 2000) + 4000);
                 worker.once("exit", () => {
                   clearTimeout(timer);
                   resolve();

@@ -255,7 +255,7 @@ describe.each(DB_KINDS)("admin API: rate limits and readiness (%s)", (kind) => {
     expect((await c.get("/api/me", from("10.0.2.2"))).status).toBe(401); // another client is not affected
   });
 
-  it("/readyz is 503 once the database is gone, and the API answers 500 without internals", async () => {
+  it("/readyz is 503 once the database is gone, and the API answers 503 with Retry-After, without internals", async () => {
     const c = new Client(t.app);
     await t.deps.database.close();
     const ready = await c.get("/readyz");
@@ -264,7 +264,9 @@ describe.each(DB_KINDS)("admin API: rate limits and readiness (%s)", (kind) => {
     expect((await c.get("/healthz")).status).toBe(200);
     c.cookie = `oidc_session=${"A".repeat(43)}`; // makes the server look the session up
     const failed = await c.get(CONNECTIONS, from("10.0.3.1"));
-    expectError(failed, 500, "internal_error");
+    // SPEC §13: database trouble is a 503 the client may retry, not a 500.
+    expectError(failed, 503, "service_unavailable");
+    expect(failed.headers.get("retry-after")).toMatch(/^\d+$/);
     expectNoLeak(failed);
   });
 });

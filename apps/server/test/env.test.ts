@@ -104,6 +104,13 @@ describe("environment parsing", () => {
       expect(problems({ REGISTRY_SERVICE: bad })).toMatch(/REGISTRY_SERVICE: must be the registry's host/);
   });
 
+  it("SHUTDOWN_GRACE: seconds, 10 by default, a bad value named (SPEC §13)", () => {
+    expect(parseEnv({}).shutdownGraceSeconds).toBe(10);
+    expect(parseEnv({ SHUTDOWN_GRACE: "30" }).shutdownGraceSeconds).toBe(30);
+    expect(parseEnv({ SHUTDOWN_GRACE: "0" }).shutdownGraceSeconds).toBe(0);
+    for (const bad of ["-1", "2.5", "soon", "3601"]) expect(problems({ SHUTDOWN_GRACE: bad })).toContain("SHUTDOWN_GRACE");
+  });
+
   it("reports every bad variable at once", () => {
     const message = problems({ PORT: "abc", LOG_LEVEL: "loud", DATABASE_URL: "mysql://x" });
     for (const name of ["PORT", "LOG_LEVEL", "DATABASE_URL"]) expect(message).toContain(`${name}:`);

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
+import { isDatabaseUnavailable } from "../db/client";
 
 export interface Issue {
   path: (string | number)[];
@@ -33,6 +34,13 @@ export const forbidden = (message: string) => new ApiError(403, "forbidden", mes
 export const validationFailed = (issues: Issue[], message = "The request is not valid; see issues") =>
   new ApiError(400, "validation_failed", message, issues);
 
+/** Seconds a client is asked to wait after a 503 (SPEC §13). */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** The admin API's answer when the database cannot serve the request now (SPEC §13). */
+export const serviceUnavailable = (message = "The database is not answering at the moment; try again in a few seconds") =>
+  new ApiError(503, "service_unavailable", message, undefined, { "Retry-After": String(RETRY_AFTER_SECONDS) });
+
 /** zod issues → our issues; an unknown key is reported at its own path, e.g. `["rulesets", 0, "id"]`. */
 export function zodIssues(error: z.ZodError): Issue[] {
   const out: Issue[] = [];
@@ -52,7 +60,7 @@ export function errorBody(code: string, message: string, issues?: Issue[]) {
 }
 
 /** The one place errors become responses: no stack, no SQL, ever. */
-export function toErrorResponse(c: Context, err: unknown, onUnexpected: (err: unknown) => void) {
+export function toErrorResponse(c: Context, err: unknown, onUnexpected: (err: unknown) => void, onUnavailable?: (err: unknown) => void) {
   if (err instanceof ApiError) {
     if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
     return c.json(errorBody(err.code, err.message, err.issues), err.status);
@@ -64,6 +72,12 @@ export function toErrorResponse(c: Context, err: unknown, onUnexpected: (err: un
       return c.json(errorBody("validation_failed", "The request body is not valid JSON", [{ path: [], message: "Malformed JSON" }]), 400);
     if (status === 401) return c.json(errorBody("unauthenticated", "Sign in first"), 401);
     if (status < 500) return c.json(errorBody("validation_failed", err.message || "Bad request"), status as ContentfulStatusCode);
+  }
+  if (isDatabaseUnavailable(err)) {
+    onUnavailable?.(err);
+    const unavailable = serviceUnavailable();
+    c.header("Retry-After", String(RETRY_AFTER_SECONDS));
+    return c.json(errorBody(unavailable.code, unavailable.message), 503);
   }
   onUnexpected(err);
   return c.json(errorBody("internal_error", "Something went wrong on our side; try again, and quote the request id if it persists"), 500);

@@ -6,6 +6,7 @@ import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { findApiToken } from "../auth/api-tokens";
 import { findSession, findSessionWithOrg, readSessionId, sessionCookieName } from "../auth/sessions";
+import { currentScope, DATABASE_DEADLINE_MS, RECORD_EXTRA_MS, RequestScope, requestScope } from "../db/deadline";
 import { memberships, organizations } from "../db/schema";
 import type { AppEnv, Deps } from "./context";
 import { ApiError, forbidden, notFound } from "./errors";
@@ -188,3 +189,35 @@ export const requireOwner = createMiddleware<AppEnv>(async (c, next) => {
     );
   await next();
 });
+
+const sleep = (ms: number) => new Promise<"slept">((resolve) => setTimeout(() => resolve("slept"), ms));
+
+/**
+ * SPEC §13: a request that has waited on the database for DATABASE_DEADLINE_MS without a break is
+ * answered 503 by `unavailable` at once. It runs in the request's RequestScope (the server's, or a
+ * new one under app.request() in tests); the scope is then expired, so that the work it leaves
+ * running changes nothing. A COMMIT already sent is waited for instead: its outcome is the answer.
+ */
+export function databaseDeadline(unavailable: (c: Context<AppEnv>) => Response, ms = DATABASE_DEADLINE_MS): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const scope = currentScope();
+    if (!scope) return requestScope.run(new RequestScope(ms), () => databaseDeadline(unavailable, ms)(c, next));
+    scope.deadlineMs = ms;
+    const done = next().then(() => "done" as const);
+    try {
+      if ((await Promise.race([done, scope.late.then(() => "late" as const)])) === "done") return;
+      // An exchange whose recording statement is on its way: a little longer for its real answer.
+      if (scope.recordSent && (await Promise.race([done, sleep(RECORD_EXTRA_MS)])) === "done") return;
+      if (!scope.expire()) {
+        await done;
+        return;
+      }
+      // The leftover work must not answer any more (nor fail the process).
+      done.catch(() => {});
+      c.get("log")?.warn({ ms }, "database deadline passed: answered 503");
+      return unavailable(c);
+    } finally {
+      scope.finish();
+    }
+  };
+}

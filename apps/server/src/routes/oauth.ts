@@ -55,7 +55,7 @@ export function parseParams(contentType: string, text: string): URLSearchParams 
 }
 
 /** RFC 6749 §5.2 error body; the description carries the request id. */
-function errorResponse(c: Context<AppEnv>, error: TokenError) {
+export function errorResponse(c: Context<AppEnv>, error: TokenError) {
   c.header("Cache-Control", "no-store");
   c.header("Pragma", "no-cache");
   if (error.retryAfterSeconds !== undefined && (error.status === 429 || error.status === 503))

@@ -14,6 +14,14 @@ function errorResponse(c: Context<AppEnv>, service: RegistryTokenService, error:
   return c.json({ errors: [{ code: error.code, message: `${error.message} (request id ${c.get("requestId")})` }] }, error.status);
 }
 
+/** SPEC §13: the database did not answer in time; in the registry's error format, with Retry-After. */
+export function registryUnavailable(c: Context<AppEnv>, retryAfterSeconds: number) {
+  c.header("Cache-Control", "no-store");
+  c.header("Retry-After", String(retryAfterSeconds));
+  const message = `The service cannot reach its database at the moment; try again later (request id ${c.get("requestId")})`;
+  return c.json({ errors: [{ code: "UNAVAILABLE", message }] }, 503);
+}
+
 /** `Authorization: Basic base64(username:password)`; undefined for none or another scheme. */
 function basicCredentials(header: string | undefined): { username: string; password: string } | undefined {
   const match = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header ?? "");

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv, Deps } from "../http/context";
-import { errorBody } from "../http/errors";
+import { errorBody, RETRY_AFTER_SECONDS } from "../http/errors";
 import { clientIp } from "../http/middleware";
 import { RateLimiter } from "../http/rate-limit";
 import type { TokenServices } from "../token";
@@ -34,8 +34,8 @@ export function resourceRoutes(deps: Deps, services: TokenServices) {
       if (error instanceof InvalidAccessToken) return unauthenticated(error.message, "invalid_token");
       // Revocation cannot be checked without the database: refuse to answer rather than guess.
       (c.get("log") ?? deps.log).error({ err: error }, "resource check failed");
-      c.header("Retry-After", "5");
-      return c.json(errorBody("unavailable", "The access check is unavailable at the moment; try again"), 503);
+      c.header("Retry-After", String(RETRY_AFTER_SECONDS));
+      return c.json(errorBody("service_unavailable", "The access check is unavailable at the moment; try again"), 503);
     }
     const repository = `${c.req.param("org")}/${c.req.param("repo")}`;
     const grant = claims.access.find(

@@ -1,15 +1,11 @@
+import type { TokenErrorCode } from "@oidc/shared";
+
 /**
  * Token endpoint failures (SPEC §6.1): RFC 6749 §5.2 `{error, error_description}`. `reason` is the
  * stable code written to the `token.denied` event; the description says what failed without
  * revealing the connection's configuration.
  */
-export type OAuthErrorCode =
-  | "invalid_request"
-  | "unsupported_grant_type"
-  | "invalid_grant"
-  | "invalid_target"
-  | "temporarily_unavailable"
-  | "server_error";
+export type OAuthErrorCode = TokenErrorCode;
 
 export type DenialReason =
   | "malformed_request"

@@ -4,6 +4,7 @@ import { SignJWT } from "jose";
 import type { Logger } from "pino";
 import { type Actor, recordEvent, toRow } from "../audit/events";
 import type { DatabaseHandle } from "../db/client";
+import { currentScope, requestScope } from "../db/deadline";
 import { connections, organizations, rulesets, usedJtis } from "../db/schema";
 import type { Env } from "../env";
 import { RateLimiter } from "../http/rate-limit";
@@ -11,7 +12,7 @@ import { invalidGrant, invalidRequest, TokenError, unavailable } from "./errors"
 import { Gate } from "./gate";
 import type { JwksCache } from "./jwks";
 import { ACCESS_TOKEN_ALG, newJti, type SigningKeyStore } from "./keys";
-import { ExchangeRecorder, RecordRefused } from "./recorder";
+import { ExchangeRecorder, RecordAbandoned, RecordRefused } from "./recorder";
 import { checkClaims, type ParsedToken, parseSubjectToken, type VerifiedClaims, verifySignature } from "./verify";
 
 export const GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -93,7 +94,8 @@ export function postgresArrays(database: DatabaseHandle): ((text: string, params
     database.db as unknown as { $client?: { unsafe?: (t: string, p: unknown[], o: { prepare: boolean }) => Promise<unknown> } }
   ).$client;
   if (database.kind !== "postgres" || typeof client?.unsafe !== "function") return undefined;
-  return (text, params) => client.unsafe?.(text, params, { prepare: true }) as Promise<unknown>;
+  // A batch serves many requests: it runs outside any one request's scope (SPEC §13 deadline).
+  return (text, params) => requestScope.exit(() => client.unsafe?.(text, params, { prepare: true }) as Promise<unknown>);
 }
 
 function rowsOf(result: unknown): Record<string, unknown>[] {
@@ -127,7 +129,8 @@ export class TokenService {
     this.connectionLimiter = new RateLimiter(env.tokenRateLimitConnection, 60_000);
     this.gate = new Gate(Math.max(1, env.databasePoolSize));
     this.recorder = new ExchangeRecorder(
-      (query) => this.gate.run(() => this.database.db.execute(query)),
+      // A batch serves many requests: it runs outside any one request's scope (SPEC §13 deadline).
+      (query) => requestScope.exit(() => this.gate.run(() => this.database.db.execute(query))),
       // Few statements in flight make bigger batches: fewer commits, less PostgreSQL CPU on a small machine.
       Math.max(1, Math.min(2, env.databasePoolSize - 1)),
       postgresArrays(database),
@@ -390,28 +393,43 @@ export class TokenService {
       ip: ctx.ip,
     });
     const claimExpires = new Date((claims.exp + this.env.clockToleranceSeconds) * 1000).toISOString();
+    // SPEC §13: an exchange already answered 503 (deadline) is not recorded, so its jti stays usable;
+    // once handed to the recorder, a graceful stop waits for its answer rather than cutting it.
+    const scope = currentScope();
+    scope?.check();
+    if (scope) scope.protected = true;
     // Recorded by one statement (one transaction): the connection is still active at the version we
     // decided on, the jti is claimed, and the event is written — all or nothing; batched under load.
     const recorded = this.recorder
-      .record({
-        connectionId: connection.id,
-        version: connection.version,
-        issuer: claims.iss,
-        jti: claims.jti,
-        claimExpiresAt: claimExpires,
-        event,
-      })
+      .record(
+        {
+          connectionId: connection.id,
+          version: connection.version,
+          issuer: claims.iss,
+          jti: claims.jti,
+          claimExpiresAt: claimExpires,
+          event,
+        },
+        // Asked when its batch is formed: not sent once answered 503; otherwise it is on its way.
+        scope
+          ? () => {
+              if (scope.expired) return true;
+              scope.recordSent = true;
+              return false;
+            }
+          : undefined,
+      )
       .catch((error: unknown) => {
         if (error instanceof RecordRefused) {
           this.log.warn({ err: error.cause }, "token exchange: the database refused this exchange's record");
           throw invalidGrant("malformed_token", "The token's claims cannot be recorded, so it is refused");
         }
-        this.log.error({ err: error }, "token exchange: could not record the exchange");
+        if (!(error instanceof RecordAbandoned)) this.log.error({ err: error }, "token exchange: could not record the exchange");
         throw unavailable("database_unavailable", "The service cannot record the exchange at the moment; try again later");
       });
     const signed = this.sign(connection, claims, decision, access, jti, issuedAtMs, ttl);
     // Both run together; the token leaves only when its jti is recorded.
-    const [outcome, accessToken] = await Promise.all([recorded, signed.catch((e: unknown) => e as Error)]);
+    const [outcome, accessToken] = await Promise.all([scope ? scope.track(recorded) : recorded, signed.catch((e: unknown) => e as Error)]);
     if (!outcome.current) throw new TokenError(503, "temporarily_unavailable", "connection_changed", "The connection changed");
     if (!outcome.recorded) throw invalidGrant("replay", "Token already used: each ID token can be exchanged once; request a new one");
     if (typeof accessToken !== "string") throw accessToken;

@@ -45,8 +45,18 @@ function statementError(error: unknown): boolean {
   return typeof code === "string" && /^2[23][0-9A-Z]{3}$/.test(code);
 }
 
+/** The exchange was answered (503) before its record was sent: it is not recorded. */
+export class RecordAbandoned extends Error {
+  constructor() {
+    super("The exchange was answered before it could be recorded");
+    this.name = "RecordAbandoned";
+  }
+}
+
 interface Pending {
   record: ExchangeRecord;
+  /** True once the exchange was answered without a token (its deadline passed): then it is not sent. */
+  abandoned: (() => boolean) | undefined;
   resolve(outcome: RecordOutcome): void;
   reject(error: unknown): void;
 }
@@ -80,11 +90,11 @@ export class ExchangeRecorder {
     private readonly executeArrays?: (text: string, params: unknown[]) => Promise<unknown>,
   ) {}
 
-  record(record: ExchangeRecord): Promise<RecordOutcome> {
+  record(record: ExchangeRecord, abandoned?: () => boolean): Promise<RecordOutcome> {
     // The claim key as it will be stored (and compared within a batch): a NUL cannot be stored.
     const stored = { ...record, jti: storableText(record.jti), issuer: storableText(record.issuer) };
     return new Promise((resolve, reject) => {
-      this.pending.push({ record: stored, resolve, reject });
+      this.pending.push({ record: stored, abandoned, resolve, reject });
       this.pump();
     });
   }
@@ -96,6 +106,11 @@ export class ExchangeRecorder {
       const later: Pending[] = [];
       const keys = new Set<string>();
       for (const item of this.pending) {
+        // Answered 503 while it waited (the database froze): its jti stays unused (SPEC §13).
+        if (item.abandoned?.()) {
+          item.reject(new RecordAbandoned());
+          continue;
+        }
         const key = `${item.record.issuer}\u0000${item.record.jti}`;
         if (batch.length >= MAX_BATCH || keys.has(key)) later.push(item);
         else {
@@ -104,6 +119,7 @@ export class ExchangeRecorder {
         }
       }
       this.pending = later;
+      if (!batch.length) break;
       this.inFlight++;
       this.run(batch).finally(() => {
         this.inFlight--;

@@ -42,6 +42,17 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** The token endpoint's error codes (SPEC §6.1, RFC 6749 §5.2 and §4.1.2.1 for `temporarily_unavailable`). */
+export const TOKEN_ERROR_CODES = [
+  "invalid_request",
+  "unsupported_grant_type",
+  "invalid_grant",
+  "invalid_target",
+  "temporarily_unavailable",
+  "server_error",
+] as const;
+export type TokenErrorCode = (typeof TOKEN_ERROR_CODES)[number];
+
 /** Letters, digits, `-`, starting with a letter or digit: `octo-org`. */
 export const OrgSlugSchema = z
   .string()
