@@ -17,10 +17,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createPrivateKey, randomBytes, randomUUID, sign as rsaSign } from "node:crypto";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import postgres from "postgres";
+import { freePort } from "../test/support/net";
 
 const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 20_000);
@@ -32,14 +32,6 @@ const PASSWORD = "bench-password-123";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return typeof address === "object" && address ? address.port : 0;
-}
 
 function startProcess(script: string, env: Record<string, string>): ChildProcess {
   const extra = process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];

@@ -10,16 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { type Started, startServer } from "../src/server";
 import { ADMIN, Client, connectionBody, createTestDatabase, PASSWORD, type TestDatabase, testEnv } from "./support/harness";
+import { freePort } from "./support/net";
 
 const ACTION = fileURLToPath(new URL("../../../packages/action/dist/index.js", import.meta.url));
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 function runAction(env: Record<string, string>): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {

@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
 import { Agent, request } from "node:http";
 import type { Socket } from "node:net";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import pino from "pino";
@@ -24,18 +23,11 @@ import {
   type TestDatabase,
   testEnv,
 } from "./support/harness";
+import { freePort } from "./support/net";
 
 const over = (url: string) =>
   ({ request: (path: string, init?: RequestInit) => fetch(`${url}${path}`, init) }) as unknown as TestApp["app"];
 const jtiOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1] as string, "base64url").toString()).jti as string;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return typeof address === "object" && address ? address.port : 0;
-}
 
 interface Answer {
   jti: string;

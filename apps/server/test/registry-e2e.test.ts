@@ -1,8 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { decodeProtectedHeader } from "jose";
@@ -13,6 +11,7 @@ import { keyringOf } from "../src/keys/vault";
 import { type Started, startServer } from "../src/server";
 import { rotateSigningKey } from "../src/token/keys";
 import { ADMIN, Client, connectionBody, createTestDatabase, exchangeParams, PASSWORD, type TestDatabase, testEnv } from "./support/harness";
+import { freePort } from "./support/net";
 import { writeOciLayout } from "./support/oci";
 
 /**
@@ -25,14 +24,6 @@ const onPath = (program: string) => (process.env.PATH ?? "").split(delimiter).so
 const missing = ["docker-registry", "skopeo"].filter((p) => !onPath(p));
 if (missing.length)
   console.warn(`registry end-to-end test SKIPPED: ${missing.join(" and ")} not installed (apt-get install docker-registry skopeo)`);
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 const MANIFEST_TYPES = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 

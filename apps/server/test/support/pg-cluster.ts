@@ -1,23 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./net";
 
 /** PostgreSQL 15's server binaries (Debian's layout); override with PG_BINDIR. */
 export const PG_BINDIR = process.env.PG_BINDIR ?? "/usr/lib/postgresql/15/bin";
 export const HAS_INITDB = existsSync(join(PG_BINDIR, "initdb"));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 /**
  * A private PostgreSQL cluster under a temp dir, on its own port on 127.0.0.1, trust auth — for
