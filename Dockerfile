@@ -12,6 +12,7 @@ COPY apps/server/package.json apps/server/
 COPY apps/console/package.json apps/console/
 COPY packages/shared/package.json packages/shared/
 COPY packages/action/package.json packages/action/
+COPY packages/cli/package.json packages/cli/
 COPY e2e/package.json e2e/
 RUN pnpm install --frozen-lockfile
 COPY . .
