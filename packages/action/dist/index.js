@@ -67,13 +67,15 @@ async function requestIdToken(rt, audience) {
   return body.value;
 }
 async function exchange(rt, url, form) {
+  let fresh = false;
   for (let attempt = 1; ; attempt++) {
+    const body = (await form(fresh)).toString();
     let res;
     try {
       res = await rt.fetch(`${url}/oauth/token`, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-        body: form.toString(),
+        body,
         signal: AbortSignal.timeout(TIMEOUT_MS)
       });
     } catch (error) {
@@ -81,20 +83,22 @@ async function exchange(rt, url, form) {
         throw new ActionError(`Cannot reach ${url}/oauth/token: ${error instanceof Error ? error.message : String(error)}`);
       rt.log(`Token endpoint unreachable; retrying (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
       await rt.sleep(2 ** attempt * 1e3);
+      fresh = true;
       continue;
     }
-    const body = await readJson(res);
-    if (res.ok && typeof body.access_token === "string") return body;
+    const answer = await readJson(res);
+    if (res.ok && typeof answer.access_token === "string") return answer;
     const retryable = res.status === 429 || res.status === 503;
     if (retryable && attempt < MAX_ATTEMPTS) {
+      fresh = res.status === 503;
       const header = Number(res.headers.get("retry-after"));
       const wait = Number.isFinite(header) && header >= 0 ? Math.min(header, MAX_RETRY_WAIT_SECONDS) : 5;
       rt.log(`Token endpoint answered ${res.status}; retrying in ${wait} s (attempt ${attempt + 1} of ${MAX_ATTEMPTS})`);
       await rt.sleep(wait * 1e3);
       continue;
     }
-    const description = typeof body.error_description === "string" ? body.error_description : `HTTP ${res.status}`;
-    const code = typeof body.error === "string" ? `${body.error}: ` : "";
+    const description = typeof answer.error_description === "string" ? answer.error_description : `HTTP ${res.status}`;
+    const code = typeof answer.error === "string" ? `${answer.error}: ` : "";
     throw new ActionError(`Token exchange refused: ${code}${description}`);
   }
 }
@@ -114,15 +118,21 @@ async function run(rt) {
   if (!/^https?:\/\//.test(url)) throw new ActionError("Input required: url (the service's public URL, e.g. https://oidc.example.com)");
   const audience = input(rt.env, "audience") || url;
   const expiresIn = input(rt.env, "expires_in");
-  const idToken = await requestIdToken(rt, audience);
-  rt.log(`::add-mask::${escapeData(idToken)}`);
-  const form = new URLSearchParams({
-    grant_type: GRANT_TYPE,
-    subject_token_type: ID_TOKEN_TYPE,
-    subject_token: idToken,
-    connection_id: connectionId
-  });
-  if (expiresIn) form.set("expires_in", expiresIn);
+  let idToken;
+  const form = async (fresh) => {
+    if (!idToken || fresh) {
+      idToken = await requestIdToken(rt, audience);
+      rt.log(`::add-mask::${escapeData(idToken)}`);
+    }
+    const params = new URLSearchParams({
+      grant_type: GRANT_TYPE,
+      subject_token_type: ID_TOKEN_TYPE,
+      subject_token: idToken,
+      connection_id: connectionId
+    });
+    if (expiresIn) params.set("expires_in", expiresIn);
+    return params;
+  };
   const result = await exchange(rt, url, form);
   const arrived = rt.now();
   rt.log(`::add-mask::${escapeData(result.access_token)}`);

@@ -64,6 +64,24 @@ describe("the action", () => {
     );
   });
 
+  it("after a 503 or a lost answer it retries with a new ID token: the first one may have been used up (SPEC §13)", async () => {
+    let idTokens = 0;
+    let exchanges = 0;
+    const f = fakeRuntime(env, (url) => {
+      if (url.startsWith("https://runtime.example/")) return json(200, { value: `id.token.${++idTokens}` });
+      exchanges++;
+      if (exchanges === 1) return json(503, { error: "temporarily_unavailable", error_description: "database" }, { "retry-after": "5" });
+      if (exchanges === 2) throw new TypeError("fetch failed");
+      return json(200, { access_token: "access.token.value", expires_in: 300 });
+    });
+    await run(f.rt);
+    const sent = f.calls
+      .filter((c) => c.url === "https://oidc.example.com/oauth/token")
+      .map((c) => new URLSearchParams(String(c.init?.body)).get("subject_token"));
+    expect(sent).toEqual(["id.token.1", "id.token.2", "id.token.3"]);
+    expect(f.sleeps).toEqual([5000, 4000]);
+  });
+
   it("gives up after a bounded number of attempts and reports the server's description", async () => {
     const f = fakeRuntime(env, (url) =>
       url.startsWith("https://runtime.example/")
