@@ -20,6 +20,7 @@ import { createPrivateKey, randomBytes, randomUUID, sign as rsaSign } from "node
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import postgres from "postgres";
+import { openPrivateJwk, parseKek } from "../src/keys/vault";
 import { freePort } from "../test/support/net";
 
 const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -179,6 +180,7 @@ async function main() {
   try {
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
+    const kekText = `bench:${randomBytes(32).toString("base64")}`;
     const workers = process.env.WORKERS ?? "1";
     const poolSize = process.env.DATABASE_POOL_SIZE ?? "10";
     const server = startProcess("src/index.ts", {
@@ -197,7 +199,7 @@ async function main() {
       LOGIN_RATE_LIMIT: "0",
       WORKERS: workers,
       // A key-encryption key of this run (keys at rest), rather than a generated file in DATA_DIR.
-      KEY_ENCRYPTION_KEY: `bench:${randomBytes(32).toString("base64")}`,
+      KEY_ENCRYPTION_KEY: kekText,
     });
     children.push(server);
     await waitFor(`${publicUrl}/healthz`);
@@ -240,6 +242,12 @@ async function main() {
     const [devKey] = await sql<{ kid: string; private_jwk: Record<string, unknown>; public_jwk: Record<string, unknown> }[]>`
       select kid, private_jwk, public_jwk from signing_keys where purpose = 'dev-issuer' limit 1`;
     if (!devKey) throw new Error("no development issuer key");
+    // Stored sealed (keys at rest): the bench opens it with the run's key-encryption key to mint ID tokens.
+    const devPrivateJwk = openPrivateJwk(
+      devKey.private_jwk,
+      { current: parseKek(kekText), old: [], source: "KEY_ENCRYPTION_KEY" },
+      devKey.kid,
+    );
 
     const issuer = `${publicUrl}/dev-issuer`;
     const toBodies = (tokens: string[]) =>
@@ -253,7 +261,7 @@ async function main() {
       );
     const mint = async (count: number) => {
       const started = performance.now();
-      const bodies = toBodies(await mintTokens(devKey.private_jwk, devKey.kid, issuer, publicUrl, count));
+      const bodies = toBodies(await mintTokens(devPrivateJwk, devKey.kid, issuer, publicUrl, count));
       log(`minted ${count} unique ID tokens in ${Math.round(performance.now() - started)} ms`);
       return bodies;
     };
