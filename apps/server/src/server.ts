@@ -12,6 +12,7 @@ import { keyringOf } from "./keys/vault";
 import { registryCaName } from "./registry/service";
 import { seedDemo } from "./seed";
 import { ensureDevIssuerKey, ensureRegistryCa, ensureSigningKey, sealKeysAtRest } from "./token/keys";
+import { startBackground } from "./webhooks/background";
 
 export interface Started {
   url: string;
@@ -46,6 +47,8 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
     log.warn({ workers: env.workers }, "WORKERS > 1 needs DATABASE_URL (embedded PGlite is single-process); running one process");
   }
   const app = createApp(deps);
+  // Background work of a serving process: the webhook outbox's delivery worker (SPEC §12).
+  const background = startBackground(deps);
   // Handlers still running (also for clients that went away) hold the database open on stop.
   let inFlight = 0;
   let drained: (() => void) | undefined;
@@ -84,6 +87,7 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
           await Promise.race([idle, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
         }
         clearTimeout(timer);
+        await background.stop();
         await db.close();
       })();
       return stopping;

@@ -2,7 +2,7 @@ import { decideExchange, type evaluateRulesets, type Grant, githubServerUrl, typ
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { SignJWT } from "jose";
 import type { Logger } from "pino";
-import { type Actor, recordEvent, toRow } from "../audit/events";
+import { type Actor, recordEvent, storableText, toRow } from "../audit/events";
 import type { DatabaseHandle } from "../db/client";
 import { connections, organizations, rulesets, usedJtis } from "../db/schema";
 import type { Env } from "../env";
@@ -66,11 +66,19 @@ const single = (params: URLSearchParams, name: string): string | undefined => {
 
 const clip = (v: unknown, max = 300) => (typeof v === "string" ? v.slice(0, max) : typeof v === "number" ? String(v) : null);
 
+/** Which repository first use counts (SPEC §12): by `repository_id` when present, else by name. */
+function repositoryKey(job: { repository: string | null; repositoryId: string | null }) {
+  const repository = job.repository === null ? null : storableText(job.repository);
+  if (job.repositoryId) return { repoKey: `id:${storableText(job.repositoryId)}`, repository };
+  return { repoKey: repository === null ? null : `name:${repository.toLowerCase()}`, repository };
+}
+
 /** The source job, as recorded in events (clipped: these are the caller's strings). */
 function jobOf(claims: Record<string, unknown>) {
   return {
     sub: clip(claims.sub),
     repository: clip(claims.repository),
+    repositoryId: clip(claims.repository_id, 32),
     ref: clip(claims.ref),
     sha: clip(claims.sha, 64),
     workflow: clip(claims.workflow),
@@ -375,6 +383,7 @@ export class TokenService {
         rulesets: decision.matched,
         access: decision.access,
         repository: job.repository,
+        repositoryId: job.repositoryId,
         ref: job.ref,
         sha: job.sha,
         workflow: job.workflow,
@@ -399,6 +408,7 @@ export class TokenService {
         issuer: claims.iss,
         jti: claims.jti,
         claimExpiresAt: claimExpires,
+        ...repositoryKey(job),
         event,
       })
       .catch((error: unknown) => {
