@@ -288,7 +288,7 @@ export const webhooks = pgTable("webhooks", {
     .references(() => organizations.id, { onDelete: "cascade" }),
   url: text("url").notNull(),
   events: text("events").array().notNull(),
-  /** AES-256-GCM envelope (keys/vault) of `{ secret }`, bound to the org. */
+  /** AES-256-GCM envelope (keys/vault) of the secret as a JWK `{kty: "oct", k}`, bound to the org. */
   secret: jsonb("secret").$type<Record<string, unknown>>().notNull(),
   createdAt: createdAt(),
   updatedAt: ts("updated_at").notNull().defaultNow(),

@@ -17,10 +17,11 @@ const secretKid = (orgId: string) => `webhook:${orgId}`;
 const newSecret = () => `${WEBHOOK_SECRET_PREFIX}${randomBytes(32).toString("base64url")}`;
 
 export const sealSecret = (env: Env, orgId: string, secret: string) =>
-  sealPrivateJwk({ secret }, keyringOf(env).current, secretKid(orgId)) as unknown as Record<string, unknown>;
+  // A symmetric JWK ("oct"): the vault seals JWKs.
+  sealPrivateJwk({ kty: "oct", k: secret }, keyringOf(env).current, secretKid(orgId)) as unknown as Record<string, unknown>;
 
 export function openSecret(env: Env, orgId: string, stored: unknown): string {
-  return String(openPrivateJwk(stored, keyringOf(env), secretKid(orgId)).secret);
+  return String(openPrivateJwk(stored, keyringOf(env), secretKid(orgId)).k);
 }
 
 function serialise(row: typeof webhooks.$inferSelect): Webhook {
