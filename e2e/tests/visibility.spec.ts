@@ -37,13 +37,15 @@ test.describe("Visibility (SPEC §12, issue #13)", () => {
     await usage.getByText("Show the numbers as a table").click();
     const today = new Date().toISOString().slice(0, 10);
     await expect(usage.getByRole("row", { name: new RegExp(`^${today} 1 1$`) })).toBeVisible();
-    await expect(usage.getByRole("table", { name: /Rulesets in the last 30 days/ }).getByRole("row", { name: /^main branch 1 0/ })).toBeVisible();
+    await expect(
+      usage.getByRole("table", { name: /Rulesets in the last 30 days/ }).getByRole("row", { name: /^main branch 1 0/ }),
+    ).toBeVisible();
     await usage.getByRole("combobox", { name: "Period" }).selectOption({ label: "Last 7 days" });
     await expect(usage).toContainText("in the last 7 days");
     await expectAccessible(page, "overview with usage");
   });
 
-  test("organisation Activity: filters live in the URL, deleted connections stay, exports download", async ({
+  test("organisation audit log (activity): filters live in the URL, deleted connections stay, exports download", async ({
     page,
     createConnection,
     adminApi,
@@ -54,9 +56,9 @@ test.describe("Visibility (SPEC §12, issue #13)", () => {
     expect((await adminApi.delete(`/api/orgs/${ORG}/oidc-connections/${c.id}`)).status()).toBe(204);
 
     await page.goto(connectionPath());
-    await page.getByRole("navigation", { name: "Organisation settings" }).getByRole("link", { name: "Activity" }).click();
-    await expect(page.getByRole("heading", { level: 1, name: "Activity" })).toBeVisible();
-    const list = page.getByRole("list", { name: "Organisation activity" });
+    await page.getByRole("navigation", { name: "Organisation settings" }).getByRole("link", { name: "Audit log" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "Audit log" })).toBeVisible();
+    const list = page.getByRole("list", { name: "Audit log" });
     await expect(list.getByRole("heading", { level: 2 }).first()).toBeVisible();
 
     await page.getByRole("combobox", { name: "Outcome" }).selectOption({ label: "Refused or failed" });

@@ -42,7 +42,7 @@ export const router = createBrowserRouter([
             ],
           },
           { path: "api-tokens", lazy: () => import("./routes/api-tokens") },
-          { path: "activity", lazy: () => import("./routes/activity") },
+          { path: "audit-log", lazy: () => import("./routes/audit-log") },
           { path: "webhooks", lazy: () => import("./routes/webhooks") },
         ],
       },

@@ -77,8 +77,8 @@ export function AppLayout({ userLabel, orgs, currentOrg, onSwitchOrg, onSignOut,
             </p>
             <ul aria-labelledby="nav-visibility">
               <li>
-                <NavLink to={`/orgs/${currentOrg}/activity`} className="sidebar-link">
-                  Activity
+                <NavLink to={`/orgs/${currentOrg}/audit-log`} className="sidebar-link">
+                  Audit log
                 </NavLink>
               </li>
               <li>

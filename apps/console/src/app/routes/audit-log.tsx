@@ -60,7 +60,7 @@ function useFilters() {
 
 export function Component() {
   const org = useOrg();
-  usePageTitle(`Activity · ${org.org.name}`);
+  usePageTitle(`Audit log · ${org.org.name}`);
   const filters = useFilters();
   const connections = useConnections(org.slug, {});
   const names = new Map((connections.data?.pages.flatMap((p) => p.items) ?? []).map((c) => [c.id, c.name]));
@@ -68,10 +68,10 @@ export function Component() {
   const items = events.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <div className="page">
-      <Breadcrumbs items={[{ label: org.org.name }, { label: "Activity" }]} />
+      <Breadcrumbs items={[{ label: org.org.name }, { label: "Audit log" }]} />
       <div className="page-head">
         <div>
-          <h1>Activity</h1>
+          <h1>Audit log</h1>
           <p className="muted">
             Everything that happened in this organisation: every connection's changes and token requests (deleted connections included), API
             tokens, webhooks and policy. The filters are in the address: share the link.
@@ -86,7 +86,7 @@ export function Component() {
           </a>
         </div>
       </div>
-      <search className="filters card" aria-label="Filter activity">
+      <search className="filters card" aria-label="Filter the audit log">
         <div className="field">
           <label htmlFor="f-type" className="field-label">
             Event type
@@ -162,7 +162,7 @@ export function Component() {
         )}
       </search>
       {events.isPending ? (
-        <Spinner label="Loading activity…" />
+        <Spinner label="Loading the audit log…" />
       ) : events.isError ? (
         <ErrorMessage error={events.error} onRetry={() => events.refetch()} />
       ) : items.length === 0 ? (
@@ -171,7 +171,7 @@ export function Component() {
         </EmptyState>
       ) : (
         <div className="stack">
-          <ol className="timeline" aria-label="Organisation activity">
+          <ol className="timeline" aria-label="Audit log">
             {items.map((e) => (
               <li key={e.id} className={`event event-${e.outcome}`}>
                 <div className="event-head">
