@@ -230,6 +230,35 @@ describe.each(DB_KINDS)("webhooks API and delivery (%s)", (kind) => {
     expect(verify(created.body.secret, last)).toBe(false);
   });
 
+  it("keys:rewrap re-seals the secret under a new KEK; deliveries still verify with the same secret", async () => {
+    const { parseKek, generateKekText } = await import("../src/keys/vault");
+    const { rewrapWebhookSecrets, openSecret } = await import("../src/webhooks/service");
+    const created = await admin.request("PUT", HOOK, { json: { url: r.url, events: ["connection.created"] } });
+    const id = await orgId(t);
+    const [before] = await query<{ secret: any }>(t, sql`select secret from webhooks where org_id = ${id}::uuid`);
+    const secret = openSecret(t.deps.env, id, typeof before?.secret === "string" ? JSON.parse(before.secret) : before?.secret);
+    const fresh = parseKek(generateKekText("next"));
+    const keyring = {
+      current: fresh,
+      old: [t.deps.env.keyEncryptionKey as NonNullable<typeof t.deps.env.keyEncryptionKey>],
+      source: "KEY_ENCRYPTION_KEY" as const,
+    };
+    expect(await rewrapWebhookSecrets(t.deps.database.db, keyring)).toEqual({ total: 1, rewrapped: 1 });
+    expect(await rewrapWebhookSecrets(t.deps.database.db, keyring)).toEqual({ total: 1, rewrapped: 0 });
+    const [after] = await query<{ kek: string }>(t, sql`select secret->>'kek' as kek from webhooks where org_id = ${id}::uuid`);
+    expect(after?.kek).toBe(fresh.id);
+    // And back, so the server's own keyring opens it again for the tests below; the secret is unchanged.
+    const original = t.deps.env.keyEncryptionKey as NonNullable<typeof t.deps.env.keyEncryptionKey>;
+    expect(await rewrapWebhookSecrets(t.deps.database.db, { current: original, old: [fresh], source: "KEY_ENCRYPTION_KEY" })).toEqual({
+      total: 1,
+      rewrapped: 1,
+    });
+    const [back] = await query<{ secret: any }>(t, sql`select secret from webhooks where org_id = ${id}::uuid`);
+    expect(openSecret(t.deps.env, id, typeof back?.secret === "string" ? JSON.parse(back.secret) : back?.secret)).toBe(secret);
+    expect(created.status === 200 || created.status === 201).toBe(true);
+    expect(secret).toMatch(/^whsec_/);
+  });
+
   it("a failing receiver is retried with backoff, then given up; a 3xx is a failure, not followed", async () => {
     answer = 500;
     expect((await admin.post(`${HOOK}/test`)).status).toBe(202);
@@ -268,6 +297,7 @@ describe.each(DB_KINDS)("webhooks API and delivery (%s)", (kind) => {
     );
     expect(events.body.items.map((e: { type: string }) => e.type)).toEqual([
       "webhook.deleted",
+      "webhook.updated",
       "webhook.secret_rotated",
       "webhook.updated",
       "webhook.created",

@@ -7,7 +7,7 @@ import { webhookDeliveries, webhooks } from "../db/schema";
 import type { Env } from "../env";
 import type { OrgAccess } from "../http/context";
 import { notFound, validationFailed } from "../http/errors";
-import { keyringOf, openPrivateJwk, sealPrivateJwk } from "../keys/vault";
+import { asSealed, type Keyring, keyringOf, openPrivateJwk, sealPrivateJwk } from "../keys/vault";
 import { webhookUrlProblem } from "./address";
 
 export const WEBHOOK_SECRET_PREFIX = "whsec_";
@@ -22,6 +22,24 @@ export const sealSecret = (env: Env, orgId: string, secret: string) =>
 
 export function openSecret(env: Env, orgId: string, stored: unknown): string {
   return String(openPrivateJwk(stored, keyringOf(env), secretKid(orgId)).k);
+}
+
+/** `keys:rewrap`: re-seals every webhook secret not yet under the current KEK. Returns how many. */
+export async function rewrapWebhookSecrets(db: Database, keyring: Keyring): Promise<{ total: number; rewrapped: number }> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.select({ orgId: webhooks.orgId, secret: webhooks.secret }).from(webhooks).for("update");
+    let rewrapped = 0;
+    for (const row of rows) {
+      if (asSealed(row.secret)?.kek === keyring.current.id) continue;
+      const jwk = openPrivateJwk(row.secret, keyring, secretKid(row.orgId));
+      await tx
+        .update(webhooks)
+        .set({ secret: sealPrivateJwk(jwk, keyring.current, secretKid(row.orgId)) as unknown as Record<string, unknown> })
+        .where(eq(webhooks.orgId, row.orgId));
+      rewrapped++;
+    }
+    return { total: rows.length, rewrapped };
+  });
 }
 
 function serialise(row: typeof webhooks.$inferSelect): Webhook {
