@@ -55,7 +55,7 @@ const typeList = z
 export const OrgEventQuerySchema = z
   .strictObject({
     /** One event type or several separated by commas. */
-    type: typeList.optional(),
+    type: typeList.optional().describe("One event type, or several separated by commas (`type=token.denied,token.first_use`)"),
     outcome: z.enum(["success", "failure"]).optional(),
     connectionId: UuidSchema.optional(),
     since: TimestampSchema.optional(),
