@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { APIRequestContext } from "@playwright/test";
 import { connectionPath, expect, test } from "../fixtures";
-import { BASE_URL, ORG } from "../support/env";
+import { BASE_URL, ORG, USERS } from "../support/env";
 
 async function exchange(api: APIRequestContext, connectionId: string, claims: Record<string, unknown>) {
   const minted = await api.post("/dev-issuer/token", { data: { claims } });
@@ -130,6 +130,38 @@ test.describe("Visibility (SPEC §12, issue #13)", () => {
     } finally {
       await adminApi.delete(`/api/orgs/${ORG}/webhook`);
       await new Promise<void>((r) => receiver.close(() => r()));
+    }
+  });
+});
+
+test.describe("Visibility for a member (read-only)", () => {
+  test.use({ storageState: USERS.viewer.storageState });
+
+  test("sees the webhook and its deliveries without controls that would fail, and the audit log", async ({
+    page,
+    adminApi,
+    expectAccessible,
+  }) => {
+    const put = await adminApi.put(`/api/orgs/${ORG}/webhook`, { data: { url: "http://127.0.0.1:9/hook", events: ["token.denied"] } });
+    expect(put.status(), await put.text()).toBe(201);
+    try {
+      await page.goto(`/orgs/${ORG}/webhooks`);
+      await expect(page.getByRole("textbox", { name: "URL" })).toHaveValue("http://127.0.0.1:9/hook");
+      await expect(page.getByRole("textbox", { name: "URL" })).toBeDisabled();
+      await expect(page.getByRole("checkbox", { name: /Token exchange denied/ })).toBeChecked();
+      for (const name of ["Save changes", "Send test event", "Rotate secret", "Remove webhook"])
+        await expect(page.getByRole("button", { name })).toHaveCount(0);
+      // Deliveries of earlier webhooks of the org stay listed (history): a table or, in a fresh org, the empty state.
+      await expect(
+        page.getByRole("table", { name: "Recent deliveries" }).or(page.getByRole("heading", { name: "No deliveries yet" })),
+      ).toBeVisible();
+      await expectAccessible(page, "webhooks, member");
+
+      await page.getByRole("navigation", { name: "Organisation settings" }).getByRole("link", { name: "Audit log" }).click();
+      await page.getByRole("combobox", { name: "Event type" }).selectOption({ label: "Webhook created" });
+      await expect(page.getByRole("list", { name: "Audit log" })).toContainText("Webhook created");
+    } finally {
+      await adminApi.delete(`/api/orgs/${ORG}/webhook`);
     }
   });
 });
