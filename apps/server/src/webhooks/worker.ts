@@ -73,6 +73,8 @@ export class WebhookWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** A round failed (the database is down): said once, and once more when rounds work again. */
+  private failing = false;
 
   constructor(
     private readonly db: Database,
@@ -91,9 +93,14 @@ export class WebhookWorker {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.tick()
-        .then((n) => this.schedule(n === this.options.batch ? 0 : this.options.pollMs))
+        .then((n) => {
+          if (this.failing) this.log.info("webhooks: delivering again");
+          this.failing = false;
+          this.schedule(n === this.options.batch ? 0 : this.options.pollMs);
+        })
         .catch((err: unknown) => {
-          this.log.warn({ err }, "webhooks: delivery round failed");
+          if (!this.failing) this.log.warn({ err }, "webhooks: delivery round failed; retrying quietly until it works");
+          this.failing = true;
           this.schedule(this.options.pollMs);
         });
     }, ms);
