@@ -128,6 +128,20 @@ describe("webhook addresses (SSRF, SPEC §12)", () => {
       expect(r.received).toEqual([]);
       const [row] = await query<{ status: string; last_error: string }>(t, sql`select status, last_error from webhook_deliveries`);
       expect(row).toMatchObject({ status: "pending", last_error: expect.stringMatching(/https/) });
+
+      // https to a name that resolves to loopback: refused when connecting (DNS checked at every delivery).
+      await putWebhook(
+        t.deps.database.db,
+        t.deps.env,
+        org,
+        { type: "user", id: "x", name: "x" },
+        { url: "https://localhost:1/hook", events: ["connection.created"] },
+        null,
+      );
+      await query(t, sql`update webhook_deliveries set next_attempt_at = now()`);
+      await new WebhookWorker(t.deps.database.db, t.deps.env, silent, { ...FAST, allowPrivate: false }).tick();
+      const [again] = await query<{ last_error: string; attempts: number }>(t, sql`select last_error, attempts from webhook_deliveries`);
+      expect(again).toMatchObject({ attempts: 2, last_error: expect.stringMatching(/private, loopback or reserved/) });
     } finally {
       await r.close();
       await t.close();
