@@ -33,7 +33,8 @@ test.describe("Activity (issue #10, items 9 and 10)", () => {
     const list = page.getByRole("list", { name: "Activity" });
     // One heading per event (an event's details may hold lists of their own).
     const events = list.getByRole("heading", { level: 3 });
-    await expect(events).toHaveCount(3);
+    // Exchanged, denied, created, and the repository's first token (SPEC §12, issue #13).
+    await expect(events).toHaveCount(4);
 
     const run = list.getByRole("link", { name: "Workflow run 777001 (attempt 2) on GitHub (opens in a new tab)" });
     await expect(run).toHaveAttribute("href", `https://github.com/${ORG}/api/actions/runs/777001/attempts/2`);
@@ -60,7 +61,7 @@ test.describe("Activity (issue #10, items 9 and 10)", () => {
     await page.reload();
     await expect(show).toHaveValue("changes");
     await show.selectOption({ label: "All activity" });
-    await expect(events).toHaveCount(3);
+    await expect(events).toHaveCount(4);
 
     // About names the creator the same way.
     await page.getByRole("link", { name: "Overview" }).click();

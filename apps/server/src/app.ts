@@ -17,6 +17,7 @@ import { oauthRoutes, errorResponse as tokenErrorResponse } from "./routes/oauth
 import { registryRoutes, registryUnavailable } from "./routes/registry";
 import { repositoryRoutes } from "./routes/repositories";
 import { resourceRoutes } from "./routes/resource";
+import { visibilityRoutes } from "./routes/visibility";
 import { wellKnownRoutes } from "./routes/well-known";
 import { createTokenServices } from "./token";
 import { DevIssuer } from "./token/dev-issuer";
@@ -44,7 +45,8 @@ function apiRoutes(deps: Deps) {
     .route("/", configRoutes(deps))
     .route("/", connectionRoutes(deps))
     .route("/", repositoryRoutes(deps))
-    .route("/", apiTokenRoutes(deps));
+    .route("/", apiTokenRoutes(deps))
+    .route("/", visibilityRoutes(deps));
 }
 
 /** Where the built console is: CONSOLE_DIR, or apps/console/dist beside this package. */

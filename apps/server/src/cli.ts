@@ -21,6 +21,7 @@ import { type Keyring, KeyVaultError, keyringOf } from "./keys/vault";
 import { registryCaName } from "./registry/service";
 import { addRepositories, createOrg, createUser } from "./seed";
 import { ensureRegistryCa, RETIRED_KEY_PUBLISH_SECONDS, rewrapSigningKeys, rotateSigningKey } from "./token/keys";
+import { rewrapWebhookSecrets } from "./webhooks/service";
 
 export class CliError extends Error {}
 
@@ -184,6 +185,8 @@ export async function runCli(
           `re-sealed ${rewrapped.length} of ${total} private keys under key-encryption key "${keyring.current.id}"` +
             (rewrapped.length < total ? ` (${total - rewrapped.length} already were)` : ""),
         );
+        const hooks = await rewrapWebhookSecrets(h.db, keyring);
+        if (hooks.total) print(`re-sealed ${hooks.rewrapped} of ${hooks.total} webhook secrets`);
         if (keyring.old.length)
           print(
             `once every server runs with KEY_ENCRYPTION_KEY "${keyring.current.id}", KEY_ENCRYPTION_KEYS_OLD (${keyring.old.map((k) => `"${k.id}"`).join(", ")}) can be removed`,

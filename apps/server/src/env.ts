@@ -45,6 +45,10 @@ const RawEnv = z.object({
   JWKS_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   KEY_ENCRYPTION_KEY: z.string().optional(),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  WEBHOOK_RETRY_CAP_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
   KEY_ENCRYPTION_KEYS_OLD: z.string().optional(),
   REGISTRY_SERVICE: z
     .string()
@@ -100,6 +104,11 @@ export interface Env {
   registryService: string;
   /** On SIGTERM, in-flight requests get this long to finish (SPEC §13). */
   shutdownGraceSeconds: number;
+  /** Webhook outbox (SPEC §12): poll interval, retry backoff (base, doubled, capped) and attempts. */
+  webhookPollMs: number;
+  webhookRetryBaseMs: number;
+  webhookRetryCapMs: number;
+  webhookMaxAttempts: number;
 }
 
 /** Variables whose values may hold credentials (a password, a URL with one). */
@@ -181,6 +190,10 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     oldKeyEncryptionKeys: keks.old,
     registryService: e.REGISTRY_SERVICE ?? new URL(publicUrl).host,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE,
+    webhookPollMs: e.WEBHOOK_POLL_MS,
+    webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    webhookRetryCapMs: e.WEBHOOK_RETRY_CAP_MS,
+    webhookMaxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
   };
 }
 

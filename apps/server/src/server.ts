@@ -13,6 +13,7 @@ import { keyringOf } from "./keys/vault";
 import { registryCaName } from "./registry/service";
 import { seedDemo } from "./seed";
 import { ensureDevIssuerKey, ensureRegistryCa, ensureSigningKey, sealKeysAtRest } from "./token/keys";
+import { startBackground } from "./webhooks/background";
 
 export interface Started {
   url: string;
@@ -55,6 +56,8 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
   // may still use the database) and its response is closed.
   const inFlight = new Map<ServerResponse, RequestScope>();
   let stopRequested = false;
+  // Background work of a serving process: the webhook outbox's delivery worker (SPEC §12).
+  const background = startBackground(deps);
   let drained: (() => void) | undefined;
   const settle = (outgoing: ServerResponse) => {
     inFlight.delete(outgoing);
@@ -131,6 +134,7 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
         log.info({ ms: since() }, "stopping: requests finished");
         server.closeAllConnections();
         await closed;
+        await background.stop();
         await db.close();
         log.info({ ms: since() }, "stopping: database closed");
       })();

@@ -75,7 +75,8 @@ describe.each(DB_KINDS)("dry run and activity (%s)", (kind) => {
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       return (res.body as { items: { type: string; details: any }[] }).items;
     };
-    expect((await types("")).map((e) => e.type)).toEqual(["token.denied", "token.exchanged", "connection.created"]);
+    // SPEC §12: the repository's first token also writes token.first_use (not counted as an exchange below).
+    expect((await types("")).map((e) => e.type)).toEqual(["token.denied", "token.first_use", "token.exchanged", "connection.created"]);
     const exchanged = await types("?kind=exchanged");
     expect(exchanged.map((e) => e.type)).toEqual(["token.exchanged"]);
     expect(exchanged[0]?.details).toMatchObject({

@@ -9,6 +9,7 @@ export * from "./schemas/common";
 export * from "./schemas/connections";
 export * from "./schemas/connections-file";
 export * from "./schemas/token-service";
+export * from "./schemas/visibility";
 export * from "./subject";
 export * from "./text";
 export * from "./workflow-run";

@@ -42,6 +42,8 @@ export const router = createBrowserRouter([
             ],
           },
           { path: "api-tokens", lazy: () => import("./routes/api-tokens") },
+          { path: "audit-log", lazy: () => import("./routes/audit-log") },
+          { path: "webhooks", lazy: () => import("./routes/webhooks") },
         ],
       },
       { path: "*", lazy: () => import("./routes/not-found") },

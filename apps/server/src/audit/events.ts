@@ -1,5 +1,5 @@
 import type { AuditEvent, EventKind } from "@oidc/shared";
-import { and, desc, eq, like, lt, notLike, type SQL } from "drizzle-orm";
+import { and, desc, eq, like, lt, ne, notLike, type SQL } from "drizzle-orm";
 import type { Executor } from "../db/client";
 import { events } from "../db/schema";
 
@@ -87,7 +87,12 @@ export function serialiseEvent(row: typeof events.$inferSelect): AuditEvent {
 function kindFilter(kind: EventKind | undefined): SQL | undefined {
   if (kind === undefined) return undefined;
   if (kind === "changes") return like(events.type, "connection.%");
-  return and(notLike(events.type, "connection.%"), eq(events.outcome, kind === "exchanged" ? "success" : "failure"));
+  // token.first_use (SPEC §12) marks an exchange already listed as token.exchanged: not one more.
+  return and(
+    notLike(events.type, "connection.%"),
+    ne(events.type, "token.first_use"),
+    eq(events.outcome, kind === "exchanged" ? "success" : "failure"),
+  );
 }
 
 /** Newest first, keyset-paginated on the event id; optionally of one kind. */

@@ -181,6 +181,8 @@ export const events = pgTable(
   (t) => [
     index("events_connection_idx").on(t.connectionId, t.id.desc().nullsFirst()),
     index("events_org_idx").on(t.orgId, t.id.desc().nullsFirst()),
+    // Usage (SPEC §12): a connection's token events in a time window, read from this index alone.
+    index("events_usage_idx").on(t.connectionId, t.createdAt, t.type).where(sql`${t.type} in ('token.exchanged', 'token.denied')`),
     // `registry.token` events are coalesced (SPEC §9): one per access token (its jti) and scope set.
     uniqueIndex("events_registry_token_key")
       .on(t.connectionId, sql`(${t.details}->>'tokenId')`, sql`md5(${t.details}->>'scope')`)
@@ -258,5 +260,66 @@ export const signingKeys = pgTable(
   (t) => [
     index("signing_keys_purpose_idx").on(t.purpose, t.createdAt),
     check("signing_keys_purpose_check", sql`${t.purpose} in ('access', 'dev-issuer', 'registry-ca')`),
+  ],
+);
+
+/**
+ * The repositories that got a token from a connection (SPEC §12 first use): by `repository_id`
+ * (`id:<n>`) when the token had one, else by name (`name:<owner/repo>`). Written by the exchange's
+ * record statement; the row that is new writes `token.first_use`.
+ */
+export const connectionRepositories = pgTable(
+  "connection_repositories",
+  {
+    connectionId: uuid("connection_id")
+      .notNull()
+      .references(() => connections.id, { onDelete: "cascade" }),
+    repoKey: text("repo_key").notNull(),
+    repository: text("repository").notNull(),
+    firstAt: ts("first_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.connectionId, t.repoKey] }), index("connection_repositories_recent_idx").on(t.connectionId, t.firstAt)],
+);
+
+/** An organisation's webhook (SPEC §12): one per org; the signing secret sealed like private keys. */
+export const webhooks = pgTable("webhooks", {
+  orgId: uuid("org_id")
+    .primaryKey()
+    .references(() => organizations.id, { onDelete: "cascade" }),
+  url: text("url").notNull(),
+  events: text("events").array().notNull(),
+  /** AES-256-GCM envelope (keys/vault) of the secret as a JWK `{kty: "oct", k}`, bound to the org. */
+  secret: jsonb("secret").$type<Record<string, unknown>>().notNull(),
+  createdAt: createdAt(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
+
+/**
+ * The webhook outbox: one row per event to deliver, written by a trigger on `events` in the
+ * event's own transaction; claimed by workers with FOR UPDATE SKIP LOCKED and a lease.
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    eventId: bigint("event_id", { mode: "number" }),
+    eventType: text("event_type").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    status: text("status").$type<"pending" | "delivered" | "failed">().notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    /** Due then; a worker's claim moves it a lease ahead (a crashed worker's claim expires by itself). */
+    nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    deliveredAt: ts("delivered_at"),
+  },
+  (t) => [
+    index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index("webhook_deliveries_org_idx").on(t.orgId, t.id.desc().nullsFirst()),
+    check("webhook_deliveries_status_check", sql`${t.status} in ('pending', 'delivered', 'failed')`),
   ],
 );

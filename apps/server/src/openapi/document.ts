@@ -23,6 +23,8 @@ import {
   MeSchema,
   OAuthErrorSchema,
   OpenIdConfigurationSchema,
+  OrgEventListSchema,
+  OrgEventQuerySchema,
   RegistryErrorSchema,
   RegistryTokenFormSchema,
   RegistryTokenQuerySchema,
@@ -33,6 +35,13 @@ import {
   SimulationSchema,
   TokenExchangeRequestSchema,
   TokenExchangeResponseSchema,
+  UsageQuerySchema,
+  UsageSchema,
+  WebhookDeliveryListSchema,
+  WebhookDeliverySchema,
+  WebhookInputSchema,
+  WebhookSchema,
+  WebhookWithSecretSchema,
 } from "@oidc/shared";
 import { z } from "zod";
 
@@ -47,7 +56,7 @@ interface Reply {
 }
 
 export interface Operation {
-  method: "get" | "post" | "patch" | "delete";
+  method: "get" | "post" | "put" | "patch" | "delete";
   /** OpenAPI form: `/api/orgs/{org}/oidc-connections/{id}`. */
   path: string;
   tag: string;
@@ -67,6 +76,7 @@ const ADMIN = "Admin API";
 const TOKENS = "API tokens";
 const TOKEN_SERVICE = "Token service";
 const REGISTRY = "Registry token service";
+const VISIBILITY = "Visibility";
 const CONNECTION_HEADERS = { ETag: 'The connection\'s version, e.g. "3"; send it back as If-Match' };
 
 /** Every endpoint of the product, in the order people read them. */
@@ -244,6 +254,87 @@ export const OPERATIONS: Operation[] = [
     auth: "admin",
     owner: true,
     responses: { 204: { description: "Revoked" } },
+  },
+  // SPEC §12 Visibility
+  {
+    method: "get",
+    path: `${CONN}/{id}/usage`,
+    tag: VISIBILITY,
+    summary: "Exchanges and denials per UTC day, per-ruleset counts, repositories new in the last 7 days",
+    auth: "admin",
+    query: UsageQuerySchema,
+    responses: { 200: { description: "The usage", schema: UsageSchema } },
+  },
+  {
+    method: "get",
+    path: `${ORG}/events`,
+    tag: VISIBILITY,
+    summary:
+      "The organisation's events (every connection, deleted ones included, and the org's own), newest first; `format=csv|ndjson` streams the whole filtered set as a download",
+    auth: "admin",
+    query: OrgEventQuerySchema,
+    responses: {
+      200: {
+        description: "A page of events; with `format`, a CSV or NDJSON attachment of every matching event",
+        schema: OrgEventListSchema,
+      },
+    },
+  },
+  {
+    method: "get",
+    path: `${ORG}/webhook`,
+    tag: VISIBILITY,
+    summary: "The organisation's webhook (never its secret)",
+    auth: "admin",
+    responses: { 200: { description: "The webhook", schema: WebhookSchema }, 404: { description: "No webhook", schema: ApiErrorSchema } },
+  },
+  {
+    method: "put",
+    path: `${ORG}/webhook`,
+    tag: VISIBILITY,
+    summary: "Create or change the webhook: its URL and the event types it receives; a new webhook's secret is in the 201 answer only",
+    auth: "admin",
+    owner: true,
+    body: { schema: WebhookInputSchema, type: "json" },
+    responses: {
+      200: { description: "Changed (the secret is kept)", schema: WebhookSchema },
+      201: { description: "Created; `secret` is shown once", schema: WebhookWithSecretSchema },
+    },
+  },
+  {
+    method: "delete",
+    path: `${ORG}/webhook`,
+    tag: VISIBILITY,
+    summary: "Remove the webhook; deliveries still waiting are given up",
+    auth: "admin",
+    owner: true,
+    responses: { 204: { description: "Removed" } },
+  },
+  {
+    method: "post",
+    path: `${ORG}/webhook/rotate-secret`,
+    tag: VISIBILITY,
+    summary: "A new signing secret, shown once; the old one stops signing at once",
+    auth: "admin",
+    owner: true,
+    responses: { 200: { description: "The webhook with its new `secret`", schema: WebhookWithSecretSchema } },
+  },
+  {
+    method: "post",
+    path: `${ORG}/webhook/test`,
+    tag: VISIBILITY,
+    summary: "Queue a `webhook.test` delivery",
+    auth: "admin",
+    owner: true,
+    responses: { 202: { description: "Queued", schema: WebhookDeliverySchema } },
+  },
+  {
+    method: "get",
+    path: `${ORG}/webhook/deliveries`,
+    tag: VISIBILITY,
+    summary: "The 50 most recent deliveries with their status codes",
+    auth: "admin",
+    responses: { 200: { description: "The deliveries", schema: WebhookDeliveryListSchema } },
   },
   {
     method: "get",

@@ -2,7 +2,7 @@ import { decideExchange, type evaluateRulesets, type Grant, githubServerUrl, typ
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { SignJWT } from "jose";
 import type { Logger } from "pino";
-import { type Actor, recordEvent, toRow } from "../audit/events";
+import { type Actor, recordEvent, storableText, toRow } from "../audit/events";
 import type { DatabaseHandle } from "../db/client";
 import { currentScope, requestScope } from "../db/deadline";
 import { connections, organizations, rulesets, usedJtis } from "../db/schema";
@@ -67,11 +67,19 @@ const single = (params: URLSearchParams, name: string): string | undefined => {
 
 const clip = (v: unknown, max = 300) => (typeof v === "string" ? v.slice(0, max) : typeof v === "number" ? String(v) : null);
 
+/** Which repository first use counts (SPEC §12): by `repository_id` when present, else by name. */
+function repositoryKey(job: { repository: string | null; repositoryId: string | null }) {
+  const repository = job.repository === null ? null : storableText(job.repository);
+  if (job.repositoryId) return { repoKey: `id:${storableText(job.repositoryId)}`, repository };
+  return { repoKey: repository === null ? null : `name:${repository.toLowerCase()}`, repository };
+}
+
 /** The source job, as recorded in events (clipped: these are the caller's strings). */
 function jobOf(claims: Record<string, unknown>) {
   return {
     sub: clip(claims.sub),
     repository: clip(claims.repository),
+    repositoryId: clip(claims.repository_id, 32),
     ref: clip(claims.ref),
     sha: clip(claims.sha, 64),
     workflow: clip(claims.workflow),
@@ -378,6 +386,7 @@ export class TokenService {
         rulesets: decision.matched,
         access: decision.access,
         repository: job.repository,
+        repositoryId: job.repositoryId,
         ref: job.ref,
         sha: job.sha,
         workflow: job.workflow,
@@ -408,6 +417,7 @@ export class TokenService {
           issuer: claims.iss,
           jti: claims.jti,
           claimExpiresAt: claimExpires,
+          ...repositoryKey(job),
           event,
         },
         // Asked when its batch is formed: not sent once answered 503; otherwise it is on its way.

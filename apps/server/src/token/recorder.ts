@@ -11,6 +11,13 @@ export interface ExchangeRecord {
   jti: string;
   /** ISO timestamp: the claim is kept until then (exp + tolerance). */
   claimExpiresAt: string;
+  /**
+   * The repository as first use counts it (SPEC §12): `id:<repository_id>` when the token has one,
+   * else `name:<owner/repo>` in lower case; null when the token names no repository.
+   */
+  repoKey?: string | null;
+  /** The repository's name as the token gave it (shown in `token.first_use`). */
+  repository?: string | null;
   event: typeof events.$inferInsert;
 }
 
@@ -171,6 +178,25 @@ const RECORD_REST = `
     select issuer, jti, expires_at from current_input
     on conflict do nothing
     returning issuer, jti
+  ), fresh as (
+    select distinct on (ci.connection_id, ci.repo_key) ci.*
+    from current_input ci join claimed cl on cl.issuer = ci.issuer and cl.jti = ci.jti
+    where ci.repo_key is not null
+    order by ci.connection_id, ci.repo_key, ci.n
+  ), first_seen as (
+    insert into connection_repositories (connection_id, repo_key, repository)
+    select connection_id, repo_key, coalesce(repository, repo_key) from fresh
+    on conflict do nothing
+    returning connection_id, repo_key
+  ), first_use as (
+    insert into events (org_id, connection_id, type, actor_type, actor_id, actor_name, outcome, details, ip)
+    select f.org_id, f.connection_id, 'token.first_use', 'workflow', f.actor_id, f.actor_name, 'success',
+      jsonb_build_object('repository', coalesce(f.repository, f.repo_key), 'repositoryId', f.details->'repositoryId',
+        'ref', f.details->'ref', 'workflow', f.details->'workflow', 'runId', f.details->'runId',
+        'runAttempt', f.details->'runAttempt', 'serverUrl', f.details->'serverUrl', 'tokenId', f.details->'tokenId'), f.ip
+    from fresh f join first_seen s on s.connection_id = f.connection_id and s.repo_key = f.repo_key
+    order by f.n
+    returning 1
   ), recorded as (
     insert into events (org_id, connection_id, type, actor_type, actor_id, actor_name, outcome, details, ip)
     select ci.org_id, ci.connection_id, 'token.exchanged', 'workflow', ci.actor_id, ci.actor_name, 'success', ci.details, ci.ip
@@ -187,11 +213,12 @@ function statement(records: ExchangeRecord[]): SQL {
     records.map(
       (r, i) =>
         sql`(${i}::int, ${r.connectionId}::uuid, ${r.version}::int, ${r.issuer}::text, ${r.jti}::text, ${r.claimExpiresAt}::timestamptz,
-          ${r.event.orgId}::uuid, ${r.event.actorId ?? null}::text, ${r.event.actorName}::text, ${JSON.stringify(r.event.details ?? {})}::jsonb, ${r.event.ip ?? null}::text)`,
+          ${r.event.orgId}::uuid, ${r.event.actorId ?? null}::text, ${r.event.actorName}::text, ${JSON.stringify(r.event.details ?? {})}::jsonb, ${r.event.ip ?? null}::text,
+          ${r.repoKey ?? null}::text, ${r.repository ?? null}::text)`,
     ),
     sql`, `,
   );
-  return sql`with input (n, connection_id, version, issuer, jti, expires_at, org_id, actor_id, actor_name, details, ip) as (
+  return sql`with input (n, connection_id, version, issuer, jti, expires_at, org_id, actor_id, actor_name, details, ip, repo_key, repository) as (
       values ${values}
     )${sql.raw(RECORD_REST)}`;
 }
@@ -199,8 +226,8 @@ function statement(records: ExchangeRecord[]): SQL {
 /** The same statement over one array per column (postgres.js, prepared once). */
 const ARRAY_STATEMENT = `
   with input as (
-    select * from unnest($1::int[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[]::timestamptz[], $7::uuid[], $8::text[], $9::text[], $10::text[]::jsonb[], $11::text[])
-      as t (n, connection_id, version, issuer, jti, expires_at, org_id, actor_id, actor_name, details, ip)
+    select * from unnest($1::int[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[]::timestamptz[], $7::uuid[], $8::text[], $9::text[], $10::text[]::jsonb[], $11::text[], $12::text[], $13::text[])
+      as t (n, connection_id, version, issuer, jti, expires_at, org_id, actor_id, actor_name, details, ip, repo_key, repository)
   )${RECORD_REST}`;
 
 function arrayParams(records: ExchangeRecord[]): unknown[] {
@@ -217,5 +244,7 @@ function arrayParams(records: ExchangeRecord[]): unknown[] {
     // Sent as text[] and cast in SQL: drizzle replaces postgres.js's json and timestamp serialisers.
     records.map((r) => JSON.stringify(r.event.details ?? {})),
     records.map((r) => r.event.ip ?? null),
+    records.map((r) => r.repoKey ?? null),
+    records.map((r) => r.repository ?? null),
   ];
 }

@@ -276,6 +276,8 @@ export const EVENT_TYPES = [
   "connection.deleted",
   "token.exchanged",
   "token.denied",
+  "token.first_use",
+  "registry.token",
   "api_token.created",
   "api_token.deleted",
 ] as const;

@@ -72,6 +72,21 @@ export function AppLayout({ userLabel, orgs, currentOrg, onSwitchOrg, onSignOut,
                 </NavLink>
               </li>
             </ul>
+            <p className="sidebar-heading" id="nav-visibility">
+              Visibility
+            </p>
+            <ul aria-labelledby="nav-visibility">
+              <li>
+                <NavLink to={`/orgs/${currentOrg}/audit-log`} className="sidebar-link">
+                  Audit log
+                </NavLink>
+              </li>
+              <li>
+                <NavLink to={`/orgs/${currentOrg}/webhooks`} className="sidebar-link">
+                  Webhooks
+                </NavLink>
+              </li>
+            </ul>
           </nav>
         )}
         <main id="main" className="main" tabIndex={-1}>

@@ -7,7 +7,7 @@ import { absoluteTime, relativeTime } from "../../../lib/format";
 import { type ConnectionEvent, useConnectionEvents } from "../api/get-connection-events";
 import { asDiagnosis, ClosestMiss } from "./closest-miss";
 
-const TITLES: Record<string, string> = {
+export const TITLES: Record<string, string> = {
   "connection.created": "Connection created",
   "connection.updated": "Connection updated",
   "connection.deactivated": "Connection deactivated",
@@ -16,6 +16,14 @@ const TITLES: Record<string, string> = {
   "token.exchanged": "Token exchanged",
   "token.denied": "Token exchange denied",
   "registry.token": "Registry token issued",
+  "token.first_use": "First token for a repository",
+  "api_token.created": "API token created",
+  "api_token.deleted": "API token revoked",
+  "policy.updated": "Organisation policy changed",
+  "webhook.created": "Webhook created",
+  "webhook.updated": "Webhook changed",
+  "webhook.secret_rotated": "Webhook secret rotated",
+  "webhook.deleted": "Webhook removed",
 };
 
 const REASONS: Record<string, string> = {
@@ -235,7 +243,8 @@ function DeniedDetails({ d, reason }: { d: Record<string, unknown>; reason: stri
   return <Facts rows={[...rows, ...rest(d, used)]} />;
 }
 
-export function EventDetails({ event }: { event: ConnectionEvent }) {
+/** What an event says, by type; also used by the organisation's Activity page. */
+export function EventDetails({ event }: { event: Omit<ConnectionEvent, "details"> & { details: unknown } }) {
   const d: Record<string, unknown> = isObject(event.details) ? (event.details as Record<string, unknown>) : {};
   switch (event.type) {
     case "connection.updated":

@@ -1,6 +1,7 @@
 import { lintRulesets } from "@oidc/shared";
 import { useMemo } from "react";
 import { absoluteTime, relativeTime } from "../../../lib/format";
+import { UsageSection } from "../../visibility/components/usage-section";
 import type { Connection } from "../api/get-connection";
 import { knownOwner, type OwnerInfo } from "../lib/examples";
 import { personLabel } from "../lib/person";
@@ -27,6 +28,7 @@ export function ConnectionOverview({ connection, org, owner }: { connection: Con
   return (
     <div className="stack-lg">
       <ConnectionSetup id={connection.id} org={org} />
+      <UsageSection org={org} id={connection.id} />
       <section className="card" aria-labelledby="about-heading">
         <h2 id="about-heading" className="card-title">
           About
