@@ -5,6 +5,7 @@ import {
   ConnectionStatusSchema,
   OrgSlugSchema,
   RepositoryNameSchema,
+  RulesetModeSchema,
   ScopeSchema,
   TimestampSchema,
   UuidSchema,
@@ -97,6 +98,13 @@ const rulesetFields = {
     .array(ScopeSchema)
     .min(1, "Choose at least one scope")
     .superRefine((items, ctx) => uniqueIssues(items, (s) => s, ctx, "Scope listed twice")),
+  /** SPEC §11: `audit` never grants, it records what it would have matched. */
+  mode: RulesetModeSchema.default("enforce"),
+  /**
+   * SPEC §11: from this instant on the ruleset matches nothing. Must be in the future when set or
+   * changed (checked by the server, which knows the stored value: an unchanged past date may stay).
+   */
+  expiresAt: z.iso.datetime({ offset: true, message: "Use an ISO 8601 date and time, e.g. 2026-12-31T23:59:59Z" }).nullable().default(null),
 };
 
 export const RulesetInputSchema = z.strictObject(rulesetFields);
@@ -231,9 +239,21 @@ export const RulesetSchema = z.object({
   conditions: z.array(ConditionSchema),
   resources: z.array(z.string()),
   scopes: z.array(ScopeSchema),
+  mode: RulesetModeSchema,
+  expiresAt: TimestampSchema.nullable(),
+  /** `expiresAt` has passed when the connection was read: the ruleset matches nothing. */
+  expired: z.boolean(),
   lastUsedAt: TimestampSchema.nullable(),
 });
 export type Ruleset = z.infer<typeof RulesetSchema>;
+
+/** Where a saved connection breaks its organisation's current policy (SPEC §11); `path` as in error issues. */
+export const PolicyViolationSchema = z.object({
+  setting: z.enum(["requireImmutableSubjects", "requireGateForWrites", "forbidPullRequestWrites"]),
+  path: z.array(z.union([z.string(), z.number()])),
+  message: z.string(),
+});
+export type PolicyViolation = z.infer<typeof PolicyViolationSchema>;
 
 export const ConnectionSummarySchema = z.object({
   id: UuidSchema,
@@ -245,6 +265,8 @@ export const ConnectionSummarySchema = z.object({
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
   lastUsedAt: TimestampSchema.nullable(),
+  /** What the connection breaks of the organisation's current policy (saved before it changed); empty when nothing. */
+  policyViolations: z.array(PolicyViolationSchema),
 });
 export type ConnectionSummary = z.infer<typeof ConnectionSummarySchema>;
 
@@ -276,6 +298,7 @@ export const EVENT_TYPES = [
   "connection.deleted",
   "token.exchanged",
   "token.denied",
+  "policy.updated",
   "api_token.created",
   "api_token.deleted",
 ] as const;
@@ -303,4 +326,8 @@ export const EvaluationSchema = z.object({
   allowed: z.boolean(),
   matched: z.array(z.string()),
   access: z.array(GrantSchema),
+  /** Audit rulesets that would have matched (SPEC §11). */
+  audit: z.array(z.string()).optional(),
+  /** Expired rulesets that would have matched but for their expiry. */
+  expired: z.array(z.string()).optional(),
 });
