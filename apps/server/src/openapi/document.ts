@@ -9,6 +9,7 @@ import {
   ApiTokenCreatedSchema,
   ApiTokenCreateSchema,
   ApiTokenListSchema,
+  AuditSummarySchema,
   ConnectionCreateSchema,
   ConnectionListQuerySchema,
   ConnectionListSchema,
@@ -24,6 +25,8 @@ import {
   MeSchema,
   OAuthErrorSchema,
   OpenIdConfigurationSchema,
+  OrgPolicySchema,
+  OrgPolicySettingsSchema,
   RegistryErrorSchema,
   RegistryTokenFormSchema,
   RegistryTokenQuerySchema,
@@ -47,7 +50,7 @@ interface Reply {
 }
 
 export interface Operation {
-  method: "get" | "post" | "patch" | "delete";
+  method: "get" | "post" | "put" | "patch" | "delete";
   /** OpenAPI form: `/api/orgs/{org}/oidc-connections/{id}`. */
   path: string;
   tag: string;
@@ -206,6 +209,43 @@ export const OPERATIONS: Operation[] = [
         description: "The evaluation (SPEC §4.5) and the claims used",
         schema: EvaluationSchema.extend({ claims: z.record(z.string(), z.unknown()) }),
       },
+    },
+  },
+  {
+    method: "get",
+    path: `${CONN}/{id}/audit`,
+    tag: ADMIN,
+    summary: "Per audit ruleset: token exchanges it would have matched in the last 30 days, the last one, the repositories",
+    auth: "admin",
+    responses: { 200: { description: "The audit rulesets' matches", schema: AuditSummarySchema } },
+  },
+  {
+    method: "get",
+    path: `${ORG}/policy`,
+    tag: ADMIN,
+    summary: "The organisation's policy (defaults, version 0, until first saved)",
+    auth: "admin",
+    responses: {
+      200: {
+        description: "The policy",
+        schema: OrgPolicySchema,
+        headers: { ETag: 'The policy\'s version, e.g. "2"; send it back as If-Match' },
+      },
+    },
+  },
+  {
+    method: "put",
+    path: `${ORG}/policy`,
+    tag: ADMIN,
+    summary: "Replace the organisation's policy (owners); connections that break it are flagged, new saves must comply",
+    auth: "admin",
+    owner: true,
+    ifMatch: "required",
+    body: { schema: OrgPolicySettingsSchema, type: "json" },
+    responses: {
+      200: { description: "The policy", schema: OrgPolicySchema, headers: { ETag: "The policy's new version" } },
+      412: { description: "If-Match is not the current version (`precondition_failed`)", schema: ApiErrorSchema },
+      428: { description: "No If-Match (`precondition_required`)", schema: ApiErrorSchema },
     },
   },
   {

@@ -240,9 +240,8 @@ export const RulesetSchema = z.object({
   resources: z.array(z.string()),
   scopes: z.array(ScopeSchema),
   mode: RulesetModeSchema,
+  /** Once passed, the ruleset matches nothing; the connection's warnings then say `expired` (SPEC §11). */
   expiresAt: TimestampSchema.nullable(),
-  /** `expiresAt` has passed when the connection was read: the ruleset matches nothing. */
-  expired: z.boolean(),
   lastUsedAt: TimestampSchema.nullable(),
 });
 export type Ruleset = z.infer<typeof RulesetSchema>;
@@ -331,3 +330,22 @@ export const EvaluationSchema = z.object({
   /** Expired rulesets that would have matched but for their expiry. */
   expired: z.array(z.string()).optional(),
 });
+
+/** `GET …/oidc-connections/:id/audit`: what each audit ruleset would have matched (SPEC §11). */
+export const AUDIT_WINDOW_DAYS = 30;
+export const AuditSummarySchema = z.object({
+  /** Start of the window: ${AUDIT_WINDOW_DAYS} days before the answer. */
+  since: TimestampSchema,
+  rulesets: z.array(
+    z.object({
+      id: UuidSchema,
+      label: z.string(),
+      /** Token exchanges (granted or refused) this ruleset would have matched in the window. */
+      matches: z.number().int(),
+      lastMatchedAt: TimestampSchema.nullable(),
+      /** The repositories of those exchanges (at most 20, most recent activity first). */
+      repositories: z.array(z.string()),
+    }),
+  ),
+});
+export type AuditSummary = z.infer<typeof AuditSummarySchema>;
