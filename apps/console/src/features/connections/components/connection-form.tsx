@@ -29,7 +29,7 @@ interface Props {
 /** The lints of each ruleset, with the org's owner ID in the advice; none for a subject not typed yet. */
 function safeLints(rulesets: RulesetDraft[], org: OwnerInfo) {
   try {
-    return lintRulesets(rulesets, knownOwner(org)).map((w, i) => (rulesets[i]?.subject.trim() ? w : []));
+    return lintRulesets(rulesets, knownOwner(org), Date.now()).map((w, i) => (rulesets[i]?.subject.trim() ? w : []));
   } catch {
     return rulesets.map(() => []);
   }
@@ -123,6 +123,7 @@ export function ConnectionForm({ draft, errors, repositories, org, onChange, edi
             ruleset={r}
             warnings={perRuleset[i] ?? []}
             knownOwnerId={knownOwnerIdFor(r.subject, org)}
+            orgOwner={{ owner: org.githubOwner ?? org.slug, ownerId: org.githubOwnerId }}
             errors={errors}
             repositories={repositories}
             owner={exampleOwner(r.subject, org.githubOwner ?? org.slug, org.githubOwnerId, r.resources[0])}
