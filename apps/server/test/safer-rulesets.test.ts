@@ -145,6 +145,13 @@ describe.each(DB_KINDS)("safer rulesets (%s)", (kind) => {
         const list = await admin.get(`${CONNECTIONS}?limit=100`);
         const item = list.body.items.find((c: any) => c.id === created.body.id);
         expect(item.policyViolations.map((v: any) => v.setting)).toEqual(["requireImmutableSubjects"]);
+        // The dry run (members too) says the same before anything is saved, and which connections the TTL cap shortens.
+        const dry = await viewer.post(`${POLICY}/dry-run`, { ...DEFAULTS, requireImmutableSubjects: true, maxTokenTtlSeconds: 300 });
+        expect(dry.status).toBe(200);
+        expect(dry.body.flagged.find((f: any) => f.id === created.body.id)?.violations.map((v: any) => v.setting)).toEqual([
+          "requireImmutableSubjects",
+        ]);
+        expect(dry.body.capped.map((f: any) => f.id)).toContain(created.body.id);
         // Renaming alone does not judge the rulesets it does not touch.
         const renamed = await admin.patch(`${CONNECTIONS}/${created.body.id}`, { name: `${created.body.name} x` }, { "if-match": '"1"' });
         expect(renamed.status).toBe(200);

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { RulesetRule } from "./evaluate";
 import { immutableSubject, matchesPullRequestJobs, subjectPinsOwnerId } from "./lints";
 import { TimestampSchema } from "./schemas/common";
-import { MAX_TOKEN_TTL, MIN_TOKEN_TTL, type PolicyViolation, UserRefSchema } from "./schemas/connections";
+import { MAX_TOKEN_TTL, MIN_TOKEN_TTL, type PolicyViolation, PolicyViolationSchema, UserRefSchema } from "./schemas/connections";
 
 /**
  * Organisation policy (SPEC §11): guard rails every connection of the org must respect. The checks
@@ -34,6 +34,15 @@ export const OrgPolicySchema = OrgPolicySettingsSchema.extend({
   updatedBy: UserRefSchema,
 });
 export type OrgPolicy = z.infer<typeof OrgPolicySchema>;
+
+/** `POST /api/orgs/:org/policy/dry-run`: what these settings would flag, before they are saved. */
+export const PolicyDryRunSchema = z.object({
+  /** Connections that would break the settings, with where. */
+  flagged: z.array(z.object({ id: z.string(), name: z.string(), violations: z.array(PolicyViolationSchema) })),
+  /** Connections whose own token lifetime is above the settings' cap: their tokens would be capped. */
+  capped: z.array(z.object({ id: z.string(), name: z.string(), maxTokenTtlSeconds: z.number().int() })),
+});
+export type PolicyDryRun = z.infer<typeof PolicyDryRunSchema>;
 
 export const DEFAULT_POLICY: OrgPolicySettings = {
   requireImmutableSubjects: false,

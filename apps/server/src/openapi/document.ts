@@ -27,6 +27,7 @@ import {
   OpenIdConfigurationSchema,
   OrgPolicySchema,
   OrgPolicySettingsSchema,
+  PolicyDryRunSchema,
   RegistryErrorSchema,
   RegistryTokenFormSchema,
   RegistryTokenQuerySchema,
@@ -247,6 +248,15 @@ export const OPERATIONS: Operation[] = [
       412: { description: "If-Match is not the current version (`precondition_failed`)", schema: ApiErrorSchema },
       428: { description: "No If-Match (`precondition_required`)", schema: ApiErrorSchema },
     },
+  },
+  {
+    method: "post",
+    path: `${ORG}/policy/dry-run`,
+    tag: ADMIN,
+    summary: "What these policy settings would flag among the org's connections, without saving them (members too)",
+    auth: "admin",
+    body: { schema: OrgPolicySettingsSchema, type: "json" },
+    responses: { 200: { description: "Flagged and capped connections", schema: PolicyDryRunSchema } },
   },
   {
     method: "get",

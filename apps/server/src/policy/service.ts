@@ -1,8 +1,8 @@
-import { checkPolicy, DEFAULT_POLICY, type OrgPolicy, type OrgPolicySettings, type RulesetRule } from "@oidc/shared";
-import { eq } from "drizzle-orm";
+import { checkPolicy, DEFAULT_POLICY, type OrgPolicy, type OrgPolicySettings, type PolicyDryRun, type RulesetRule } from "@oidc/shared";
+import { asc, eq } from "drizzle-orm";
 import { type AdminActor, recordEvent, userIdOf } from "../audit/events";
 import type { Database, Executor } from "../db/client";
-import { organizations, orgPolicies, users } from "../db/schema";
+import { connections, organizations, orgPolicies, rulesets, users } from "../db/schema";
 import type { OrgAccess } from "../http/context";
 import { ApiError, notFound } from "../http/errors";
 
@@ -127,4 +127,48 @@ const policyListeners = new Set<(orgId: string) => void>();
 export function onPolicyChange(listener: (orgId: string) => void): () => void {
   policyListeners.add(listener);
   return () => policyListeners.delete(listener);
+}
+
+/**
+ * What `settings` would flag among the org's connections, before they are saved (the console's Policy
+ * page): one read of the org's connections and rulesets, judged with the shared checks.
+ */
+export async function dryRunPolicy(db: Executor, orgId: string, settings: OrgPolicySettings): Promise<PolicyDryRun> {
+  const rows = await db
+    .select({
+      id: connections.id,
+      name: connections.name,
+      maxTokenTtlSeconds: connections.maxTokenTtlSeconds,
+      label: rulesets.label,
+      subject: rulesets.subject,
+      conditions: rulesets.conditions,
+      resources: rulesets.resources,
+      scopes: rulesets.scopes,
+      mode: rulesets.mode,
+    })
+    .from(connections)
+    .innerJoin(rulesets, eq(rulesets.connectionId, connections.id))
+    .where(eq(connections.orgId, orgId))
+    .orderBy(asc(connections.name), asc(connections.id), asc(rulesets.position));
+  const byConnection = new Map<string, { name: string; ttl: number; rulesets: RulesetRule[] }>();
+  for (const r of rows) {
+    const entry = byConnection.get(r.id) ?? { name: r.name, ttl: r.maxTokenTtlSeconds, rulesets: [] };
+    entry.rulesets.push({
+      label: r.label,
+      subject: r.subject,
+      conditions: r.conditions,
+      resources: r.resources,
+      scopes: r.scopes,
+      mode: r.mode,
+    });
+    byConnection.set(r.id, entry);
+  }
+  const flagged: PolicyDryRun["flagged"] = [];
+  const capped: PolicyDryRun["capped"] = [];
+  for (const [id, c] of byConnection) {
+    const violations = checkPolicy(settings, c.rulesets);
+    if (violations.length) flagged.push({ id, name: c.name, violations });
+    if (c.ttl > settings.maxTokenTtlSeconds) capped.push({ id, name: c.name, maxTokenTtlSeconds: c.ttl });
+  }
+  return { flagged, capped };
 }
