@@ -42,6 +42,7 @@ export const router = createBrowserRouter([
             ],
           },
           { path: "api-tokens", lazy: () => import("./routes/api-tokens") },
+          { path: "policy", lazy: () => import("./routes/policy") },
         ],
       },
       { path: "*", lazy: () => import("./routes/not-found") },
