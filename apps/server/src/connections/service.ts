@@ -18,7 +18,7 @@ import { pgConstraint, pgErrorCode } from "../db/client";
 import { connections, repositories, rulesets, users } from "../db/schema";
 import type { OrgAccess } from "../http/context";
 import { ApiError, type Issue, notFound, validationFailed } from "../http/errors";
-import { enforcePolicy, policyForWrite, policySettings } from "../policy/service";
+import { enforcePolicy, policyContext, policyForWrite } from "../policy/service";
 
 type ConnectionRow = typeof connections.$inferSelect;
 type RulesetRow = typeof rulesets.$inferSelect;
@@ -142,9 +142,9 @@ export async function loadConnection(db: Executor, org: OrgAccess, id: string): 
     : await db.select().from(rulesets).where(eq(rulesets.connectionId, id)).orderBy(asc(rulesets.position));
   const now = Date.now();
   const list = rs.map(serialiseRuleset);
-  const policy = await policySettings(db, org.id);
+  const policy = await policyContext(db, org.id);
   return {
-    ...summarise(row.c, rs.length, checkPolicy(policy, list)),
+    ...summarise(row.c, rs.length, checkPolicy(policy.settings, list, { ownerId: policy.ownerId })),
     org: org.slug,
     issuer: row.c.issuer,
     maxTokenTtlSeconds: row.c.maxTokenTtlSeconds,
@@ -211,7 +211,7 @@ export async function listConnections(db: Executor, orgId: string, options: List
   const last = page[page.length - 1];
   // Connections saved before the policy changed are flagged (SPEC §11): one more query for the
   // page's rulesets, only when some setting judges rulesets.
-  const policy = await policySettings(db, orgId);
+  const { settings: policy, ownerId } = await policyContext(db, orgId);
   const byConnection = new Map<string, RulesetRow[]>();
   if (judgesRulesets(policy) && page.length) {
     const rs = await db

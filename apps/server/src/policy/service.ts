@@ -24,6 +24,17 @@ export async function policySettings(db: Executor, orgId: string): Promise<OrgPo
   return settingsOf(row);
 }
 
+/** The org's policy settings and its GitHub owner's ID (for advice that names it), in one read. */
+export async function policyContext(db: Executor, orgId: string): Promise<{ settings: OrgPolicySettings; ownerId: string | null }> {
+  const [row] = await db
+    .select({ p: orgPolicies, ownerId: organizations.githubOwnerId })
+    .from(organizations)
+    .leftJoin(orgPolicies, eq(orgPolicies.orgId, organizations.id))
+    .where(eq(organizations.id, orgId))
+    .limit(1);
+  return { settings: settingsOf(row?.p ?? undefined), ownerId: row?.ownerId ?? null };
+}
+
 /** `GET /api/orgs/:org/policy`: settings, version (0 = never saved) and the last change. */
 export async function getPolicy(db: Executor, orgId: string): Promise<OrgPolicy> {
   const [found] = await db
@@ -163,10 +174,11 @@ export async function dryRunPolicy(db: Executor, orgId: string, settings: OrgPol
     });
     byConnection.set(r.id, entry);
   }
+  const { ownerId } = await policyContext(db, orgId);
   const flagged: PolicyDryRun["flagged"] = [];
   const capped: PolicyDryRun["capped"] = [];
   for (const [id, c] of byConnection) {
-    const violations = checkPolicy(settings, c.rulesets);
+    const violations = checkPolicy(settings, c.rulesets, { ownerId });
     if (violations.length) flagged.push({ id, name: c.name, violations });
     if (c.ttl > settings.maxTokenTtlSeconds) capped.push({ id, name: c.name, maxTokenTtlSeconds: c.ttl });
   }
