@@ -128,7 +128,7 @@ test.describe("in the second organisation", () => {
   });
 });
 
-test("the reusable-workflow preset pins a central workflow and previews its callers", async ({ page, trackConnection: _ }) => {
+test("the reusable-workflow preset pins a central workflow and previews its callers", async ({ page }) => {
   await page.goto(`${connectionPath()}/new`);
   const ruleset = page.getByRole("group", { name: /^Ruleset 1/ });
   await ruleset.getByRole("button", { name: "Trusted reusable workflow…" }).click();
