@@ -329,6 +329,19 @@ export const EvaluationSchema = z.object({
   audit: z.array(z.string()).optional(),
   /** Expired rulesets that would have matched but for their expiry. */
   expired: z.array(z.string()).optional(),
+  /** The decision's refusal reason (`decideExchange`, as the simulate endpoint answers), null when allowed. */
+  reason: z.enum(["connection_inactive", "ruleset_expired", "no_matching_ruleset"]).nullable().optional(),
+  /** For `no_matching_ruleset`: the closest ruleset and what it failed on. */
+  diagnosis: z
+    .object({
+      label: z.string(),
+      failed: z.discriminatedUnion("kind", [
+        z.object({ kind: z.literal("subject"), pattern: z.string(), matchedPrefix: z.string() }),
+        z.object({ kind: z.literal("condition"), claim: z.string(), pattern: z.string(), value: z.string().nullable() }),
+      ]),
+    })
+    .nullable()
+    .optional(),
 });
 
 /** `GET …/oidc-connections/:id/audit`: what each audit ruleset would have matched (SPEC §11). */
