@@ -146,6 +146,7 @@ describe.each(DB_KINDS)("safer rulesets (%s)", (kind) => {
         const list = await admin.get(`${CONNECTIONS}?limit=100`);
         const item = list.body.items.find((c: any) => c.id === created.body.id);
         expect(item.policyViolations.map((v: any) => v.setting)).toEqual(["requireImmutableSubjects"]);
+        expect(item.policyViolations[0].message).toContain(IMMUTABLE);
         // The dry run (members too) says the same before anything is saved, and which connections the TTL cap shortens.
         const dry = await viewer.post(`${POLICY}/dry-run`, { ...DEFAULTS, requireImmutableSubjects: true, maxTokenTtlSeconds: 300 });
         expect(dry.status).toBe(200);

@@ -228,7 +228,7 @@ export async function listConnections(db: Executor, orgId: string, options: List
   }
   return {
     items: page.map((r) =>
-      summarise(r.c, Number(r.rulesetCount), checkPolicy(policy, (byConnection.get(r.c.id) ?? []).map(serialiseRuleset))),
+      summarise(r.c, Number(r.rulesetCount), checkPolicy(policy, (byConnection.get(r.c.id) ?? []).map(serialiseRuleset), { ownerId })),
     ),
     nextCursor: rows.length > options.limit && last ? encodeCursor(last.c) : null,
   };
