@@ -134,6 +134,11 @@ export const OPERATIONS: Operation[] = [
         schema: ConnectionSchema,
         headers: { Location: "The connection's URL", ...CONNECTION_HEADERS },
       },
+      400: {
+        description:
+          "The body fails the shared schema (`validation_failed`), or its rulesets break the organisation's policy (`policy_violation`); `issues` at each field",
+        schema: ApiErrorSchema,
+      },
       409: { description: "The name is already used in the org (`name_taken`)", schema: ApiErrorSchema },
     },
   },
@@ -156,6 +161,11 @@ export const OPERATIONS: Operation[] = [
     body: { schema: ConnectionPatchSchema, type: "json" },
     responses: {
       200: { description: "The changed connection", schema: ConnectionSchema, headers: CONNECTION_HEADERS },
+      400: {
+        description:
+          "The body fails the shared schema (`validation_failed`), or its rulesets break the organisation's policy (`policy_violation`); `issues` at each field",
+        schema: ApiErrorSchema,
+      },
       409: { description: "The name is already used in the org (`name_taken`)", schema: ApiErrorSchema },
       412: { description: "If-Match is not the current version (`precondition_failed`)", schema: ApiErrorSchema },
       428: { description: "No If-Match (`precondition_required`)", schema: ApiErrorSchema },
