@@ -14,6 +14,7 @@ import { connectionRoutes } from "./routes/connections";
 import { devIssuerRoutes } from "./routes/dev-issuer";
 import { docsRoutes } from "./routes/docs";
 import { oauthRoutes, errorResponse as tokenErrorResponse } from "./routes/oauth";
+import { policyRoutes } from "./routes/policy";
 import { registryRoutes, registryUnavailable } from "./routes/registry";
 import { repositoryRoutes } from "./routes/repositories";
 import { resourceRoutes } from "./routes/resource";
@@ -46,7 +47,8 @@ function apiRoutes(deps: Deps) {
     .route("/", connectionRoutes(deps))
     .route("/", repositoryRoutes(deps))
     .route("/", apiTokenRoutes(deps))
-    .route("/", visibilityRoutes(deps));
+    .route("/", visibilityRoutes(deps))
+    .route("/", policyRoutes(deps));
 }
 
 /** Where the built console is: CONSOLE_DIR, or apps/console/dist beside this package. */

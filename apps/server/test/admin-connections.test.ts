@@ -419,7 +419,7 @@ describe.each(DB_KINDS)("admin API: listing (%s)", (kind) => {
     expect(res.body.items).toHaveLength(25);
     expect(res.body.nextCursor).toEqual(expect.any(String));
     expect(Object.keys(res.body.items[0]).sort()).toEqual(
-      ["createdAt", "description", "id", "lastUsedAt", "name", "rulesetCount", "status", "type", "updatedAt"].sort(),
+      ["createdAt", "description", "id", "lastUsedAt", "name", "policyViolations", "rulesetCount", "status", "type", "updatedAt"].sort(),
     );
     expect(res.body.items[0].name).toBe(names.at(-1));
     expect(res.body.items[0].rulesetCount).toBe(1);

@@ -31,6 +31,8 @@ export function exportConnections(org: string, connections: Connection[], schema
       ...(r.conditions.length ? { conditions: r.conditions } : {}),
       resources: r.resources,
       scopes: r.scopes,
+      ...(r.mode !== "enforce" ? { mode: r.mode } : {}),
+      ...(r.expiresAt !== null ? { expiresAt: r.expiresAt } : {}),
     })),
   }));
   return `# yaml-language-server: $schema=${schemaUrl}\n${stringify({ org, connections: entries }, { lineWidth: 0 })}`;

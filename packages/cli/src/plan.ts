@@ -34,12 +34,22 @@ const lower = (s: string) => s.toLowerCase();
 const normIssuer = (s: string | undefined) => (s ?? GITHUB_ACTIONS_ISSUER).replace(/\/+$/, "");
 
 /** The ruleset as the server would store it (for comparison): scopes in canonical order. */
-function rulesetKey(r: { subject: string; conditions: unknown[]; resources: string[]; scopes: ("pull" | "push" | "delete")[] }) {
+function rulesetKey(r: {
+  subject: string;
+  conditions: unknown[];
+  resources: string[];
+  scopes: ("pull" | "push" | "delete")[];
+  mode: "enforce" | "audit";
+  expiresAt: string | null;
+}) {
   return {
     subject: r.subject,
     conditions: r.conditions,
     resources: r.resources.map(lower),
     scopes: sortScopes(r.scopes),
+    mode: r.mode,
+    // The server answers in UTC with milliseconds; the file may say the same instant otherwise.
+    expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
   };
 }
 
@@ -49,6 +59,8 @@ function rulesetLines(r: RulesetOut, sign: "+" | "-", depth: number): Line[] {
   if (r.conditions.length) lines.push({ sign, text: `conditions: ${show(r.conditions)}`, depth: depth + 1 });
   lines.push({ sign, text: `resources: ${show(r.resources)}`, depth: depth + 1 });
   lines.push({ sign, text: `scopes: ${show(r.scopes)}`, depth: depth + 1 });
+  if (r.mode === "audit") lines.push({ sign, text: `mode: ${show(r.mode)}`, depth: depth + 1 });
+  if (r.expiresAt) lines.push({ sign, text: `expiresAt: ${show(r.expiresAt)}`, depth: depth + 1 });
   return lines;
 }
 
@@ -107,7 +119,7 @@ export function computePlan(current: Connection[], desired: ConnectionFileEntry[
       if (old.label !== r.label) changes.push({ sign: "~", text: `label: ${show(old.label)} → ${show(r.label)}`, depth: 2 });
       const a = rulesetKey(old);
       const b = rulesetKey(r);
-      for (const key of ["subject", "conditions", "resources", "scopes"] as const) {
+      for (const key of ["subject", "conditions", "resources", "scopes", "mode", "expiresAt"] as const) {
         if (show(a[key]) !== show(b[key])) {
           const before = key === "resources" ? old.resources : key === "scopes" ? a.scopes : a[key];
           const after = key === "resources" ? r.resources : key === "scopes" ? b.scopes : b[key];
@@ -138,6 +150,8 @@ export function computePlan(current: Connection[], desired: ConnectionFileEntry[
           conditions: r.conditions,
           resources: r.resources,
           scopes: r.scopes,
+          mode: r.mode,
+          expiresAt: r.expiresAt,
         };
       });
     }

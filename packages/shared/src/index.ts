@@ -3,6 +3,7 @@ export * from "./diagnose";
 export * from "./evaluate";
 export * from "./lints";
 export * from "./matcher";
+export * from "./policy";
 export * from "./schemas/api-tokens";
 export * from "./schemas/auth";
 export * from "./schemas/common";

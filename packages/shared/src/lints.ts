@@ -1,4 +1,4 @@
-import type { RulesetRule } from "./evaluate";
+import { isExpired, type RulesetRule } from "./evaluate";
 import { matchPattern } from "./matcher";
 import type { Warning } from "./schemas/connections";
 
@@ -19,6 +19,8 @@ export const WARNING_CODES = [
   "name_only_subject",
   "push_without_pull",
   "shadowed",
+  "expires_soon",
+  "expired",
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
@@ -493,7 +495,9 @@ function covers(other: RulesetRule, ruleset: RulesetRule): boolean {
 }
 
 function shadowed(ruleset: RulesetRule, others: readonly RulesetRule[]): Warning | null {
-  const other = others.find((o) => covers(o, ruleset));
+  // Audit rulesets grant nothing: they neither shadow nor are shadowed (they report what they would match).
+  if (ruleset.mode === "audit") return null;
+  const other = others.find((o) => o.mode !== "audit" && covers(o, ruleset));
   if (!other) return null;
   const message = covers(ruleset, other)
     ? `Ruleset "${other.label}" matches the same jobs and grants the same access: keep only one of the two.`
@@ -502,16 +506,58 @@ function shadowed(ruleset: RulesetRule, others: readonly RulesetRule[]): Warning
   return { code: "shadowed", message };
 }
 
+/** A ruleset's expiry lint is raised this long before it expires (SPEC §11). */
+export const EXPIRY_WARNING_MS = 7 * 24 * 3600 * 1000;
+
+/** "in 3 days", "in 5 hours", "in 12 minutes": how far away `at` is from `now` (both ms), for messages and the console. */
+export function timeUntil(at: number, now: number): string {
+  const minutes = Math.max(0, Math.round((at - now) / 60_000));
+  const plural = (n: number, unit: string) => `in ${n} ${unit}${n === 1 ? "" : "s"}`;
+  if (minutes < 60) return plural(minutes, "minute");
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return plural(hours, "hour");
+  return plural(Math.round(hours / 24), "day");
+}
+
+function expiry(ruleset: RulesetRule, now: number | undefined): Warning | null {
+  if (now === undefined || ruleset.expiresAt == null) return null;
+  if (isExpired(ruleset, now))
+    return {
+      code: "expired",
+      message: `This ruleset expired at ${ruleset.expiresAt} and matches nothing: remove it, or set a later expiry to use it again.`,
+    };
+  const at = Date.parse(ruleset.expiresAt);
+  if (at - now > EXPIRY_WARNING_MS) return null;
+  return {
+    code: "expires_soon",
+    message: `This ruleset expires ${timeUntil(at, now)} (${ruleset.expiresAt}), then matches nothing: set a later expiry or remove it if that is intended.`,
+  };
+}
+
+/** The subject pattern carries a literal owner ID (`repo:octo-org@123/…`), so a renamed or recycled owner name cannot match. */
+export function subjectPinsOwnerId(subject: string): boolean {
+  const shape = readShape(subject);
+  return shape.owner !== null && shape.ownerId !== null;
+}
+
+/** The ruleset can match a pull-request job's subject (`…:pull_request`), its conditions considered. */
+export function matchesPullRequestJobs(ruleset: RulesetRule): boolean {
+  const shape = readShape(ruleset.subject);
+  if (findSubject(ruleset.subject, SUBJECTS) === null) return false;
+  return matchesPullRequests(ruleset, shape) !== null;
+}
+
 /**
  * Warnings for one ruleset (SPEC §4.4), in a fixed order. `others` are the connection's other
  * rulesets, used to tell when this one can never add access. A subject that cannot match any GitHub
  * subject gets that warning alone.
  */
-export function lintRuleset(ruleset: RulesetRule, others: readonly RulesetRule[] = [], known: KnownOwner = {}): Warning[] {
+export function lintRuleset(ruleset: RulesetRule, others: readonly RulesetRule[] = [], known: KnownOwner = {}, now?: number): Warning[] {
   const shape = readShape(ruleset.subject);
   const never = neverMatches(ruleset, shape);
-  if (never) return [never];
+  if (never) return [never, expiry(ruleset, now)].filter((w): w is Warning => w !== null);
   return [
+    expiry(ruleset, now),
     ownerWildcard(ruleset, shape),
     matchesPullRequests(ruleset, shape),
     anyRef(ruleset, shape),
@@ -521,10 +567,13 @@ export function lintRuleset(ruleset: RulesetRule, others: readonly RulesetRule[]
   ].filter((w): w is Warning => w !== null);
 }
 
-/** Warnings for each ruleset of a connection, in ruleset order; `known` puts the org's owner ID into advice. */
-export function lintRulesets(rulesets: readonly RulesetRule[], known: KnownOwner = {}): Warning[][] {
+/**
+ * Warnings for each ruleset of a connection, in ruleset order; `known` puts the org's owner ID into
+ * advice; `now` (ms since the epoch), when given, adds the expiry warnings (SPEC §11).
+ */
+export function lintRulesets(rulesets: readonly RulesetRule[], known: KnownOwner = {}, now?: number): Warning[][] {
   return rulesets.map((ruleset, i) => {
     const others = rulesets.filter((_, j) => j !== i);
-    return lintRuleset(ruleset, others, known);
+    return lintRuleset(ruleset, others, known, now);
   });
 }

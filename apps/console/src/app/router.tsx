@@ -44,6 +44,7 @@ export const router = createBrowserRouter([
           { path: "api-tokens", lazy: () => import("./routes/api-tokens") },
           { path: "audit-log", lazy: () => import("./routes/audit-log") },
           { path: "webhooks", lazy: () => import("./routes/webhooks") },
+          { path: "policy", lazy: () => import("./routes/policy") },
         ],
       },
       { path: "*", lazy: () => import("./routes/not-found") },

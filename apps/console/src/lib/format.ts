@@ -27,3 +27,17 @@ export function absoluteTime(iso: string): string {
 export function pluralise(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** SPEC §11: "expires in 3 days" or "expired" (at `now`). */
+export function expiryText(expiresAt: string, now: number = Date.now()): string {
+  return new Date(expiresAt).getTime() <= now ? "expired" : `expires ${relativeTime(expiresAt, now)}`;
+}
+
+/** An ISO instant as the value of an `<input type="datetime-local">` in UTC ("2026-11-25T12:00"). */
+export const toLocalInput = (iso: string) => new Date(iso).toISOString().slice(0, 16);
+/** The input's value (read as UTC, as shown) back to ISO 8601, or null when empty or unreadable. */
+export function fromLocalInput(value: string): string | null {
+  if (!value) return null;
+  const at = Date.parse(`${value}:00Z`);
+  return Number.isNaN(at) ? null : new Date(at).toISOString();
+}

@@ -1,5 +1,5 @@
-import type { AuditEvent, EventKind } from "@oidc/shared";
-import { and, desc, eq, like, lt, ne, notLike, type SQL } from "drizzle-orm";
+import { AUDIT_WINDOW_DAYS, type AuditEvent, type AuditSummary, type Connection, type EventKind } from "@oidc/shared";
+import { and, desc, eq, like, lt, ne, notLike, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../db/client";
 import { events } from "../db/schema";
 
@@ -121,4 +121,51 @@ export async function listConnectionEvents(
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return { items: page.map(serialiseEvent), nextCursor: rows.length > limit && last ? String(last.id) : null };
+}
+
+const MAX_AUDIT_REPOSITORIES = 20;
+
+/**
+ * Per audit ruleset of the connection (SPEC §11): how many token exchanges, granted or refused, it
+ * would have matched in the last 30 days, the last one, and their repositories. Reads only the
+ * events that carry `details.audit`, through the partial index `events_audit_idx` on
+ * (connection_id, created_at): the cost grows with the audited traffic of this connection in the
+ * window, not with the event table. Rulesets are matched by label (events record labels).
+ */
+export async function auditSummary(db: Executor, orgId: string, connection: Connection): Promise<AuditSummary> {
+  const since = new Date(Date.now() - AUDIT_WINDOW_DAYS * 24 * 3600 * 1000);
+  const audited = connection.rulesets.filter((r) => r.mode === "audit");
+  if (!audited.length) return { since: since.toISOString(), rulesets: [] };
+  const result = await db.execute(sql`
+    select a.label,
+           count(*)::int as matches,
+           max(e.created_at) as last_at,
+           (array_agg(coalesce(e.details->>'repository', e.details->'job'->>'repository') order by e.created_at desc)
+              filter (where coalesce(e.details->>'repository', e.details->'job'->>'repository') is not null)) as repositories
+    from ${events} e
+    cross join lateral jsonb_array_elements_text(e.details->'audit') as a(label)
+    where e.connection_id = ${connection.id}::uuid and e.org_id = ${orgId}::uuid
+      and (e.details -> 'audit') is not null and e.created_at >= ${since.toISOString()}::timestamptz
+      and jsonb_typeof(e.details->'audit') = 'array'
+    group by a.label`);
+  const rows = (Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? [])) as {
+    label: string;
+    matches: number;
+    last_at: Date | string | null;
+    repositories: string[] | null;
+  }[];
+  const byLabel = new Map(rows.map((r) => [r.label, r]));
+  return {
+    since: since.toISOString(),
+    rulesets: audited.map((r) => {
+      const row = byLabel.get(r.label);
+      return {
+        id: r.id,
+        label: r.label,
+        matches: row ? Number(row.matches) : 0,
+        lastMatchedAt: row?.last_at ? new Date(row.last_at).toISOString() : null,
+        repositories: [...new Set(row?.repositories ?? [])].slice(0, MAX_AUDIT_REPOSITORIES),
+      };
+    }),
+  };
 }

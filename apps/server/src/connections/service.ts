@@ -1,4 +1,15 @@
-import { type Connection, type ConnectionSummary, GITHUB_ACTIONS_ISSUER, lintRulesets, type Ruleset, sortScopes } from "@oidc/shared";
+import {
+  type Connection,
+  type ConnectionSummary,
+  checkPolicy,
+  GITHUB_ACTIONS_ISSUER,
+  lintRulesets,
+  type OrgPolicySettings,
+  POLICY_RULES,
+  type PolicyViolation,
+  type Ruleset,
+  sortScopes,
+} from "@oidc/shared";
 import { and, asc, desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { type AdminActor, recordEvent, userIdOf } from "../audit/events";
@@ -7,6 +18,7 @@ import { pgConstraint, pgErrorCode } from "../db/client";
 import { connections, repositories, rulesets, users } from "../db/schema";
 import type { OrgAccess } from "../http/context";
 import { ApiError, type Issue, notFound, validationFailed } from "../http/errors";
+import { enforcePolicy, policyContext, policyForWrite } from "../policy/service";
 
 type ConnectionRow = typeof connections.$inferSelect;
 type RulesetRow = typeof rulesets.$inferSelect;
@@ -18,6 +30,9 @@ export interface RulesetValues {
   conditions: { claim: string; pattern: string }[];
   resources: string[];
   scopes: ("pull" | "push" | "delete")[];
+  mode: "enforce" | "audit";
+  /** ISO 8601, or null: never expires. */
+  expiresAt: string | null;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -30,11 +45,16 @@ function serialiseRuleset(row: RulesetRow): Ruleset {
     conditions: row.conditions,
     resources: row.resources,
     scopes: sortScopes(row.scopes),
+    mode: row.mode,
+    expiresAt: iso(row.expiresAt),
     lastUsedAt: iso(row.lastUsedAt),
   };
 }
 
-export function summarise(row: ConnectionRow, rulesetCount: number): ConnectionSummary {
+/** Whether any setting judges rulesets (else no connection can break the policy, and nothing need be read). */
+const judgesRulesets = (policy: OrgPolicySettings) => POLICY_RULES.some((rule) => policy[rule]);
+
+export function summarise(row: ConnectionRow, rulesetCount: number, policyViolations: PolicyViolation[] = []): ConnectionSummary {
   return {
     id: row.id,
     name: row.name,
@@ -45,6 +65,7 @@ export function summarise(row: ConnectionRow, rulesetCount: number): ConnectionS
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     lastUsedAt: iso(row.lastUsedAt),
+    policyViolations,
   };
 }
 
@@ -119,9 +140,11 @@ export async function loadConnection(db: Executor, org: OrgAccess, id: string): 
   const rs = reads
     ? await reads.rulesets.execute({ id })
     : await db.select().from(rulesets).where(eq(rulesets.connectionId, id)).orderBy(asc(rulesets.position));
+  const now = Date.now();
   const list = rs.map(serialiseRuleset);
+  const policy = await policyContext(db, org.id);
   return {
-    ...summarise(row.c, rs.length),
+    ...summarise(row.c, rs.length, checkPolicy(policy.settings, list, { ownerId: policy.ownerId })),
     org: org.slug,
     issuer: row.c.issuer,
     maxTokenTtlSeconds: row.c.maxTokenTtlSeconds,
@@ -129,7 +152,7 @@ export async function loadConnection(db: Executor, org: OrgAccess, id: string): 
     createdBy: row.creator?.id ? row.creator : null,
     updatedBy: row.updater?.id ? row.updater : null,
     rulesets: list,
-    warnings: lintRulesets(list),
+    warnings: lintRulesets(list, {}, now),
   };
 }
 
@@ -186,8 +209,27 @@ export async function listConnections(db: Executor, orgId: string, options: List
           .limit(options.limit + 1);
   const page = rows.slice(0, options.limit);
   const last = page[page.length - 1];
+  // Connections saved before the policy changed are flagged (SPEC §11): one more query for the
+  // page's rulesets, only when some setting judges rulesets.
+  const { settings: policy, ownerId } = await policyContext(db, orgId);
+  const byConnection = new Map<string, RulesetRow[]>();
+  if (judgesRulesets(policy) && page.length) {
+    const rs = await db
+      .select()
+      .from(rulesets)
+      .where(
+        inArray(
+          rulesets.connectionId,
+          page.map((r) => r.c.id),
+        ),
+      )
+      .orderBy(asc(rulesets.connectionId), asc(rulesets.position));
+    for (const r of rs) byConnection.set(r.connectionId, [...(byConnection.get(r.connectionId) ?? []), r]);
+  }
   return {
-    items: page.map((r) => summarise(r.c, Number(r.rulesetCount))),
+    items: page.map((r) =>
+      summarise(r.c, Number(r.rulesetCount), checkPolicy(policy, (byConnection.get(r.c.id) ?? []).map(serialiseRuleset), { ownerId })),
+    ),
     nextCursor: rows.length > options.limit && last ? encodeCursor(last.c) : null,
   };
 }
@@ -252,9 +294,28 @@ async function insertRulesets(tx: Executor, connectionId: string, list: RulesetV
         conditions: r.conditions,
         resources: r.resources,
         scopes: r.scopes,
+        mode: r.mode,
+        expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt),
       };
     }),
   );
+}
+
+/**
+ * SPEC §11: an expiry must lie in the future when it is set or changed. A ruleset that keeps its id
+ * and its stored expiry may keep a date that has passed since (an edit elsewhere in the connection
+ * must not fail because of it); it stays expired.
+ */
+function checkExpiries(list: RulesetValues[], previous: Map<string, RulesetRow>, now: number) {
+  const issues: Issue[] = [];
+  list.forEach((r, i) => {
+    if (r.expiresAt === null) return;
+    const at = Date.parse(r.expiresAt);
+    const stored = r.id ? previous.get(r.id)?.expiresAt : undefined;
+    if (stored && stored.getTime() === at) return;
+    if (!(at > now)) issues.push({ path: ["rulesets", i, "expiresAt"], message: "Choose a time in the future, or leave the expiry empty" });
+  });
+  if (issues.length) throw validationFailed(issues);
 }
 
 export interface CreateInput {
@@ -280,8 +341,11 @@ export async function createConnection(
       { path: ["issuer"], message: `This deployment does not trust ${issuer}; trusted issuers: ${trustedIssuers.join(", ")}` },
     ]);
   const list = await resolveResources(db, org, input.rulesets);
+  checkExpiries(list, new Map(), Date.now());
   try {
     return await db.transaction(async (tx) => {
+      const { settings, ownerId } = await policyForWrite(tx, org.id);
+      enforcePolicy(settings, list, ownerId);
       const [row] = await tx
         .insert(connections)
         .values({
@@ -316,7 +380,15 @@ export async function createConnection(
 }
 
 function rulesetSnapshot(r: Ruleset | RulesetValues) {
-  return { label: r.label, subject: r.subject, conditions: r.conditions, resources: r.resources, scopes: r.scopes };
+  return {
+    label: r.label,
+    subject: r.subject,
+    conditions: r.conditions,
+    resources: r.resources,
+    scopes: r.scopes,
+    mode: r.mode,
+    expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
+  };
 }
 
 /** `"7"`, `W/"7"` or `7` → 7; anything else never matches. */
@@ -370,7 +442,7 @@ function diffRulesets(before: RulesetRow[], after: RulesetValues[]) {
     if (!old) continue;
     const b: Record<string, unknown> = {};
     const a: Record<string, unknown> = {};
-    const oldSnap = rulesetSnapshot({ ...old, scopes: sortScopes(old.scopes) });
+    const oldSnap = rulesetSnapshot({ ...old, scopes: sortScopes(old.scopes), expiresAt: iso(old.expiresAt) });
     const newSnap = rulesetSnapshot(r);
     for (const key of Object.keys(newSnap) as (keyof typeof newSnap)[]) {
       if (JSON.stringify(oldSnap[key]) !== JSON.stringify(newSnap[key])) {
@@ -400,6 +472,7 @@ export async function patchConnection(
     return await db.transaction(async (tx) => {
       const row = await lockConnection(tx, org, id);
       checkVersion(ifMatch, row.version, true);
+      const { settings, ownerId } = await policyForWrite(tx, org.id);
       const changes: Record<string, { before: unknown; after: unknown }> = {};
       const update: Partial<typeof connections.$inferInsert> = {};
       for (const key of ["name", "description", "maxTokenTtlSeconds"] as const) {
@@ -419,6 +492,8 @@ export async function patchConnection(
             issues.push({ path: ["rulesets", i, "id"], message: "No such ruleset in this connection; leave id out to add a new one" });
         });
         if (issues.length) throw validationFailed(issues);
+        checkExpiries(list, previous, Date.now());
+        enforcePolicy(settings, list, ownerId);
         rulesetChanges = diffRulesets(before, list);
         if (rulesetChanges) {
           // Replace the list; kept ids keep their creation time and last use.

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  boolean,
   check,
   index,
   integer,
@@ -147,8 +148,13 @@ export const rulesets = pgTable(
     scopes: text("scopes").array().$type<("pull" | "push" | "delete")[]>().notNull(),
     createdAt: createdAt(),
     lastUsedAt: ts("last_used_at"),
+    /** SPEC §11: `audit` rulesets never grant; they record what they would have matched. */
+    mode: text("mode").$type<"enforce" | "audit">().notNull().default("enforce"),
+    /** SPEC §11: from this instant on the ruleset matches nothing. */
+    expiresAt: ts("expires_at"),
   },
   (t) => [
+    check("rulesets_mode_check", sql`${t.mode} in ('enforce', 'audit')`),
     uniqueIndex("rulesets_connection_position_key").on(t.connectionId, t.position),
     uniqueIndex("rulesets_connection_label_key").on(t.connectionId, sql`lower(${t.label})`),
     check("rulesets_position_range", sql`${t.position} between 0 and 4`),
@@ -183,12 +189,39 @@ export const events = pgTable(
     index("events_org_idx").on(t.orgId, t.id.desc().nullsFirst()),
     // Usage (SPEC §12): a connection's token events in a time window, read from this index alone.
     index("events_usage_idx").on(t.connectionId, t.createdAt, t.type).where(sql`${t.type} in ('token.exchanged', 'token.denied')`),
+    // Audit-mode matches per connection over a time window (SPEC §11), without scanning other events.
+    index("events_audit_idx").on(t.connectionId, t.createdAt).where(sql`(${t.details} -> 'audit') is not null`),
     // `registry.token` events are coalesced (SPEC §9): one per access token (its jti) and scope set.
     uniqueIndex("events_registry_token_key")
       .on(t.connectionId, sql`(${t.details}->>'tokenId')`, sql`md5(${t.details}->>'scope')`)
       .where(sql`${t.type} = 'registry.token'`),
     check("events_actor_type_check", sql`${t.actorType} in ('user', 'workflow', 'api_token')`),
     check("events_outcome_check", sql`${t.outcome} in ('success', 'failure')`),
+  ],
+);
+
+/**
+ * Organisation policy (SPEC §11). No row means the defaults (version 0). Writers of connections lock
+ * the organisation's row FOR SHARE and policy writers FOR NO KEY UPDATE, so a policy change and a
+ * connection save never interleave (the row may not exist yet, the organisation's always does).
+ */
+export const orgPolicies = pgTable(
+  "org_policies",
+  {
+    orgId: uuid("org_id")
+      .primaryKey()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    requireImmutableSubjects: boolean("require_immutable_subjects").notNull().default(false),
+    requireGateForWrites: boolean("require_gate_for_writes").notNull().default(false),
+    forbidPullRequestWrites: boolean("forbid_pull_request_writes").notNull().default(false),
+    maxTokenTtlSeconds: integer("max_token_ttl_seconds").notNull().default(3600),
+    version: integer("version").notNull().default(1),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+    updatedBy: uuid("updated_by").references(() => users.id, { onDelete: "set null" }),
+  },
+  (t) => [
+    check("org_policies_ttl_range", sql`${t.maxTokenTtlSeconds} between 300 and 3600`),
+    check("org_policies_version_positive", sql`${t.version} >= 1`),
   ],
 );
 

@@ -10,7 +10,7 @@ import {
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { decodeJwt } from "jose";
-import { type AdminActor, listConnectionEvents } from "../audit/events";
+import { type AdminActor, auditSummary, listConnectionEvents } from "../audit/events";
 import {
   createConnection,
   deleteConnection,
@@ -26,7 +26,7 @@ import { clientIp, requireOwner } from "../http/middleware";
 import { jsonBody, query, uuidParam } from "../http/validate";
 
 /** The signed-in user, or the API token the request came with (SPEC §10: it is named as the actor). */
-const actorOf = (c: Context<AppEnv>): AdminActor => {
+export const actorOf = (c: Context<AppEnv>): AdminActor => {
   const token = c.get("apiToken");
   if (token) return { type: "api_token", id: token.id, name: token.name };
   const user = c.get("user");
@@ -109,8 +109,12 @@ export function connectionRoutes(deps: Deps) {
       } else {
         claims = body.claims ?? {};
       }
-      // The same decision as the token endpoint's: the connection's status, then the rulesets.
-      return c.json({ ...decideExchange(connection, claims), claims }, 200);
+      // The same decision as the token endpoint's: the connection's status, then the rulesets, at this time.
+      return c.json({ ...decideExchange(connection, claims, Date.now()), claims }, 200);
+    })
+    .get(`${base}/:id/audit`, async (c) => {
+      const connection = await requireConnection(db, c.get("org"), uuidParam(c.req.param("id")));
+      return c.json(await auditSummary(db, c.get("org").id, connection), 200);
     });
 
   /** Events stay after a delete: they are listed while the org still has the connection or any event of it. */

@@ -23,6 +23,8 @@ export type DenialReason =
   | "connection_inactive"
   | "replay"
   | "no_matching_ruleset"
+  /** SPEC §11: no ruleset matches, but an expired one would have (the caller is told "no ruleset matches"). */
+  | "ruleset_expired"
   | "invalid_target"
   | "rate_limited"
   | "issuer_unavailable"

@@ -5,9 +5,10 @@ import type { Logger } from "pino";
 import { type Actor, recordEvent, storableText, toRow } from "../audit/events";
 import type { DatabaseHandle } from "../db/client";
 import { currentScope, requestScope } from "../db/deadline";
-import { connections, organizations, rulesets, usedJtis } from "../db/schema";
+import { connections, organizations, orgPolicies, rulesets, usedJtis } from "../db/schema";
 import type { Env } from "../env";
 import { RateLimiter } from "../http/rate-limit";
+import { onPolicyChange } from "../policy/service";
 import { invalidGrant, invalidRequest, TokenError, unavailable } from "./errors";
 import { Gate } from "./gate";
 import type { JwksCache } from "./jwks";
@@ -28,7 +29,7 @@ export const LAST_USED_INTERVAL_SECONDS = 60;
 const CONFIG_CACHE_MS = 30_000;
 const CONFIG_CACHE_SIZE = 10_000;
 /** Refusals that a cached configuration could cause wrongly: confirmed against a fresh read first. */
-const CONFIG_DEPENDENT = new Set<string>(["connection_inactive", "untrusted_issuer", "no_matching_ruleset"]);
+const CONFIG_DEPENDENT = new Set<string>(["connection_inactive", "untrusted_issuer", "no_matching_ruleset", "ruleset_expired"]);
 /** Expired `used_jtis` rows are pruned at most this often, this many at a time. */
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_BATCH = 5000;
@@ -56,6 +57,8 @@ interface ConnectionConfig {
   issuer: string;
   status: "active" | "inactive";
   maxTokenTtlSeconds: number;
+  /** The organisation policy's cap (SPEC §11): tokens live at most min(this, maxTokenTtlSeconds). */
+  policyMaxTokenTtlSeconds: number;
   rulesets: (RulesetRule & { id: string })[];
 }
 
@@ -136,6 +139,15 @@ export class TokenService {
     this.ipLimiter = new RateLimiter(env.tokenRateLimitIp, 60_000);
     this.connectionLimiter = new RateLimiter(env.tokenRateLimitConnection, 60_000);
     this.gate = new Gate(Math.max(1, env.databasePoolSize));
+    // A policy change (committed in this process) drops the org's cached configurations at once;
+    // other processes see it within CONFIG_CACHE_MS.
+    // Held weakly: a service that is gone (tests start many) unsubscribes at the next change.
+    const cache = new WeakRef(this.configs);
+    const unsubscribe = onPolicyChange((orgId) => {
+      const configs = cache.deref();
+      if (!configs) return unsubscribe();
+      for (const [id, entry] of configs) if (entry.config.orgId === orgId) configs.delete(id);
+    });
     this.recorder = new ExchangeRecorder(
       // A batch serves many requests: it runs outside any one request's scope (SPEC §13 deadline).
       (query) => requestScope.exit(() => this.gate.run(() => this.database.db.execute(query))),
@@ -204,15 +216,19 @@ export class TokenService {
           status: connections.status,
           version: connections.version,
           maxTokenTtlSeconds: connections.maxTokenTtlSeconds,
+          policyMaxTokenTtlSeconds: orgPolicies.maxTokenTtlSeconds,
           rulesetId: rulesets.id,
           label: rulesets.label,
           subject: rulesets.subject,
           conditions: rulesets.conditions,
           resources: rulesets.resources,
           scopes: rulesets.scopes,
+          mode: rulesets.mode,
+          expiresAt: rulesets.expiresAt,
         })
         .from(connections)
         .innerJoin(organizations, eq(organizations.id, connections.orgId))
+        .leftJoin(orgPolicies, eq(orgPolicies.orgId, connections.orgId))
         .leftJoin(rulesets, eq(rulesets.connectionId, connections.id))
         .where(eq(connections.id, id))
         .orderBy(asc(rulesets.position)),
@@ -228,6 +244,7 @@ export class TokenService {
       issuer: first.issuer,
       status: first.status,
       maxTokenTtlSeconds: first.maxTokenTtlSeconds,
+      policyMaxTokenTtlSeconds: first.policyMaxTokenTtlSeconds ?? first.maxTokenTtlSeconds,
       rulesets: rows
         .filter((r) => r.rulesetId !== null)
         .map((r) => ({
@@ -237,6 +254,8 @@ export class TokenService {
           conditions: r.conditions ?? [],
           resources: r.resources ?? [],
           scopes: r.scopes ?? [],
+          mode: r.mode ?? "enforce",
+          expiresAt: r.expiresAt ? r.expiresAt.toISOString() : null,
         })),
     };
   }
@@ -319,6 +338,8 @@ export class TokenService {
 
     for (let attempt = 0; ; attempt++) {
       let verified = false;
+      /** SPEC §11: the audit rulesets that would have matched, for the event whatever the outcome. */
+      let audit: Record<string, unknown> = {};
       try {
         if (requestError) throw requestError;
         if (tokenError || !parsed) throw tokenError ?? invalidRequest("The subject_token parameter is missing");
@@ -336,15 +357,20 @@ export class TokenService {
           maxAgeSeconds: this.env.maxTokenAgeSeconds,
         });
         verified = true;
-        // 5. Decision (SPEC §4.2): the shared one the dry run (simulate) gives too.
-        const decision = decideExchange(connection, claims);
+        // 5. Decision (SPEC §4.2, §11): the shared one the dry run (simulate) gives too, at this
+        // time, so a cached configuration never lets an expired ruleset grant.
+        const decision = decideExchange(connection, claims, Date.now());
+        if (decision.audit) audit = { audit: decision.audit };
         if (decision.reason === "connection_inactive") throw invalidGrant("connection_inactive", "Connection inactive");
         if (!decision.allowed) {
-          const error = invalidGrant("no_matching_ruleset", `No ruleset matches subject ${JSON.stringify(claims.sub.slice(0, 300))}`);
-          error.details = { diagnosis: decision.diagnosis };
+          // The caller learns only that nothing matched; the admin's event says an expiry was the cause.
+          const reason = decision.reason === "ruleset_expired" ? "ruleset_expired" : "no_matching_ruleset";
+          const error = invalidGrant(reason, `No ruleset matches subject ${JSON.stringify(claims.sub.slice(0, 300))}`);
+          error.details =
+            reason === "ruleset_expired" ? { expired: decision.expired ?? [], ...audit } : { diagnosis: decision.diagnosis, ...audit };
           throw error;
         }
-        const ttl = Math.min(expiresIn, connection.maxTokenTtlSeconds);
+        const ttl = Math.min(expiresIn, connection.maxTokenTtlSeconds, connection.policyMaxTokenTtlSeconds);
         return await this.issue(connection, claims, decision, ttl, ctx);
       } catch (error) {
         if (!(error instanceof TokenError)) throw error;
@@ -355,7 +381,7 @@ export class TokenService {
           continue;
         }
         if (error.reason === "connection_changed") throw unavailable("database_unavailable", "The connection is being changed; try again");
-        await this.deny(connection, error, ctx, parsed?.claims, verified, error.details);
+        await this.deny(connection, error, ctx, parsed?.claims, verified, { ...audit, ...error.details });
         throw error;
       }
     }
@@ -398,6 +424,7 @@ export class TokenService {
         expiresIn: ttl,
         tokenId: jti,
         requestId: ctx.requestId,
+        ...(decision.audit ? { audit: decision.audit } : {}),
       },
       ip: ctx.ip,
     });

@@ -5,6 +5,11 @@ export const SCOPES = ["pull", "push", "delete"] as const;
 export const ScopeSchema = z.enum(SCOPES);
 export type Scope = z.infer<typeof ScopeSchema>;
 
+/** `enforce` rulesets grant; `audit` rulesets only record what they would have matched (SPEC §11). */
+export const RULESET_MODES = ["enforce", "audit"] as const;
+export const RulesetModeSchema = z.enum(RULESET_MODES);
+export type RulesetMode = z.infer<typeof RulesetModeSchema>;
+
 export const ROLES = ["owner", "member"] as const;
 export const RoleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof RoleSchema>;
@@ -35,6 +40,7 @@ export const ERROR_CODES = [
   "name_taken",
   "precondition_failed",
   "precondition_required",
+  "policy_violation",
   "payload_too_large",
   "rate_limited",
   "internal_error",

@@ -5,6 +5,7 @@ import {
   ConnectionStatusSchema,
   OrgSlugSchema,
   RepositoryNameSchema,
+  RulesetModeSchema,
   ScopeSchema,
   TimestampSchema,
   UuidSchema,
@@ -97,6 +98,13 @@ const rulesetFields = {
     .array(ScopeSchema)
     .min(1, "Choose at least one scope")
     .superRefine((items, ctx) => uniqueIssues(items, (s) => s, ctx, "Scope listed twice")),
+  /** SPEC §11: `audit` never grants, it records what it would have matched. */
+  mode: RulesetModeSchema.default("enforce"),
+  /**
+   * SPEC §11: from this instant on the ruleset matches nothing. Must be in the future when set or
+   * changed (checked by the server, which knows the stored value: an unchanged past date may stay).
+   */
+  expiresAt: z.iso.datetime({ offset: true, message: "Use an ISO 8601 date and time, e.g. 2026-12-31T23:59:59Z" }).nullable().default(null),
 };
 
 export const RulesetInputSchema = z.strictObject(rulesetFields);
@@ -231,9 +239,20 @@ export const RulesetSchema = z.object({
   conditions: z.array(ConditionSchema),
   resources: z.array(z.string()),
   scopes: z.array(ScopeSchema),
+  mode: RulesetModeSchema,
+  /** Once passed, the ruleset matches nothing; the connection's warnings then say `expired` (SPEC §11). */
+  expiresAt: TimestampSchema.nullable(),
   lastUsedAt: TimestampSchema.nullable(),
 });
 export type Ruleset = z.infer<typeof RulesetSchema>;
+
+/** Where a saved connection breaks its organisation's current policy (SPEC §11); `path` as in error issues. */
+export const PolicyViolationSchema = z.object({
+  setting: z.enum(["requireImmutableSubjects", "requireGateForWrites", "forbidPullRequestWrites"]),
+  path: z.array(z.union([z.string(), z.number()])),
+  message: z.string(),
+});
+export type PolicyViolation = z.infer<typeof PolicyViolationSchema>;
 
 export const ConnectionSummarySchema = z.object({
   id: UuidSchema,
@@ -245,6 +264,8 @@ export const ConnectionSummarySchema = z.object({
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
   lastUsedAt: TimestampSchema.nullable(),
+  /** What the connection breaks of the organisation's current policy (saved before it changed); empty when nothing. */
+  policyViolations: z.array(PolicyViolationSchema),
 });
 export type ConnectionSummary = z.infer<typeof ConnectionSummarySchema>;
 
@@ -278,6 +299,7 @@ export const EVENT_TYPES = [
   "token.denied",
   "token.first_use",
   "registry.token",
+  "policy.updated",
   "api_token.created",
   "api_token.deleted",
 ] as const;
@@ -305,6 +327,10 @@ export const EvaluationSchema = z.object({
   allowed: z.boolean(),
   matched: z.array(z.string()),
   access: z.array(GrantSchema),
+  /** Audit rulesets that would have matched (SPEC §11). */
+  audit: z.array(z.string()).optional(),
+  /** Expired rulesets that would have matched but for their expiry. */
+  expired: z.array(z.string()).optional(),
 });
 
 /** Why the closest ruleset refused a token (`diagnoseNoMatch`). */
@@ -318,7 +344,25 @@ export const NoMatchDiagnosisSchema = z.object({
 
 /** `simulate`'s answer: the whole decision (`decideExchange`, with the connection's status) and the claims used. */
 export const SimulationSchema = EvaluationSchema.extend({
-  reason: z.enum(["connection_inactive", "no_matching_ruleset"]).nullable(),
+  reason: z.enum(["connection_inactive", "ruleset_expired", "no_matching_ruleset"]).nullable(),
   diagnosis: NoMatchDiagnosisSchema.nullable(),
   claims: z.record(z.string(), z.unknown()),
 });
+/** `GET …/oidc-connections/:id/audit`: what each audit ruleset would have matched (SPEC §11). */
+export const AUDIT_WINDOW_DAYS = 30;
+export const AuditSummarySchema = z.object({
+  /** Start of the window: ${AUDIT_WINDOW_DAYS} days before the answer. */
+  since: TimestampSchema,
+  rulesets: z.array(
+    z.object({
+      id: UuidSchema,
+      label: z.string(),
+      /** Token exchanges (granted or refused) this ruleset would have matched in the window. */
+      matches: z.number().int(),
+      lastMatchedAt: TimestampSchema.nullable(),
+      /** The repositories of those exchanges (at most 20, most recent activity first). */
+      repositories: z.array(z.string()),
+    }),
+  ),
+});
+export type AuditSummary = z.infer<typeof AuditSummarySchema>;

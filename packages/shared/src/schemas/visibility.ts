@@ -28,15 +28,8 @@ export const UsageSchema = z.object({
 });
 export type Usage = z.infer<typeof UsageSchema>;
 
-/** Event types an organisation can filter on and subscribe a webhook to (policy.updated: the org policy of issue #12). */
-export const ORG_EVENT_TYPES = [
-  ...EVENT_TYPES,
-  "policy.updated",
-  "webhook.created",
-  "webhook.updated",
-  "webhook.secret_rotated",
-  "webhook.deleted",
-] as const;
+/** Event types an organisation can filter on and subscribe a webhook to: every event type, and the webhook's own. */
+export const ORG_EVENT_TYPES = [...EVENT_TYPES, "webhook.created", "webhook.updated", "webhook.secret_rotated", "webhook.deleted"] as const;
 export type OrgEventType = (typeof ORG_EVENT_TYPES)[number];
 
 export const EXPORT_FORMATS = ["csv", "ndjson"] as const;

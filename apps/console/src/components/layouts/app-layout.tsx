@@ -71,6 +71,11 @@ export function AppLayout({ userLabel, orgs, currentOrg, onSwitchOrg, onSignOut,
                   API tokens
                 </NavLink>
               </li>
+              <li>
+                <NavLink to={`/orgs/${currentOrg}/policy`} className="sidebar-link">
+                  Policy
+                </NavLink>
+              </li>
             </ul>
             <p className="sidebar-heading" id="nav-visibility">
               Visibility

@@ -5,5 +5,5 @@ import { useOrg } from "../../org";
 
 export function Component() {
   const org = useOrg();
-  return <ConnectionOverview connection={useOutletContext<Connection>()} org={org.slug} owner={org.org} />;
+  return <ConnectionOverview connection={useOutletContext<Connection>()} org={org.slug} owner={org.org} canManage={org.canManage} />;
 }

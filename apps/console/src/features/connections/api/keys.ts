@@ -14,5 +14,7 @@ export const connectionKeys = {
   detail: (org: string, id: string) => [...connectionKeys.details(org), id] as const,
   events: (org: string, id: string) => [...connectionKeys.detail(org, id), "events"] as const,
   eventsOfKind: (org: string, id: string, kind: EventKind | undefined) => [...connectionKeys.events(org, id), kind ?? "all"] as const,
+  /** What the connection's audit rulesets would have matched (SPEC §11); under the detail, so a save refreshes it. */
+  audit: (org: string, id: string) => [...connectionKeys.detail(org, id), "audit"] as const,
   repositories: (org: string) => ["orgs", org, "repositories"] as const,
 };

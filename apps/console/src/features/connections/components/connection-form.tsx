@@ -1,4 +1,12 @@
-import { GITHUB_ACTIONS_ISSUER, lintRulesets, MAX_RULESETS, MAX_TOKEN_TTL, MIN_TOKEN_TTL } from "@oidc/shared";
+import {
+  checkPolicy,
+  GITHUB_ACTIONS_ISSUER,
+  lintRulesets,
+  MAX_RULESETS,
+  MAX_TOKEN_TTL,
+  MIN_TOKEN_TTL,
+  type OrgPolicySettings,
+} from "@oidc/shared";
 import { useMemo } from "react";
 import { Field } from "../../../components/ui/field";
 import { type ConnectionDraft, emptyRuleset, type FieldErrors, newKey, type RulesetDraft } from "../lib/draft";
@@ -24,20 +32,32 @@ interface Props {
   editing?: boolean;
   /** The development issuer's URL when this server runs one: offered as a second issuer on create. */
   devIssuer?: string | undefined;
+  /** The org's policy (SPEC §11): what breaks it is shown at the field as you type, as the server would refuse it. */
+  policy?: OrgPolicySettings | undefined;
 }
 
 /** The lints of each ruleset, with the org's owner ID in the advice; none for a subject not typed yet. */
 function safeLints(rulesets: RulesetDraft[], org: OwnerInfo) {
   try {
-    return lintRulesets(rulesets, knownOwner(org)).map((w, i) => (rulesets[i]?.subject.trim() ? w : []));
+    return lintRulesets(rulesets, knownOwner(org), Date.now()).map((w, i) => (rulesets[i]?.subject.trim() ? w : []));
   } catch {
     return rulesets.map(() => []);
   }
 }
 
 /** Name, description, type and 1–5 rulesets; used by create and edit alike. */
-export function ConnectionForm({ draft, errors, repositories, org, onChange, editing = false, devIssuer }: Props) {
+export function ConnectionForm({ draft, errors: fieldErrors, repositories, org, onChange, editing = false, devIssuer, policy }: Props) {
   const { githubOwner, githubOwnerId } = org;
+  const errors = useMemo(() => {
+    if (!policy) return fieldErrors;
+    const typed = draft.rulesets.map((r) => ({ ...r, subject: r.subject.trim() }));
+    const fromPolicy: FieldErrors = {};
+    for (const v of checkPolicy(policy, typed, { ownerId: githubOwnerId })) {
+      const key = v.path.join(".");
+      if (typed[Number(v.path[1])]?.subject && !(key in fromPolicy)) fromPolicy[key] = v.message;
+    }
+    return { ...fromPolicy, ...fieldErrors };
+  }, [policy, draft.rulesets, fieldErrors, githubOwnerId]);
   const { groups, perRuleset } = useMemo(() => {
     const warnings = safeLints(draft.rulesets, { githubOwner, githubOwnerId });
     return groupWarnings(
@@ -123,6 +143,7 @@ export function ConnectionForm({ draft, errors, repositories, org, onChange, edi
             ruleset={r}
             warnings={perRuleset[i] ?? []}
             knownOwnerId={knownOwnerIdFor(r.subject, org)}
+            orgOwner={{ owner: org.githubOwner ?? org.slug, ownerId: org.githubOwnerId }}
             errors={errors}
             repositories={repositories}
             owner={exampleOwner(r.subject, org.githubOwner ?? org.slug, org.githubOwnerId, r.resources[0])}

@@ -40,6 +40,13 @@ const ConnectionRow = memo(function ConnectionRow({
           {c.name}
         </Link>
         {c.description && <p className="row-desc">{c.description}</p>}
+        {c.policyViolations.length > 0 && (
+          <p className="row-desc">
+            <span className="badge badge-inactive" title={c.policyViolations.map((v) => v.message).join("\n")}>
+              Breaks policy
+            </span>
+          </p>
+        )}
       </td>
       <td data-label="Status">
         <StatusBadge status={c.status} />

@@ -6,6 +6,7 @@ import { useToast } from "../../../components/ui/toast";
 import { isApiError, issuesByPath } from "../../../lib/api-client";
 import { useCreateConnection } from "../api/create-connection";
 import { useDevIssuer } from "../api/dev-issuer";
+import { useOrgPolicy } from "../api/get-org-policy";
 import { useRepositories } from "../api/get-repositories";
 import { draftFingerprint, emptyDraft, validateCreate } from "../lib/draft";
 import { knownOwner } from "../lib/examples";
@@ -31,6 +32,7 @@ export function CreateConnectionForm({
   const [step, setStep] = useState<"form" | "review">("form");
   const initial = useRef(draftFingerprint(draft));
   const repositories = useRepositories(org.slug);
+  const policy = useOrgPolicy(org.slug);
   const devIssuer = useDevIssuer();
   const create = useCreateConnection(org.slug);
   const toast = useToast();
@@ -108,6 +110,7 @@ export function CreateConnectionForm({
             repositories={repositories.data.items}
             org={org}
             onChange={onChange}
+            policy={policy.data}
           />
           <div className="form-actions">
             <button type="button" className="btn btn-ghost" onClick={onCancel}>

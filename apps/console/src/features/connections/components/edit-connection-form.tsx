@@ -6,6 +6,7 @@ import { useToast } from "../../../components/ui/toast";
 import { isApiError, issuesByPath } from "../../../lib/api-client";
 import { relativeTime } from "../../../lib/format";
 import { type Connection, getConnection } from "../api/get-connection";
+import { useOrgPolicy } from "../api/get-org-policy";
 import { useRepositories } from "../api/get-repositories";
 import { connectionKeys } from "../api/keys";
 import { useUpdateConnection } from "../api/update-connection";
@@ -35,6 +36,7 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
   const [reloading, setReloading] = useState(false);
   const conflictRef = useRef<HTMLDivElement>(null);
   const repositories = useRepositories(org.slug);
+  const policy = useOrgPolicy(org.slug);
   const update = useUpdateConnection(org.slug, connection.id);
   const queryClient = useQueryClient();
   const toast = useToast();
@@ -192,7 +194,15 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
           <p>Fix the fields marked below, then save.</p>
         </Alert>
       )}
-      <ConnectionForm editing draft={draft} errors={errors} repositories={repositories.data.items} org={org} onChange={onChange} />
+      <ConnectionForm
+        editing
+        draft={draft}
+        errors={errors}
+        repositories={repositories.data.items}
+        org={org}
+        onChange={onChange}
+        policy={policy.data}
+      />
       <div className="form-actions">
         <button type="button" className="btn btn-ghost" onClick={onDone}>
           Cancel

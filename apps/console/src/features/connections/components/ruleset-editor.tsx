@@ -1,10 +1,12 @@
 import { CONDITION_CLAIMS, immutableSubject, MAX_CONDITIONS, SCOPES, type Scope, SubjectPatternSchema } from "@oidc/shared";
 import { useId } from "react";
 import { Field } from "../../../components/ui/field";
+import { expiryText, fromLocalInput, toLocalInput } from "../../../lib/format";
 import { type FieldErrors, type RulesetDraft, SCOPE_LABELS, SCOPE_PRESETS } from "../lib/draft";
 import type { ExampleOwner } from "../lib/examples";
 import { suggestedSubjects } from "../lib/examples";
 import type { RulesetWarning } from "../lib/warnings";
+import { ReusableWorkflowPreset } from "./reusable-workflow-preset";
 import { SubjectPreview } from "./subject-preview";
 import { WarningList } from "./warning-list";
 
@@ -15,6 +17,8 @@ interface Props {
   warnings: RulesetWarning[];
   /** The org's owner ID when the subject names the org's owner: offers one-click fixes. */
   knownOwnerId: string | null;
+  /** The org's GitHub owner (for the reusable-workflow preset): its ID when known. */
+  orgOwner: { owner: string; ownerId: string | null };
   errors: FieldErrors;
   repositories: { name: string; fullName: string }[];
   owner: ExampleOwner;
@@ -31,6 +35,7 @@ export function RulesetEditor({
   ruleset,
   warnings,
   knownOwnerId,
+  orgOwner,
   errors,
   repositories,
   owner,
@@ -45,6 +50,7 @@ export function RulesetEditor({
   const resourceError = at("resources") ?? Object.entries(errors).find(([k]) => k.startsWith(`rulesets.${index}.resources.`))?.[1];
   const title = `Ruleset ${index + 1}${ruleset.label ? `: ${ruleset.label}` : ""}`;
   const listId = `${id}-claims`;
+  const mode = ruleset.mode ?? "enforce";
   return (
     <fieldset className="ruleset card">
       <legend className="ruleset-legend">{title}</legend>
@@ -82,6 +88,37 @@ export function RulesetEditor({
         <input className="input" value={ruleset.label} maxLength={64} onChange={(e) => onChange({ label: e.target.value }, "label")} />
       </Field>
 
+      <fieldset className="subfield">
+        <legend>Mode</legend>
+        <div className="inline-actions">
+          <label className="checkbox">
+            <input type="radio" name={`${id}-mode`} checked={mode === "enforce"} onChange={() => onChange({ mode: "enforce" }, "mode")} />
+            <span>Enforce — matching jobs get tokens</span>
+          </label>
+          <label className="checkbox">
+            <input type="radio" name={`${id}-mode`} checked={mode === "audit"} onChange={() => onChange({ mode: "audit" }, "mode")} />
+            <span>Audit — grants nothing, records which jobs it would have matched</span>
+          </label>
+        </div>
+      </fieldset>
+
+      <Field
+        label="Expires (UTC, optional)"
+        hint={
+          ruleset.expiresAt
+            ? `This ruleset ${expiryText(ruleset.expiresAt)}; after that it matches nothing.`
+            : "After this time the ruleset matches nothing. Leave empty to keep it."
+        }
+        error={at("expiresAt")}
+      >
+        <input
+          className="input"
+          type="datetime-local"
+          value={ruleset.expiresAt ? toLocalInput(ruleset.expiresAt) : ""}
+          onChange={(e) => onChange({ expiresAt: fromLocalInput(e.target.value) }, "expiresAt")}
+        />
+      </Field>
+
       <Field
         label="Subject claim pattern"
         hint="Matched against the token's sub claim. * matches any characters (also / and :), ? exactly one."
@@ -114,6 +151,20 @@ export function RulesetEditor({
           </button>
         ))}
       </div>
+
+      <ReusableWorkflowPreset
+        owner={orgOwner}
+        repositories={repositories}
+        onApply={(subject, condition) =>
+          onChange(
+            {
+              subject,
+              conditions: [...ruleset.conditions.filter((c) => c.claim !== "job_workflow_ref"), condition].slice(0, MAX_CONDITIONS),
+            },
+            "subject",
+          )
+        }
+      />
 
       <WarningList
         warnings={warnings}

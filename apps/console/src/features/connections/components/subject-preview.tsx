@@ -1,6 +1,6 @@
 import type { Scope } from "@oidc/shared";
 import { useMemo } from "react";
-import { type ExampleOwner, exampleSubjects, previewRuleset } from "../lib/examples";
+import { callerExamples, type ExampleOwner, exampleSubjects, pinnedWorkflow, previewRuleset } from "../lib/examples";
 
 /** Example GitHub subjects marked as matching or not, computed in the browser with the shared matcher. */
 export function SubjectPreview({
@@ -14,10 +14,12 @@ export function SubjectPreview({
   scopes: Scope[];
   owner: ExampleOwner;
 }) {
-  const rows = useMemo(
-    () => previewRuleset({ subject, conditions: conditions.filter((c) => c.claim && c.pattern), scopes }, exampleSubjects(owner)),
-    [subject, conditions, scopes, owner],
-  );
+  const rows = useMemo(() => {
+    const pinned = pinnedWorkflow(conditions);
+    // A ruleset pinned to a central reusable workflow is previewed with that workflow's callers.
+    const examples = pinned ? callerExamples(owner, pinned) : exampleSubjects(owner);
+    return previewRuleset({ subject, conditions: conditions.filter((c) => c.claim && c.pattern), scopes }, examples);
+  }, [subject, conditions, scopes, owner]);
   const count = rows.filter((r) => r.matches).length;
   return (
     <section className="preview" aria-label="Live preview">

@@ -43,6 +43,9 @@ function ClaimsTable({ claims }: { claims: Record<string, unknown> }) {
 /** The answer of a dry run: allowed or refused and why, each ruleset, the closest miss, the merged access. */
 export function TestResult({ connection, result }: { connection: Connection; result: Decision }) {
   const matched = new Set(result.matched);
+  const auditLabels = new Set(result.audit ?? []);
+  const expiredLabels = new Set(result.expired ?? []);
+  const auditRulesets = connection.rulesets.filter((r) => r.mode === "audit");
   const inactive = result.reason === "connection_inactive";
   return (
     <section className="card stack" aria-labelledby="result-heading" aria-live="polite">
@@ -65,17 +68,44 @@ export function TestResult({ connection, result }: { connection: Connection; res
       )}
       <h3>Rulesets</h3>
       <ul className="plain-list stack-sm">
-        {connection.rulesets.map((r) => {
-          const yes = matched.has(r.label);
-          return (
-            <li key={r.id} className={yes ? "preview-yes" : "preview-no"}>
-              <span aria-hidden="true">{yes ? "✓ " : "✕ "}</span>
-              <strong>{r.label}</strong> {yes ? (inactive ? "matches (but the connection is inactive)" : "matches") : "does not match"} —{" "}
-              <code className="code-inline code-wrap">{r.subject}</code>
-            </li>
-          );
-        })}
+        {connection.rulesets
+          .filter((r) => r.mode !== "audit")
+          .map((r) => {
+            const yes = matched.has(r.label);
+            const expired = expiredLabels.has(r.label);
+            return (
+              <li key={r.id} className={yes ? "preview-yes" : "preview-no"}>
+                <span aria-hidden="true">{yes ? "✓ " : "✕ "}</span>
+                <strong>{r.label}</strong>{" "}
+                {expired
+                  ? "has expired: it would match, but matches nothing any more"
+                  : yes
+                    ? inactive
+                      ? "matches (but the connection is inactive)"
+                      : "matches"
+                    : "does not match"}{" "}
+                — <code className="code-inline code-wrap">{r.subject}</code>
+              </li>
+            );
+          })}
       </ul>
+      {auditRulesets.length > 0 && (
+        <>
+          <h3>Audit rulesets (grant nothing)</h3>
+          <ul className="plain-list stack-sm" aria-label="Audit rulesets">
+            {auditRulesets.map((r) => {
+              const yes = auditLabels.has(r.label);
+              return (
+                <li key={r.id} className={yes ? "preview-yes" : "preview-no"}>
+                  <span aria-hidden="true">{yes ? "✓ " : "✕ "}</span>
+                  <strong>{r.label}</strong> {yes ? "would have matched (recorded in the event)" : "would not match"} —{" "}
+                  <code className="code-inline code-wrap">{r.subject}</code>
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      )}
       {result.access.length > 0 && (
         <>
           <h3>Merged access</h3>

@@ -11,6 +11,10 @@ export interface RulesetDraft {
   conditions: { claim: string; pattern: string }[];
   resources: string[];
   scopes: Scope[];
+  /** SPEC §11: `audit` rulesets never grant; they record what they would have matched. */
+  mode?: "enforce" | "audit" | undefined;
+  /** ISO 8601 or null (never expires). */
+  expiresAt?: string | null | undefined;
 }
 
 export interface ConnectionDraft {
@@ -34,6 +38,8 @@ export function emptyRuleset(index: number): RulesetDraft {
     conditions: [],
     resources: [],
     scopes: ["pull"],
+    mode: "enforce",
+    expiresAt: null,
   };
 }
 
@@ -55,6 +61,8 @@ export function draftFromConnection(c: Connection): ConnectionDraft {
       conditions: r.conditions.map((x) => ({ ...x })),
       resources: [...r.resources],
       scopes: [...r.scopes],
+      mode: r.mode,
+      expiresAt: r.expiresAt,
     })),
   };
 }
@@ -65,6 +73,8 @@ const rulesetBody = (r: RulesetDraft) => ({
   conditions: r.conditions,
   resources: r.resources,
   scopes: r.scopes,
+  mode: r.mode ?? "enforce",
+  expiresAt: r.expiresAt ?? null,
 });
 
 export type FieldErrors = Record<string, string>;

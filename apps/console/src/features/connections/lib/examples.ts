@@ -29,6 +29,62 @@ export function exampleOwner(subject: string, fallbackOwner: string, fallbackOwn
   };
 }
 
+/** `<owner>/<repo>/.github/workflows/<file>@<ref>`: the `job_workflow_ref` of jobs running that reusable workflow. */
+export function centralWorkflowRef(owner: string, repo: string, file: string, ref: string): string {
+  return `${owner}/${repo}/.github/workflows/${file.replace(/^\.github\/workflows\//, "")}@${ref}`;
+}
+
+/** The preset's subjects: every repository of the owner, by name, and with the owner's ID when known. */
+export function reusableWorkflowSubjects(o: { owner: string; ownerId: string | null }): { name: string; immutable: string | null } {
+  return { name: `repo:${o.owner}/*`, immutable: o.ownerId ? `repo:${o.owner}@${o.ownerId}/*` : null };
+}
+
+/** A literal `job_workflow_ref` condition (a pinned central workflow), if the ruleset has one. */
+export function pinnedWorkflow(conditions: { claim: string; pattern: string }[]): string | null {
+  const c = conditions.find((x) => x.claim === "job_workflow_ref" && x.pattern && !/[*?]/.test(x.pattern));
+  return c ? c.pattern : null;
+}
+
+/**
+ * Callers of a central reusable workflow: jobs of other repositories (both subject formats) that
+ * run it at the pinned ref, one that runs it at another ref, and one that runs its own workflow.
+ */
+export function callerExamples({ owner, ownerId, repoId }: ExampleOwner, workflowRef: string): ExampleSubject[] {
+  const at = workflowRef.lastIndexOf("@");
+  const otherRef = `${at >= 0 ? workflowRef.slice(0, at) : workflowRef}@refs/heads/feature`;
+  const caller = (repo: string) => ({
+    repository: `${owner}/${repo}`,
+    repository_owner: owner,
+    repository_owner_id: ownerId,
+    repository_id: repoId,
+    ref: "refs/heads/main",
+    ref_type: "branch",
+    event_name: "push",
+  });
+  return [
+    {
+      kind: "web calls the central workflow",
+      sub: `repo:${owner}/web:ref:refs/heads/main`,
+      claims: { ...caller("web"), job_workflow_ref: workflowRef },
+    },
+    {
+      kind: "web calls it (immutable IDs)",
+      sub: `repo:${owner}@${ownerId}/web@${repoId}:ref:refs/heads/main`,
+      claims: { ...caller("web"), job_workflow_ref: workflowRef },
+    },
+    {
+      kind: "web calls it at another ref",
+      sub: `repo:${owner}/web:ref:refs/heads/main`,
+      claims: { ...caller("web"), job_workflow_ref: otherRef },
+    },
+    {
+      kind: "web runs its own workflow",
+      sub: `repo:${owner}/web:ref:refs/heads/main`,
+      claims: { ...caller("web"), job_workflow_ref: `${owner}/web/.github/workflows/build.yml@refs/heads/main` },
+    },
+  ];
+}
+
 /** GitHub subjects of the usual job kinds, each with the claims such a job carries. */
 export function exampleSubjects({ owner, ownerId, repo, repoId }: ExampleOwner): ExampleSubject[] {
   const base = {

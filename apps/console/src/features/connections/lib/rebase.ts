@@ -8,14 +8,14 @@ import type { ConnectionDraft, RulesetDraft } from "./draft";
  */
 
 type Field = "name" | "description" | "maxTokenTtlSeconds";
-type RulesetField = "label" | "subject" | "conditions" | "resources" | "scopes";
+type RulesetField = "label" | "subject" | "conditions" | "resources" | "scopes" | "mode" | "expiresAt";
 
 const FIELDS: { key: Field; label: string }[] = [
   { key: "name", label: "Name" },
   { key: "description", label: "Description" },
   { key: "maxTokenTtlSeconds", label: "Maximum token lifetime" },
 ];
-const RULESET_FIELDS: RulesetField[] = ["label", "subject", "conditions", "resources", "scopes"];
+const RULESET_FIELDS: RulesetField[] = ["label", "subject", "conditions", "resources", "scopes", "mode", "expiresAt"];
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const byId = (list: RulesetDraft[]) => new Map(list.filter((r) => r.id).map((r) => [r.id as string, r]));
