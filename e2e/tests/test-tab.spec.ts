@@ -67,7 +67,10 @@ test.describe("the Test tab", () => {
     await expect(page.getByText(`repository:${ORG}/api:pull,push`)).toBeVisible();
 
     await page.getByRole("link", { name: "Activity" }).click();
-    await expect(page.getByRole("list", { name: "Activity" }).getByRole("listitem").first()).toContainText("Token exchanged");
+    // The exchange, and (its repository's first token on this connection, SPEC §12) the first use.
+    const activity = page.getByRole("list", { name: "Activity" }).getByRole("listitem");
+    await expect(activity.filter({ hasText: "Token exchanged" })).toHaveCount(1);
+    await expect(activity.first()).toContainText("First token for a repository");
   });
 
   test("a subject is tested with the claims its job carries, shown and editable, and agrees with a real exchange (issue #10, item 1)", async ({
