@@ -130,6 +130,9 @@ test.describe("in the second organisation", () => {
 
 test("the reusable-workflow preset pins a central workflow and previews its callers", async ({ page }) => {
   await page.goto(`${connectionPath()}/new`);
+  // The form's late queries (policy, dev issuer) settle first: once under CI load the preset's
+  // click landed before them and the preset was found closed (not reproduced in 14 local repeats).
+  await page.waitForLoadState("networkidle");
   const ruleset = page.getByRole("group", { name: /^Ruleset 1/ });
   await ruleset.getByRole("button", { name: "Trusted reusable workflow…" }).click();
   await ruleset.getByLabel("Workflow repository").fill("base-images");
