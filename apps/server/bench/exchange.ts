@@ -386,11 +386,11 @@ async function main() {
     if (pairs.length) {
       log("");
       const ratios = pairs.map(({ ceiling: a, exchange: b }) => (b.rps / a.rps) * 100);
-      pairs.forEach(({ ceiling: a, exchange: b }, k) =>
+      pairs.forEach(({ ceiling: a, exchange: b }, k) => {
         log(
           `pair ${k + 1}: exchange / ceiling ${ratios[k]!.toFixed(0)} % (${b.rps} / ${a.rps} req/s), exchange p99 ${b.p99} ms; steal ${fmt(a.during?.stealPct)} % / ${fmt(b.during?.stealPct)} %, load ${fmt(a.during?.loadAtStart, 2)} → ${fmt(b.during?.loadDuring, 2)}`,
-        ),
-      );
+        );
+      });
       const p99s = pairs.map((x) => x.exchange.p99);
       const cpu = pairs.map((x) => (x.exchange.during?.serverCpuMs ?? Number.NaN) / x.exchange.requests);
       const ceilingCpu = pairs.map((x) => (x.ceiling.during?.serverCpuMs ?? Number.NaN) / x.ceiling.requests);

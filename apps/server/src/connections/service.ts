@@ -7,12 +7,10 @@ import {
   lintRulesets,
   type OrgPolicySettings,
   POLICY_RULES,
-  type PolicyViolation,
   type Ruleset,
   sortScopes,
 } from "@oidc/shared";
-import { and, asc, desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { type AdminActor, recordEvent, userIdOf } from "../audit/events";
 import {
   AdminReads,
@@ -24,10 +22,10 @@ import {
 } from "../db/admin-reads";
 import type { Database, Executor } from "../db/client";
 import { pgConstraint, pgErrorCode } from "../db/client";
-import { connections, repositories, rulesets, users } from "../db/schema";
+import { connections, repositories, rulesets } from "../db/schema";
 import type { OrgAccess } from "../http/context";
 import { ApiError, type Issue, notFound, validationFailed } from "../http/errors";
-import { enforcePolicy, policyContext, policyForWrite } from "../policy/service";
+import { enforcePolicy, policyForWrite } from "../policy/service";
 
 type ConnectionRow = typeof connections.$inferSelect;
 type RulesetRow = typeof rulesets.$inferSelect;
@@ -139,7 +137,7 @@ export async function listConnections(reads: AdminReads, orgId: string, options:
   const page = rows.slice(0, options.limit);
   const last = page[page.length - 1];
   return {
-    items: page.map((r) => summaryOf(r, r.rulesets && r.rulesets.map(fromRulesetOut))),
+    items: page.map((r) => summaryOf(r, r.rulesets?.map(fromRulesetOut) ?? null)),
     nextCursor: rows.length > options.limit && last ? encodeCursor(last) : null,
   };
 }
