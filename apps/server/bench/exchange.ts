@@ -397,6 +397,8 @@ async function main() {
       log(
         `median of ${pairs.length} pairs: exchange / ceiling ${median(ratios).toFixed(0)} %, exchange p99 ${median(p99s)} ms, CPU per request ${fmt(median(cpu), 3)} ms (ceiling ${fmt(median(ceilingCpu), 3)} ms) — goal ≥ 50 % with p99 < 50 ms`,
       );
+      // What the throughput ratio tends to on a quiet machine, where both sides are CPU-bound: less noisy than req/s.
+      log(`CPU ratio (ceiling CPU per request / exchange CPU per request): ${fmt((median(ceilingCpu) / median(cpu)) * 100, 0)} %`);
     }
     log(`database: ${counts?.jtis} used_jtis rows, ${counts?.exchanged} token.exchanged events (one per 200 answer, warm-up included)`);
     log(
