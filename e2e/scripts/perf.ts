@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, request } from "@playwright/test";
 import { CHROMIUM_ARGS, chromiumPath } from "../support/env";
 
-const PORT = 3219;
+const PORT = Number(process.env.PERF_PORT ?? 3219);
 const BASE = `http://localhost:${PORT}`;
 const PASSWORD = "perf-demo-password";
 const COUNT = Number(process.env.PERF_CONNECTIONS ?? 1000);

@@ -9,7 +9,13 @@
  * BENCH_DURATION (seconds of each measured run, default 12), BENCH_CONNECTIONS (default 50),
  * BENCH_TOKENS (unique ID tokens when the ceiling is skipped, default 20000), WORKERS / DATABASE_POOL_SIZE (passed to
  * the server), BENCH_SKIP_CEILING=1, BENCH_SKIP_EXCHANGE=1 (only the realm row),
- * BENCH_REGISTRY_CONNECTIONS (clients of the realm run, default 10).
+ * BENCH_REGISTRY_CONNECTIONS (clients of the realm run, default 10), BENCH_PAIRS (ceiling/exchange pairs,
+ * default 3), BENCH_SERVER_NODE_FLAGS (extra node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ *
+ * Trustworthy on a shared machine: the ceiling and the exchange runs alternate A B A B A B, each
+ * pair's ratio and the median are printed, with the load average at the start and during each run,
+ * the CPU stolen by the hypervisor (/proc/stat) and the server's own CPU per request (its primary
+ * and workers, /proc/<pid>/stat); a warning when the load is ≥ 1 at the start.
  *
  * Closed loop (autocannon connections, no fixed rate: PERF-NOTES), load generator in this process,
  * each server in its own process. Every exchanged ID token is unique (replay protection would
@@ -17,16 +23,19 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createPrivateKey, randomBytes, randomUUID, sign as rsaSign } from "node:crypto";
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { openPrivateJwk, parseKek } from "../src/keys/vault";
 import { freePort } from "../test/support/net";
+import { fmt, loadWarning, median, type RunConditions, treeUsage, watchRun } from "./proc";
 
 const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 20_000);
 const WARM_TOKENS = 3000;
 const DURATION = Number(process.env.BENCH_DURATION ?? 12);
+const PAIRS = Math.max(1, Number(process.env.BENCH_PAIRS ?? 3));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const REGISTRY_CONNECTIONS = Number(process.env.BENCH_REGISTRY_CONNECTIONS ?? 10);
 const PASSWORD = "bench-password-123";
@@ -122,13 +131,22 @@ interface Figures {
   errors: number;
   non2xx: number;
   seconds: number;
+  /** Load, steal, and the measured process tree's CPU and peak RSS during the run. */
+  during?: RunConditions;
 }
 
 async function load(
   name: string,
   url: string,
   bodies: string[],
-  options: { amount?: number; duration?: number; connections?: number; request?: (i: number) => Record<string, unknown> },
+  options: {
+    amount?: number;
+    duration?: number;
+    connections?: number;
+    request?: (i: number) => Record<string, unknown>;
+    /** The process (tree) whose CPU and memory the run is charged to. */
+    pid?: number | undefined;
+  },
 ): Promise<Figures> {
   let i = 0;
   const exchangeRequest = (n: number) => ({
@@ -138,6 +156,7 @@ async function load(
     body: bodies[n % bodies.length],
   });
   const request = options.request ?? exchangeRequest;
+  const watch = watchRun(options.pid);
   const result = await autocannon({
     url,
     connections: options.connections ?? CONNECTIONS,
@@ -145,6 +164,7 @@ async function load(
     ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? DURATION }),
     requests: [{ setupRequest: (req: any) => ({ ...req, ...request(i++) }) }],
   } as any);
+  const during = watch.stop();
   const seconds = result.duration;
   return {
     name,
@@ -155,19 +175,35 @@ async function load(
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     seconds: Math.round(seconds * 10) / 10,
+    during,
   };
 }
 
+const COLUMNS: [string, number, (r: Figures) => string][] = [
+  ["run", -30, (r) => r.name],
+  ["requests", 9, (r) => String(r.requests)],
+  ["req/s", 7, (r) => String(r.rps)],
+  ["p50 ms", 7, (r) => String(r.p50)],
+  ["p99 ms", 7, (r) => String(r.p99)],
+  ["errors", 7, (r) => String(r.errors)],
+  ["non-2xx", 8, (r) => String(r.non2xx)],
+  ["secs", 5, (r) => String(r.seconds)],
+  ["CPU ms/req", 11, (r) => fmt(r.during?.serverCpuMs !== undefined && r.requests ? r.during.serverCpuMs / r.requests : undefined, 3)],
+  ["peak RSS MiB", 13, (r) => fmt(r.during?.serverPeakRssMiB, 0)],
+  ["load start", 11, (r) => fmt(r.during?.loadAtStart, 2)],
+  ["load during", 12, (r) => fmt(r.during?.loadDuring, 2)],
+  ["steal %", 8, (r) => fmt(r.during?.stealPct)],
+  ["busy %", 7, (r) => fmt(r.during?.busyPct)],
+];
+
 function print(rows: Figures[]) {
+  const cell = (text: string, width: number) => (width < 0 ? text.padEnd(-width) : text.padStart(width));
   log("");
+  log(COLUMNS.map(([h, w]) => cell(h, w)).join(" "));
+  for (const r of rows) log(COLUMNS.map(([, w, f]) => cell(f(r), w)).join(" "));
   log(
-    `${"run".padEnd(28)}${"requests".padStart(10)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}${"non-2xx".padStart(9)}${"secs".padStart(7)}`,
+    "(CPU ms/req: user + system CPU of the measured server's processes — the ceiling's, or the server's primary and workers — per answered request)",
   );
-  for (const r of rows) {
-    log(
-      `${r.name.padEnd(28)}${String(r.requests).padStart(10)}${String(r.rps).padStart(9)}${String(r.p50).padStart(9)}${String(r.p99).padStart(9)}${String(r.errors).padStart(8)}${String(r.non2xx).padStart(9)}${String(r.seconds).padStart(7)}`,
-    );
-  }
 }
 
 async function main() {
@@ -177,6 +213,13 @@ async function main() {
   const dbUrl = new URL(ADMIN_URL);
   dbUrl.pathname = `/${dbName}`;
   const children: ChildProcess[] = [];
+  const warning = loadWarning();
+  if (warning) log(warning);
+  log(
+    `exchange bench: ${PAIRS} pairs of ${DURATION} s runs, ${CONNECTIONS} clients, node ${process.version}, ${availableParallelism()} cores, load avg ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
   try {
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
@@ -269,24 +312,36 @@ async function main() {
     const warmBodies = await mint(WARM_TOKENS);
 
     const rows: Figures[] = [];
-    if (process.env.BENCH_SKIP_CEILING !== "1") {
+    const skipCeiling = process.env.BENCH_SKIP_CEILING === "1";
+    const skipExchange = process.env.BENCH_SKIP_EXCHANGE === "1";
+    let ceiling: { url: string; pid: number | undefined } | undefined;
+    if (!skipCeiling && !skipExchange) {
       const ceilingPort = await freePort();
-      const ceiling = startProcess("bench/ceiling.ts", { PORT: String(ceilingPort), CEILING_JWK: JSON.stringify(devKey.public_jwk) });
-      children.push(ceiling);
-      await waitFor(`http://127.0.0.1:${ceilingPort}/healthz`);
-      await load("warm-up", `http://127.0.0.1:${ceilingPort}`, warmBodies, { duration: 2 });
-      rows.push(await load("ceiling (verify+sign)", `http://127.0.0.1:${ceilingPort}`, warmBodies, { duration: DURATION }));
-      await stopProcess(ceiling);
+      const child = startProcess("bench/ceiling.ts", { PORT: String(ceilingPort), CEILING_JWK: JSON.stringify(devKey.public_jwk) });
+      children.push(child);
+      ceiling = { url: `http://127.0.0.1:${ceilingPort}`, pid: child.pid };
+      await waitFor(`${ceiling.url}/healthz`);
+      await load("warm-up", ceiling.url, warmBodies, { duration: 2 });
     }
+    if (!skipExchange) await load("warm-up", publicUrl, warmBodies, { amount: warmBodies.length });
+    // The server's memory after start-up and warm-up, before the measured load.
+    const idle = server.pid ? treeUsage(server.pid) : undefined;
 
-    if (process.env.BENCH_SKIP_EXCHANGE !== "1") {
-      // Enough unique tokens for the exchange run: it cannot beat the ceiling, so 1.2 × the ceiling's count.
-      const needed = rows[0] ? Math.ceil(rows[0].rps * DURATION * 1.2) : TOKENS;
-      const bodies = await mint(needed);
-      await load("warm-up", publicUrl, warmBodies, { amount: warmBodies.length });
-      const exchange = await load(`exchange (workers=${workers}, pool=${poolSize})`, publicUrl, bodies, { duration: DURATION });
-      rows.push(exchange);
-      if (exchange.requests > bodies.length) log(`note: ran out of unique tokens after ${bodies.length} requests (the rest were replays)`);
+    // A B A B A B: the ceiling and the exchange alternate, so a neighbour's burst on the shared
+    // machine hits both sides of some pair rather than one side of the comparison.
+    const pairs: { ceiling: Figures; exchange: Figures }[] = [];
+    if (!skipExchange) {
+      for (let p = 1; p <= PAIRS; p++) {
+        const a = ceiling ? await load(`ceiling (verify+sign) #${p}`, ceiling.url, warmBodies, { pid: ceiling.pid }) : undefined;
+        if (a) rows.push(a);
+        // Enough unique tokens for the exchange run: it cannot beat the ceiling, so 1.2 × the ceiling's count.
+        const bodies = await mint(a ? Math.ceil(a.rps * DURATION * 1.2) : TOKENS);
+        const b = await load(`exchange (w=${workers}, pool=${poolSize}) #${p}`, publicUrl, bodies, { pid: server.pid });
+        rows.push(b);
+        if (b.requests > bodies.length)
+          log(`note: run ${p} ran out of unique tokens after ${bodies.length} requests (the rest were replays)`);
+        if (a) pairs.push({ ceiling: a, exchange: b });
+      }
     }
 
     // The registry realm: 20 jobs' access tokens, each asking for its push scope (the docker push
@@ -315,6 +370,7 @@ async function main() {
         duration: DURATION,
         connections: REGISTRY_CONNECTIONS,
         request: realmRequest,
+        pid: server.pid,
       }),
     );
 
@@ -324,9 +380,26 @@ async function main() {
              (select count(*)::int from events where type = 'registry.token') as registry`;
     await sql.end();
     print(rows);
-    const ceilingRow = rows.find((r) => r.name.startsWith("ceiling"));
-    const exchangeRow = rows.find((r) => r.name.startsWith("exchange"));
-    if (ceilingRow && exchangeRow) log(`\nexchange / ceiling throughput: ${Math.round((exchangeRow.rps / ceilingRow.rps) * 100)} %`);
+    log(
+      `server RSS: idle ${fmt(idle?.rssMiB, 0)} MiB (after start-up and warm-up, ${idle?.processes ?? "?"} node processes), peak under load ${fmt(Math.max(...rows.map((r) => r.during?.serverPeakRssMiB ?? 0)), 0)} MiB`,
+    );
+    if (pairs.length) {
+      log("");
+      const ratios = pairs.map(({ ceiling: a, exchange: b }) => (b.rps / a.rps) * 100);
+      pairs.forEach(({ ceiling: a, exchange: b }, k) => {
+        log(
+          `pair ${k + 1}: exchange / ceiling ${ratios[k]!.toFixed(0)} % (${b.rps} / ${a.rps} req/s), exchange p99 ${b.p99} ms; steal ${fmt(a.during?.stealPct)} % / ${fmt(b.during?.stealPct)} %, load ${fmt(a.during?.loadAtStart, 2)} → ${fmt(b.during?.loadDuring, 2)}`,
+        );
+      });
+      const p99s = pairs.map((x) => x.exchange.p99);
+      const cpu = pairs.map((x) => (x.exchange.during?.serverCpuMs ?? Number.NaN) / x.exchange.requests);
+      const ceilingCpu = pairs.map((x) => (x.ceiling.during?.serverCpuMs ?? Number.NaN) / x.ceiling.requests);
+      log(
+        `median of ${pairs.length} pairs: exchange / ceiling ${median(ratios).toFixed(0)} %, exchange p99 ${median(p99s)} ms, CPU per request ${fmt(median(cpu), 3)} ms (ceiling ${fmt(median(ceilingCpu), 3)} ms) — goal ≥ 50 % with p99 < 50 ms`,
+      );
+      // What the throughput ratio tends to on a quiet machine, where both sides are CPU-bound: less noisy than req/s.
+      log(`CPU ratio (ceiling CPU per request / exchange CPU per request): ${fmt((median(ceilingCpu) / median(cpu)) * 100, 0)} %`);
+    }
     log(`database: ${counts?.jtis} used_jtis rows, ${counts?.exchanged} token.exchanged events (one per 200 answer, warm-up included)`);
     log(
       `          ${counts?.registry} registry.token events (one per access token and scope set: at most ${accessTokens.length * scopes.length})`,

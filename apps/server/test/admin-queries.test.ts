@@ -1,13 +1,14 @@
 import { sql } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectionPageQuery } from "../src/db/admin-reads";
 import { connections, events, organizations } from "../src/db/schema";
 import { seedDemo } from "../src/seed";
 import { createTestDatabase, DB_KINDS, type TestDatabase, testEnv } from "./support/harness";
 
 /**
  * The list and events pages are keyset queries ordered newest first; their indexes must give that
- * order, or every page reads and sorts all of the org's connections (or events) — a cost that grows
+ * order (the list is checked with the service's own statement, db/admin-reads.ts), or every page reads and sorts all of the org's connections (or events) — a cost that grows
  * with the table. With sorting and sequential scans disabled, a plan that still sorts means the
  * index cannot serve the ORDER BY.
  */
@@ -45,17 +46,34 @@ describe.each(DB_KINDS)("admin queries use their indexes (%s)", (kind) => {
     });
   }
 
+  // The list's own statement (db/admin-reads.ts), with the values a first page and a next page bind.
+  const page = (values: { cursorAt?: string; cursorId?: string; status?: string; like?: string }) =>
+    connectionPageQuery({
+      orgId,
+      limit: 26,
+      status: values.status ?? null,
+      like: values.like ?? null,
+      cursorAt: values.cursorAt ?? null,
+      cursorId: values.cursorId ?? null,
+    });
+
   it("connections, first page and next pages: newest first from connections_org_created_idx, no sort", async () => {
-    const first = await plan(
-      sql`select * from ${connections} where ${connections.orgId} = ${orgId} order by ${connections.createdAt} desc, ${connections.id} desc limit 26`,
-    );
+    const first = await plan(page({}));
     expect(first).toContain("connections_org_created_idx");
     expect(first).not.toMatch(/\bSort\b/);
-    const next = await plan(
-      sql`select * from ${connections} where ${connections.orgId} = ${orgId} and (${connections.createdAt}, ${connections.id}) < (now()::timestamptz, ${"7d1f3a52-55d5-4c9e-9a43-3c1e0b7a0c11"}::uuid) order by ${connections.createdAt} desc, ${connections.id} desc limit 26`,
-    );
+    const next = await plan(page({ cursorAt: new Date().toISOString(), cursorId: "7d1f3a52-55d5-4c9e-9a43-3c1e0b7a0c11" }));
     expect(next).toContain("connections_org_created_idx");
     expect(next).not.toMatch(/\bSort\b/);
+    // The keyset bound is an index condition (a next page starts where the last one ended), not a filter.
+    expect(next).toMatch(/Index Cond: .*created_at.*id/);
+    const filtered = await plan(page({ status: "active", like: "%c1%" }));
+    expect(filtered).toContain("connections_org_created_idx");
+    expect(filtered).not.toMatch(/\bSort\b/);
+  });
+
+  it("the policy and the owner are read once per statement (InitPlan), not once per row", async () => {
+    const first = await plan(page({}));
+    expect(first).toMatch(/InitPlan/);
   });
 
   it("events of a connection: newest first from an (…, id desc) index, no sort", async () => {

@@ -2,23 +2,30 @@ import {
   type Connection,
   type ConnectionSummary,
   checkPolicy,
+  DEFAULT_POLICY,
   GITHUB_ACTIONS_ISSUER,
   lintRulesets,
   type OrgPolicySettings,
   POLICY_RULES,
-  type PolicyViolation,
   type Ruleset,
   sortScopes,
 } from "@oidc/shared";
-import { and, asc, desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { type AdminActor, recordEvent, userIdOf } from "../audit/events";
+import {
+  AdminReads,
+  type ConnectionPageRow,
+  type ConnectionRow as ConnectionReadRow,
+  type PolicyOut,
+  type RulesetOut,
+  readConnectionIn,
+} from "../db/admin-reads";
 import type { Database, Executor } from "../db/client";
 import { pgConstraint, pgErrorCode } from "../db/client";
-import { connections, repositories, rulesets, users } from "../db/schema";
+import { connections, repositories, rulesets } from "../db/schema";
 import type { OrgAccess } from "../http/context";
 import { ApiError, type Issue, notFound, validationFailed } from "../http/errors";
-import { enforcePolicy, policyContext, policyForWrite } from "../policy/service";
+import { enforcePolicy, policyForWrite } from "../policy/service";
 
 type ConnectionRow = typeof connections.$inferSelect;
 type RulesetRow = typeof rulesets.$inferSelect;
@@ -37,127 +44,59 @@ export interface RulesetValues {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-function serialiseRuleset(row: RulesetRow): Ruleset {
-  return {
-    id: row.id,
-    label: row.label,
-    subject: row.subject,
-    conditions: row.conditions,
-    resources: row.resources,
-    scopes: sortScopes(row.scopes),
-    mode: row.mode,
-    expiresAt: iso(row.expiresAt),
-    lastUsedAt: iso(row.lastUsedAt),
-  };
-}
-
 /** Whether any setting judges rulesets (else no connection can break the policy, and nothing need be read). */
 const judgesRulesets = (policy: OrgPolicySettings) => POLICY_RULES.some((rule) => policy[rule]);
 
-export function summarise(row: ConnectionRow, rulesetCount: number, policyViolations: PolicyViolation[] = []): ConnectionSummary {
+function fromRulesetOut(r: RulesetOut): Ruleset {
+  return { ...r, scopes: sortScopes(r.scopes) };
+}
+
+const settingsOf = (policy: PolicyOut | null): OrgPolicySettings => policy ?? { ...DEFAULT_POLICY };
+
+function summaryOf(row: ConnectionPageRow | ConnectionReadRow, rulesetList: Ruleset[] | null): ConnectionSummary {
+  const policy = settingsOf(row.policy);
   return {
     id: row.id,
     name: row.name,
     description: row.description,
     type: row.type,
     status: row.status,
-    rulesetCount,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-    lastUsedAt: iso(row.lastUsedAt),
-    policyViolations,
+    rulesetCount: row.rulesetCount,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    lastUsedAt: row.lastUsedAt,
+    // Connections saved before the policy changed are flagged (SPEC §11); the statement brings the
+    // rulesets only when some setting judges them.
+    policyViolations: rulesetList && judgesRulesets(policy) ? checkPolicy(policy, rulesetList, { ownerId: row.ownerId }) : [],
   };
 }
-
-const creator = alias(users, "creator");
-const updater = alias(users, "updater");
-
-function selectConnection(db: Executor) {
-  return db
-    .select({
-      c: connections,
-      creator: { id: creator.id, email: creator.email, name: creator.name },
-      updater: { id: updater.id, email: updater.email, name: updater.name },
-    })
-    .from(connections)
-    .leftJoin(creator, eq(creator.id, connections.createdBy))
-    .leftJoin(updater, eq(updater.id, connections.updatedBy));
-}
-
-const LIST_COLUMNS = {
-  c: connections,
-  // Qualified by hand: inside a sub-select drizzle would render a bare "id", which binds to rulesets.id.
-  rulesetCount: sql<number>`(select count(*)::int from "rulesets" r where r."connection_id" = "connections"."id")`,
-};
 
 /**
- * The reads behind GET (one connection) and the unfiltered first page of the list, prepared once
- * per database: the hottest admin requests skip drizzle's query building. Writes keep building
- * their queries inside their transaction.
+ * Where the connection reads run: the prepared statements on the database (`AdminReads`, the
+ * routes), or a write's open transaction (the same statement through drizzle).
  */
-function prepareReads(db: Database) {
-  return {
-    connection: selectConnection(db)
-      .where(and(eq(connections.id, sql.placeholder("id")), eq(connections.orgId, sql.placeholder("orgId"))))
-      .limit(1)
-      .prepare("connection_by_id"),
-    rulesets: db
-      .select()
-      .from(rulesets)
-      .where(eq(rulesets.connectionId, sql.placeholder("id")))
-      .orderBy(asc(rulesets.position))
-      .prepare("rulesets_of_connection"),
-    firstPage: db
-      .select(LIST_COLUMNS)
-      .from(connections)
-      .where(eq(connections.orgId, sql.placeholder("orgId")))
-      .orderBy(desc(connections.createdAt), desc(connections.id))
-      .limit(sql.placeholder("limit"))
-      .prepare("connections_first_page"),
-  };
-}
-const preparedReads = new WeakMap<Executor, ReturnType<typeof prepareReads>>();
+export type ReadSource = AdminReads | Executor;
 
-/** Prepared reads for the database itself; inside a transaction (not registered) queries are built as usual. */
-export function readsFor(db: Database) {
-  let reads = preparedReads.get(db);
-  if (!reads) {
-    reads = prepareReads(db);
-    preparedReads.set(db, reads);
-  }
-  return reads;
-}
-
-/** The full connection (SPEC §5 GET), or undefined when it is not in this org. */
-export async function loadConnection(db: Executor, org: OrgAccess, id: string): Promise<Connection | undefined> {
-  const reads = preparedReads.get(db);
-  const [row] = reads
-    ? await reads.connection.execute({ id, orgId: org.id })
-    : await selectConnection(db)
-        .where(and(eq(connections.id, id), eq(connections.orgId, org.id)))
-        .limit(1);
+/** The full connection (SPEC §5 GET), or undefined when it is not in this org: one statement. */
+export async function loadConnection(source: ReadSource, org: OrgAccess, id: string): Promise<Connection | undefined> {
+  const row = source instanceof AdminReads ? await source.connection(org.id, id) : await readConnectionIn(source, org.id, id);
   if (!row) return undefined;
-  const rs = reads
-    ? await reads.rulesets.execute({ id })
-    : await db.select().from(rulesets).where(eq(rulesets.connectionId, id)).orderBy(asc(rulesets.position));
-  const now = Date.now();
-  const list = rs.map(serialiseRuleset);
-  const policy = await policyContext(db, org.id);
+  const list = row.rulesets.map(fromRulesetOut);
   return {
-    ...summarise(row.c, rs.length, checkPolicy(policy.settings, list, { ownerId: policy.ownerId })),
+    ...summaryOf(row, list),
     org: org.slug,
-    issuer: row.c.issuer,
-    maxTokenTtlSeconds: row.c.maxTokenTtlSeconds,
-    version: row.c.version,
-    createdBy: row.creator?.id ? row.creator : null,
-    updatedBy: row.updater?.id ? row.updater : null,
+    issuer: row.issuer,
+    maxTokenTtlSeconds: row.maxTokenTtlSeconds,
+    version: row.version,
+    createdBy: row.createdBy,
+    updatedBy: row.updatedBy,
     rulesets: list,
-    warnings: lintRulesets(list, {}, now),
+    warnings: lintRulesets(list, {}, Date.now()),
   };
 }
 
-export async function requireConnection(db: Executor, org: OrgAccess, id: string): Promise<Connection> {
-  const found = await loadConnection(db, org, id);
+export async function requireConnection(source: ReadSource, org: OrgAccess, id: string): Promise<Connection> {
+  const found = await loadConnection(source, org, id);
   if (!found) throw notFound();
   return found;
 }
@@ -182,55 +121,24 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   throw validationFailed([{ path: ["cursor"], message: "Not a cursor from a previous page" }], "The query string is not valid; see issues");
 }
 
-const encodeCursor = (row: ConnectionRow) => Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString("base64url");
+const encodeCursor = (row: ConnectionPageRow) => Buffer.from(JSON.stringify([row.createdAt, row.id])).toString("base64url");
 
-/** Newest first, keyset-paginated on (createdAt, id); `q` searches name and description. */
-export async function listConnections(db: Executor, orgId: string, options: ListOptions) {
-  const filters = [eq(connections.orgId, orgId)];
-  if (options.status) filters.push(eq(connections.status, options.status));
-  if (options.q) {
-    const like = `%${options.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-    const search = or(ilike(connections.name, like), ilike(connections.description, like));
-    if (search) filters.push(search);
-  }
-  if (options.cursor) {
-    const c = decodeCursor(options.cursor);
-    filters.push(sql`(${connections.createdAt}, ${connections.id}) < (${c.createdAt.toISOString()}::timestamptz, ${c.id}::uuid)`);
-  }
-  const reads = preparedReads.get(db);
-  const rows =
-    reads && filters.length === 1
-      ? await reads.firstPage.execute({ orgId, limit: options.limit + 1 })
-      : await db
-          .select(LIST_COLUMNS)
-          .from(connections)
-          .where(and(...filters))
-          .orderBy(desc(connections.createdAt), desc(connections.id))
-          .limit(options.limit + 1);
+/** Newest first, keyset-paginated on (createdAt, id); `q` searches name and description. One statement. */
+export async function listConnections(reads: AdminReads, orgId: string, options: ListOptions) {
+  const cursor = options.cursor ? decodeCursor(options.cursor) : undefined;
+  const rows = await reads.connectionPage({
+    orgId,
+    limit: options.limit + 1,
+    status: options.status,
+    like: options.q ? `%${options.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%` : undefined,
+    cursorAt: cursor?.createdAt.toISOString(),
+    cursorId: cursor?.id,
+  });
   const page = rows.slice(0, options.limit);
   const last = page[page.length - 1];
-  // Connections saved before the policy changed are flagged (SPEC §11): one more query for the
-  // page's rulesets, only when some setting judges rulesets.
-  const { settings: policy, ownerId } = await policyContext(db, orgId);
-  const byConnection = new Map<string, RulesetRow[]>();
-  if (judgesRulesets(policy) && page.length) {
-    const rs = await db
-      .select()
-      .from(rulesets)
-      .where(
-        inArray(
-          rulesets.connectionId,
-          page.map((r) => r.c.id),
-        ),
-      )
-      .orderBy(asc(rulesets.connectionId), asc(rulesets.position));
-    for (const r of rs) byConnection.set(r.connectionId, [...(byConnection.get(r.connectionId) ?? []), r]);
-  }
   return {
-    items: page.map((r) =>
-      summarise(r.c, Number(r.rulesetCount), checkPolicy(policy, (byConnection.get(r.c.id) ?? []).map(serialiseRuleset), { ownerId })),
-    ),
-    nextCursor: rows.length > options.limit && last ? encodeCursor(last.c) : null,
+    items: page.map((r) => summaryOf(r, r.rulesets?.map(fromRulesetOut) ?? null)),
+    nextCursor: rows.length > options.limit && last ? encodeCursor(last) : null,
   };
 }
 

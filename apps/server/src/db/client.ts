@@ -26,6 +26,13 @@ export interface DatabaseHandle {
   migrate(): Promise<void>;
   /** A cheap round trip, for readiness. */
   ping(): Promise<void>;
+  /**
+   * One parameterised statement on the driver itself, past drizzle's query building: prepared once
+   * per connection on postgres.js (named by its text), a parameterised query on PGlite. Rows come
+   * as the driver parses them (both parse int, bool and json alike; leave timestamps as text). For
+   * the statements of `db/*-reads.ts`, which a test runs on both drivers; not inside a transaction.
+   */
+  query<T>(text: string, params: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -171,7 +178,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   if (options.databaseUrl) {
     const url = options.databaseUrl;
     const client = postgres(url, postgresOptions(options.poolSize ?? 10));
-    const db = guardTransactions(drizzlePostgres(trackPostgres(client), { schema }) as unknown as Database);
+    const tracked = trackPostgres(client);
+    const db = guardTransactions(drizzlePostgres(tracked, { schema }) as unknown as Database);
     return {
       db,
       kind: "postgres",
@@ -187,6 +195,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       ping: async () => {
         await client`select 1`;
       },
+      query: async <T>(text: string, params: unknown[]) =>
+        (await tracked.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[],
       // By then every request has been answered and its handler has settled: what is left is not waited for long.
       close: () => client.end({ timeout: 2 }),
     };
@@ -203,7 +213,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     unlock();
     throw error;
   }
-  const pgliteDb = drizzlePglite(trackPglite(client), { schema });
+  const trackedPglite = trackPglite(client);
+  const pgliteDb = drizzlePglite(trackedPglite, { schema });
   return {
     db: guardTransactions(pgliteDb as unknown as Database),
     kind: "pglite",
@@ -211,6 +222,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     ping: async () => {
       await pgliteDb.execute(sql`select 1`);
     },
+    query: async <T>(text: string, params: unknown[]) => (await trackedPglite.query<T>(text, params)).rows,
     close: async () => {
       try {
         await client.close();

@@ -11,15 +11,8 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { decodeJwt } from "jose";
 import { type AdminActor, auditSummary, listConnectionEvents } from "../audit/events";
-import {
-  createConnection,
-  deleteConnection,
-  listConnections,
-  patchConnection,
-  readsFor,
-  requireConnection,
-  setStatus,
-} from "../connections/service";
+import { createConnection, deleteConnection, listConnections, patchConnection, requireConnection, setStatus } from "../connections/service";
+import { AdminReads } from "../db/admin-reads";
 import type { AppEnv, Deps } from "../http/context";
 import { validationFailed } from "../http/errors";
 import { clientIp, requireOwner } from "../http/middleware";
@@ -38,12 +31,13 @@ const etag = (version: number) => `"${version}"`;
 
 export function connectionRoutes(deps: Deps) {
   const { db } = deps.database;
-  readsFor(db); // GET and the first page of the list use prepared queries from here on
+  // GET and every list page: one prepared statement each (db/admin-reads.ts); writes read in their transaction.
+  const reads = new AdminReads(deps.database);
   const ip = (c: Context<AppEnv>) => clientIp(c, deps.env.trustProxy);
   const base = "/orgs/:org/oidc-connections";
   return new Hono<AppEnv>()
     .get(base, query(ConnectionListQuerySchema), async (c) => {
-      return c.json(await listConnections(db, c.get("org").id, c.req.valid("query")), 200);
+      return c.json(await listConnections(reads, c.get("org").id, c.req.valid("query")), 200);
     })
     .post(base, requireOwner, jsonBody(ConnectionCreateSchema), async (c) => {
       const created = await createConnection(db, c.get("org"), actorOf(c), c.req.valid("json"), deps.env.trustedIssuers, ip(c));
@@ -52,7 +46,7 @@ export function connectionRoutes(deps: Deps) {
       return c.json(created, 201);
     })
     .get(`${base}/:id`, async (c) => {
-      const found = await requireConnection(db, c.get("org"), uuidParam(c.req.param("id")));
+      const found = await requireConnection(reads, c.get("org"), uuidParam(c.req.param("id")));
       c.header("ETag", etag(found.version));
       return c.json(found, 200);
     })
@@ -93,7 +87,7 @@ export function connectionRoutes(deps: Deps) {
       return c.json(page, 200);
     })
     .post(`${base}/:id/simulate`, jsonBody(SimulateInputSchema), async (c) => {
-      const connection = await requireConnection(db, c.get("org"), uuidParam(c.req.param("id")));
+      const connection = await requireConnection(reads, c.get("org"), uuidParam(c.req.param("id")));
       const body = c.req.valid("json");
       let claims: Record<string, unknown>;
       if (body.token !== undefined) {
@@ -113,7 +107,7 @@ export function connectionRoutes(deps: Deps) {
       return c.json({ ...decideExchange(connection, claims, Date.now()), claims }, 200);
     })
     .get(`${base}/:id/audit`, async (c) => {
-      const connection = await requireConnection(db, c.get("org"), uuidParam(c.req.param("id")));
+      const connection = await requireConnection(reads, c.get("org"), uuidParam(c.req.param("id")));
       return c.json(await auditSummary(db, c.get("org").id, connection), 200);
     });
 
@@ -121,6 +115,6 @@ export function connectionRoutes(deps: Deps) {
   async function requireConnectionOrEvents(c: Context<AppEnv>, id: string) {
     const org = c.get("org");
     const found = await listConnectionEvents(db, org.id, id, 1);
-    if (found.items.length === 0) await requireConnection(db, org, id);
+    if (found.items.length === 0) await requireConnection(reads, org, id);
   }
 }

@@ -3,18 +3,15 @@ import { Breadcrumbs } from "../../../components/layouts/breadcrumbs";
 import { connectionsQueryOptions } from "../../../features/connections/api/get-connections";
 import { ConnectionsList } from "../../../features/connections/components/connections-list";
 import { requireOrg, useOrg } from "../../org";
+import { listFiltersOf } from "../../prefetch";
 import { queryClient } from "../../query";
 import { usePageTitle } from "../../title";
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const membership = await requireOrg(request, params.org);
-  const url = new URL(request.url);
-  const status = url.searchParams.get("status");
-  const q = url.searchParams.get("q")?.trim() || undefined;
-  // Prefetch, but render at once: the list shows its own loading state.
-  void queryClient.prefetchInfiniteQuery(
-    connectionsQueryOptions(membership.org.slug, { status: status === "active" || status === "inactive" ? status : undefined, q }),
-  );
+  // Prefetch, but render at once: the list shows its own loading state (on a first load, main.tsx
+  // started this request already: prefetch.ts).
+  void queryClient.prefetchInfiniteQuery(connectionsQueryOptions(membership.org.slug, listFiltersOf(new URL(request.url))));
   return null;
 }
 

@@ -1,0 +1,247 @@
+/**
+ * The admin API's hot reads (GET one connection, a page of the list), each ONE statement — one
+ * round trip — that also brings what the answer needs besides the rows: the creator and updater,
+ * the rulesets, the organisation's policy and its GitHub owner ID. Measured facts and the bench
+ * commands behind this design: docs/performance.md.
+ *
+ * The statements are written with drizzle's `sql` template over the tables of `schema.ts`, so tsc
+ * checks every table and column they name; `test/admin-reads.test.ts` runs each one on a migrated
+ * database (both drivers) and checks the columns it answers against the row types below, so the
+ * schema, the migrations and these statements cannot drift apart unnoticed.
+ *
+ * Two ways to run the same statement, chosen by the caller, never by a side effect:
+ * - `AdminReads` (constructed explicitly with the database handle): rendered to text once, run as
+ *   a prepared statement (postgres.js) or a parameterised query (PGlite) — no query building per
+ *   request. The routes use it.
+ * - `readConnectionIn(tx, …)`: the same template run inside a write's transaction (drizzle's
+ *   `execute`), so a write answers with what it committed.
+ *
+ * Timestamps leave the database as ISO 8601 text (UTC, milliseconds: what `Date#toISOString` gives),
+ * so neither driver's date parsing is involved and the answer needs no conversion.
+ */
+import { POLICY_RULES } from "@oidc/shared";
+import { type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import { alias, PgDialect } from "drizzle-orm/pg-core";
+import type { DatabaseHandle, Executor } from "./client";
+import { connections, organizations, orgPolicies, rulesets, users } from "./schema";
+
+/** A ruleset as the statements answer it (JSON built by the database). */
+export interface RulesetOut {
+  id: string;
+  label: string;
+  subject: string;
+  conditions: { claim: string; pattern: string }[];
+  resources: string[];
+  scopes: ("pull" | "push" | "delete")[];
+  mode: "enforce" | "audit";
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** The organisation's policy settings, null when none was ever saved (the defaults apply). */
+export interface PolicyOut {
+  requireImmutableSubjects: boolean;
+  requireGateForWrites: boolean;
+  forbidPullRequestWrites: boolean;
+  maxTokenTtlSeconds: number;
+}
+
+interface UserOut {
+  id: string;
+  email: string;
+  name: string;
+}
+
+/** One row of a list page. */
+export interface ConnectionPageRow {
+  id: string;
+  name: string;
+  description: string;
+  type: "github-actions";
+  status: "active" | "inactive";
+  rulesetCount: number;
+  createdAt: string;
+  updatedAt: string;
+  lastUsedAt: string | null;
+  /** The connection's rulesets, only when the policy judges rulesets (else null: nothing to check). */
+  rulesets: RulesetOut[] | null;
+  policy: PolicyOut | null;
+  ownerId: string | null;
+}
+
+/** GET one connection. */
+export interface ConnectionRow extends Omit<ConnectionPageRow, "rulesets"> {
+  issuer: string;
+  maxTokenTtlSeconds: number;
+  version: number;
+  createdBy: UserOut | null;
+  updatedBy: UserOut | null;
+  rulesets: RulesetOut[];
+}
+
+/** The columns each statement answers, as the test checks them against a real database. */
+export const PAGE_COLUMNS = [
+  "id",
+  "name",
+  "description",
+  "type",
+  "status",
+  "rulesetCount",
+  "createdAt",
+  "updatedAt",
+  "lastUsedAt",
+  "rulesets",
+  "policy",
+  "ownerId",
+] as const satisfies readonly (keyof ConnectionPageRow)[];
+export const CONNECTION_COLUMNS = [
+  ...PAGE_COLUMNS,
+  "issuer",
+  "maxTokenTtlSeconds",
+  "version",
+  "createdBy",
+  "updatedBy",
+] as const satisfies readonly (keyof ConnectionRow)[];
+
+type Param = SQLWrapper | string | number | null;
+
+/** ISO 8601 in UTC with milliseconds, as `Date#toISOString` writes it; null stays null. */
+const iso = (column: SQLWrapper) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+const rulesetJson = sql`json_build_object(
+  'id', ${rulesets.id}, 'label', ${rulesets.label}, 'subject', ${rulesets.subject},
+  'conditions', ${rulesets.conditions}, 'resources', ${rulesets.resources}, 'scopes', ${rulesets.scopes},
+  'mode', ${rulesets.mode}, 'expiresAt', ${iso(rulesets.expiresAt)}, 'lastUsedAt', ${iso(rulesets.lastUsedAt)})`;
+
+/** The connection's rulesets in position order, as a JSON array ('[]' when none). */
+const rulesetsOf = sql`coalesce((select json_agg(${rulesetJson} order by ${rulesets.position}) from ${rulesets} where ${rulesets.connectionId} = ${connections.id}), '[]'::json)`;
+
+/**
+ * The org's policy and owner ID: uncorrelated sub-selects, which PostgreSQL evaluates once per
+ * statement (InitPlan), not once per row.
+ */
+const policyOf = (orgId: Param) => sql`(select json_build_object(
+  'requireImmutableSubjects', ${orgPolicies.requireImmutableSubjects},
+  'requireGateForWrites', ${orgPolicies.requireGateForWrites},
+  'forbidPullRequestWrites', ${orgPolicies.forbidPullRequestWrites},
+  'maxTokenTtlSeconds', ${orgPolicies.maxTokenTtlSeconds}) from ${orgPolicies} where ${orgPolicies.orgId} = ${orgId}::uuid)`;
+const ownerIdOf = (orgId: Param) =>
+  sql`(select ${organizations.githubOwnerId} from ${organizations} where ${organizations.id} = ${orgId}::uuid)`;
+/** Whether a saved policy has any setting that judges rulesets (the same list as the shared checks). */
+const judgesRulesets = (orgId: Param) =>
+  sql`coalesce((select ${sql.join(
+    POLICY_RULES.map((rule) => sql`${orgPolicies[rule]}`),
+    sql` or `,
+  )} from ${orgPolicies} where ${orgPolicies.orgId} = ${orgId}::uuid), false)`;
+
+const summaryColumns = (orgId: Param) => sql`${connections.id} as "id", ${connections.name} as "name",
+  ${connections.description} as "description", ${connections.type} as "type", ${connections.status} as "status",
+  ${iso(connections.createdAt)} as "createdAt", ${iso(connections.updatedAt)} as "updatedAt",
+  ${iso(connections.lastUsedAt)} as "lastUsedAt",
+  ${policyOf(orgId)} as "policy", ${ownerIdOf(orgId)} as "ownerId"`;
+
+const creator = alias(users, "creator");
+const updater = alias(users, "updater");
+const userJson = (u: typeof creator | typeof updater) =>
+  sql`case when ${u.id} is null then null else json_build_object('id', ${u.id}, 'email', ${u.email}, 'name', ${u.name}) end`;
+
+/** GET /api/orgs/:org/oidc-connections/:id — the connection in this org, or no row. */
+export function connectionQuery(p: { orgId: Param; id: Param }): SQL {
+  return sql`select ${summaryColumns(p.orgId)},
+    (select count(*)::int from ${rulesets} where ${rulesets.connectionId} = ${connections.id}) as "rulesetCount",
+    ${rulesetsOf} as "rulesets",
+    ${connections.issuer} as "issuer", ${connections.maxTokenTtlSeconds} as "maxTokenTtlSeconds", ${connections.version} as "version",
+    ${userJson(creator)} as "createdBy", ${userJson(updater)} as "updatedBy"
+  from ${connections}
+  left join ${users} as ${sql.identifier("creator")} on ${creator.id} = ${connections.createdBy}
+  left join ${users} as ${sql.identifier("updater")} on ${updater.id} = ${connections.updatedBy}
+  where ${connections.id} = ${p.id}::uuid and ${connections.orgId} = ${p.orgId}::uuid`;
+}
+
+/**
+ * A page of the list: newest first, keyset on (createdAt, id). Every filter is a parameter (null:
+ * none), so one prepared statement serves every page. Without a cursor the bound is
+ * (infinity, the largest UUID), above every row, so the comparison always reads
+ * `connections_org_created_idx` in order and stops after `limit` rows (test/admin-queries.test.ts).
+ */
+export function connectionPageQuery(p: {
+  orgId: Param;
+  limit: Param;
+  status: Param;
+  /** An ILIKE pattern (already escaped) matched against the name and the description. */
+  like: Param;
+  cursorAt: Param;
+  cursorId: Param;
+}): SQL {
+  return sql`select ${summaryColumns(p.orgId)},
+    (select count(*)::int from ${rulesets} where ${rulesets.connectionId} = ${connections.id}) as "rulesetCount",
+    case when ${judgesRulesets(p.orgId)} then ${rulesetsOf} end as "rulesets"
+  from ${connections}
+  where ${connections.orgId} = ${p.orgId}::uuid
+    and (${connections.createdAt}, ${connections.id}) < (coalesce(${p.cursorAt}::timestamptz, 'infinity'::timestamptz), coalesce(${p.cursorId}::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+    and (${p.status}::text is null or ${connections.status} = ${p.status}::text)
+    and (${p.like}::text is null or ${connections.name} ilike ${p.like}::text or ${connections.description} ilike ${p.like}::text)
+  order by ${connections.createdAt} desc, ${connections.id} desc
+  limit ${p.limit}::int`;
+}
+
+const dialect = new PgDialect();
+
+/** A statement rendered once: its text and, in order, the names of its parameters. */
+export interface Statement<P extends string> {
+  name: string;
+  text: string;
+  params: P[];
+}
+
+function render<P extends string>(name: string, build: (p: Record<P, SQLWrapper>) => SQL, names: readonly P[]): Statement<P> {
+  const placeholders = Object.fromEntries(names.map((n) => [n, sql.placeholder(n)])) as unknown as Record<P, SQLWrapper>;
+  const query = dialect.sqlToQuery(build(placeholders));
+  const params = query.params.map((p) => (p as { name: P }).name);
+  return { name, text: query.sql, params };
+}
+
+/** Every statement of this module, rendered (the drift test runs each of them). */
+export const STATEMENTS = {
+  connection: render("admin_connection", connectionQuery, ["orgId", "id"] as const),
+  connectionPage: render("admin_connection_page", connectionPageQuery, [
+    "orgId",
+    "limit",
+    "status",
+    "like",
+    "cursorAt",
+    "cursorId",
+  ] as const),
+};
+
+function bind<P extends string>(statement: Statement<P>, values: Partial<Record<P, unknown>>): unknown[] {
+  return statement.params.map((name) => values[name] ?? null);
+}
+
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
+
+/** The hot reads on the database itself, prepared once per connection (postgres.js) or parameterised (PGlite). */
+export class AdminReads {
+  constructor(private readonly database: DatabaseHandle) {}
+
+  async connection(orgId: string, id: string): Promise<ConnectionRow | undefined> {
+    const [row] = await this.database.query<ConnectionRow>(STATEMENTS.connection.text, bind(STATEMENTS.connection, { orgId, id }));
+    return row;
+  }
+
+  connectionPage(values: {
+    orgId: string;
+    limit: number;
+    status?: string | undefined;
+    like?: string | undefined;
+    cursorAt?: string | undefined;
+    cursorId?: string | undefined;
+  }): Promise<ConnectionPageRow[]> {
+    return this.database.query<ConnectionPageRow>(STATEMENTS.connectionPage.text, bind(STATEMENTS.connectionPage, values));
+  }
+}
+
+/** GET's statement inside a transaction (a write answers with what it is about to commit). */
+export async function readConnectionIn(executor: Executor, orgId: string, id: string): Promise<ConnectionRow | undefined> {
+  return rowsOf<ConnectionRow>(await executor.execute(connectionQuery({ orgId, id })))[0];
+}

@@ -1,0 +1,118 @@
+import { eq } from "drizzle-orm";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdminReads, CONNECTION_COLUMNS, PAGE_COLUMNS, readConnectionIn, STATEMENTS } from "../src/db/admin-reads";
+import { connections, organizations, orgPolicies, rulesets, users } from "../src/db/schema";
+import { seedDemo } from "../src/seed";
+import { createTestDatabase, DB_KINDS, type TestDatabase, testEnv } from "./support/harness";
+
+/**
+ * The admin reads are hand-written statements (db/admin-reads.ts). tsc checks the tables and
+ * columns they name against db/schema.ts; this test checks the rest against a migrated database on
+ * each driver: every statement runs (a column renamed in a migration but not in schema.ts, or the
+ * reverse, fails here), it answers exactly the columns its row type declares, and its values are
+ * what drizzle's own reads of the same rows give.
+ */
+describe.each(DB_KINDS)("admin reads match the schema and the migrations (%s)", (kind) => {
+  let db: TestDatabase;
+  let reads: AdminReads;
+  let orgId: string;
+  let connectionId: string;
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    reads = new AdminReads(db.handle);
+    const d = db.handle.db;
+    await seedDemo(d, testEnv(), pino({ level: "silent" }));
+    const [org] = await d.select().from(organizations).where(eq(organizations.slug, "octo-org"));
+    const [admin] = await d.select().from(users).limit(1);
+    orgId = org!.id;
+    const [row] = await d
+      .insert(connections)
+      .values({ orgId, name: "drift", issuer: "https://token.actions.githubusercontent.com", createdBy: admin!.id, lastUsedAt: new Date() })
+      .returning();
+    connectionId = row!.id;
+    await d.insert(rulesets).values([
+      {
+        connectionId,
+        position: 1,
+        label: "second",
+        subject: "repo:octo-org/api:ref:refs/heads/*",
+        resources: ["octo-org/api"],
+        scopes: ["push", "pull"],
+        expiresAt: new Date(Date.now() + 3_600_000),
+      },
+      {
+        connectionId,
+        position: 0,
+        label: "first",
+        subject: "repo:octo-org/api:ref:refs/heads/main",
+        conditions: [{ claim: "event_name", pattern: "push" }],
+        resources: ["octo-org/api"],
+        scopes: ["pull"],
+        mode: "audit",
+      },
+    ]);
+    // A saved policy that judges rulesets: the list then brings each row's rulesets too.
+    await d.insert(orgPolicies).values({ orgId, requireGateForWrites: true });
+  });
+  afterAll(() => db.drop());
+
+  it("every statement names parameters the caller binds, and nothing else", () => {
+    expect(new Set(STATEMENTS.connection.params)).toEqual(new Set(["orgId", "id"]));
+    expect(new Set(STATEMENTS.connectionPage.params)).toEqual(new Set(["orgId", "limit", "status", "like", "cursorAt", "cursorId"]));
+    for (const statement of Object.values(STATEMENTS)) expect(statement.text).toMatch(/^select /);
+  });
+
+  it("GET's statement answers the declared columns, prepared and in a transaction alike, with drizzle's values", async () => {
+    const row = await reads.connection(orgId, connectionId);
+    expect(Object.keys(row ?? {}).sort()).toEqual([...CONNECTION_COLUMNS].sort());
+    const inTx = await db.handle.db.transaction((tx) => readConnectionIn(tx, orgId, connectionId));
+    expect(inTx).toEqual(row);
+
+    const [stored] = await db.handle.db.select().from(connections).where(eq(connections.id, connectionId));
+    const [creator] = await db.handle.db.select().from(users).where(eq(users.id, stored!.createdBy!));
+    expect(row).toMatchObject({
+      id: stored!.id,
+      name: "drift",
+      status: "active",
+      version: 1,
+      maxTokenTtlSeconds: stored!.maxTokenTtlSeconds,
+      createdAt: stored!.createdAt.toISOString(),
+      updatedAt: stored!.updatedAt.toISOString(),
+      lastUsedAt: stored!.lastUsedAt!.toISOString(),
+      createdBy: { id: creator!.id, email: creator!.email, name: creator!.name },
+      updatedBy: null,
+      rulesetCount: 2,
+      policy: { requireImmutableSubjects: false, requireGateForWrites: true, forbidPullRequestWrites: false, maxTokenTtlSeconds: 3600 },
+    });
+    const stored2 = await db.handle.db.select().from(rulesets).where(eq(rulesets.connectionId, connectionId)).orderBy(rulesets.position);
+    expect(row!.rulesets).toEqual(
+      stored2.map((r) => ({
+        id: r.id,
+        label: r.label,
+        subject: r.subject,
+        conditions: r.conditions,
+        resources: r.resources,
+        scopes: r.scopes,
+        mode: r.mode,
+        expiresAt: r.expiresAt ? r.expiresAt.toISOString() : null,
+        lastUsedAt: null,
+      })),
+    );
+    expect(await reads.connection(orgId, "7d1f3a52-55d5-4c9e-9a43-3c1e0b7a0c11")).toBeUndefined();
+  });
+
+  it("the list's statement answers the declared columns; rulesets only when the policy judges them", async () => {
+    const rows = await reads.connectionPage({ orgId, limit: 100 });
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(Object.keys(row).sort()).toEqual([...PAGE_COLUMNS].sort());
+    const mine = rows.find((r) => r.id === connectionId);
+    expect(mine?.rulesets?.map((r) => r.label)).toEqual(["first", "second"]);
+    expect(mine?.rulesetCount).toBe(2);
+
+    await db.handle.db.update(orgPolicies).set({ requireGateForWrites: false }).where(eq(orgPolicies.orgId, orgId));
+    const plain = await reads.connectionPage({ orgId, limit: 100 });
+    expect(plain.every((r) => r.rulesets === null)).toBe(true);
+    await db.handle.db.update(orgPolicies).set({ requireGateForWrites: true }).where(eq(orgPolicies.orgId, orgId));
+  });
+});
