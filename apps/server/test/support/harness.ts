@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { type Connection, ConnectionSchema } from "@oidc/shared";
 import pino from "pino";
 import postgres from "postgres";
 import { createApp } from "../../src/app";
@@ -217,5 +218,51 @@ export function exchangeParams(connectionId: string, subjectToken: string, extra
     subject_token: subjectToken,
     connection_id: connectionId,
     ...extra,
+  };
+}
+
+// ---- The token side's fixture: an app with the development issuer, signed-in users, helpers ----
+
+const ORG_CONNECTIONS = "/api/orgs/octo-org/oidc-connections";
+
+/** The token side's test deployment: the development issuer on, the token rate limits off. */
+export const EXCHANGE_ENV: Record<string, string> = { DEV_ISSUER: "1", TOKEN_RATE_LIMIT_IP: "0", TOKEN_RATE_LIMIT_CONNECTION: "0" };
+
+export interface ExchangeFixture {
+  t: TestApp;
+  /** Signed in as the demo org's owner (`ADMIN`). */
+  admin: Client;
+  /** Signed in as the demo org's member (`VIEWER`). */
+  viewer: Client;
+  /** Creates a connection of octo-org as the owner (`connectionBody(overrides)`; 201 expected), read with the API's schema. */
+  createConnection(overrides?: Record<string, unknown>): Promise<Connection>;
+  /** Mints an ID token with these claims at the development issuer and exchanges it for `connectionId`. */
+  exchange(
+    connectionId: string,
+    claims?: Record<string, unknown>,
+    extra?: Record<string, string | undefined>,
+  ): ReturnType<typeof exchangeToken>;
+}
+
+/**
+ * The setup the token-side tests share: the real app over a fresh database (`EXCHANGE_ENV`, then
+ * `envOverrides`), the org's owner and member signed in. Close it with `fixture.t.close()`.
+ */
+export async function createExchangeFixture(kind: DbKind, envOverrides: Record<string, string> = {}): Promise<ExchangeFixture> {
+  const t = await createTestApp(kind, { ...EXCHANGE_ENV, ...envOverrides });
+  const admin = new Client(t.app);
+  const viewer = new Client(t.app);
+  await Promise.all([admin.login(ADMIN), viewer.login(VIEWER)]);
+  return {
+    t,
+    admin,
+    viewer,
+    async createConnection(overrides = {}) {
+      const res = await admin.post<unknown>(ORG_CONNECTIONS, connectionBody(overrides));
+      if (res.status !== 201) throw new Error(`creating a connection: ${res.status} ${JSON.stringify(res.body)}`);
+      return ConnectionSchema.parse(res.body);
+    },
+    exchange: async (connectionId, claims = {}, extra = {}) =>
+      exchangeToken(t.app, exchangeParams(connectionId, await mintIdToken(t.app, claims), extra)),
   };
 }
