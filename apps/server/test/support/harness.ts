@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { type Connection, ConnectionSchema, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@oidc/shared";
+import { type Connection, type ConnectionCreate, ConnectionSchema, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@oidc/shared";
+import { testClient } from "hono/testing";
 import pino from "pino";
 import postgres from "postgres";
 import { createApp } from "../../src/app";
@@ -90,10 +91,28 @@ export interface Response2<T = unknown> {
   body: T;
 }
 
-/** A browser-like client: keeps the session cookie, sends same-origin headers on writes. */
+/**
+ * A browser-like client: keeps the session cookie, sends same-origin headers on writes. Its
+ * `get`/`post`/… take any path and leave the body untyped (`T`, for tests about error bodies and
+ * partial shapes); `rpc()` is the typed way: Hono's test client over the app's own route types.
+ */
 export class Client {
   cookie = "";
   constructor(private readonly app: TestApp["app"]) {}
+
+  /**
+   * The app's typed client (Hono RPC, as the console's `hc<AppType>`): paths, params, bodies and
+   * JSON answers typed from the routes, with this client's session and same-origin headers.
+   */
+  rpc() {
+    return testClient(this.app, undefined, undefined, {
+      headers: (): Record<string, string> => ({
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+        origin: PUBLIC_URL,
+        "sec-fetch-site": "same-origin",
+      }),
+    });
+  }
 
   async request<T = any>(
     method: string,
@@ -221,8 +240,6 @@ export function exchangeParams(connectionId: string, subjectToken: string, extra
 
 // ---- The token side's fixture: an app with the development issuer, signed-in users, helpers ----
 
-const ORG_CONNECTIONS = "/api/orgs/octo-org/oidc-connections";
-
 /** The token side's test deployment: the development issuer on, the token rate limits off. */
 export const EXCHANGE_ENV: Record<string, string> = { DEV_ISSUER: "1", TOKEN_RATE_LIMIT_IP: "0", TOKEN_RATE_LIMIT_CONNECTION: "0" };
 
@@ -256,9 +273,13 @@ export async function createExchangeFixture(kind: DbKind, envOverrides: Record<s
     admin,
     viewer,
     async createConnection(overrides = {}) {
-      const res = await admin.post<unknown>(ORG_CONNECTIONS, connectionBody(overrides));
-      if (res.status !== 201) throw new Error(`creating a connection: ${res.status} ${JSON.stringify(res.body)}`);
-      return ConnectionSchema.parse(res.body);
+      const res = await admin.rpc().api.orgs[":org"]["oidc-connections"].$post({
+        param: { org: "octo-org" },
+        json: connectionBody(overrides) as ConnectionCreate,
+      });
+      if (res.status !== 201) throw new Error(`creating a connection: ${res.status} ${await res.text()}`);
+      const created: Connection = await res.json();
+      return ConnectionSchema.parse(created);
     },
     exchange: async (connectionId, claims = {}, extra = {}) =>
       exchangeToken(t.app, exchangeParams(connectionId, await mintIdToken(t.app, claims), extra)),
