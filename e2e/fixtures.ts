@@ -1,36 +1,12 @@
 import { randomUUID } from "node:crypto";
 import AxeBuilder from "@axe-core/playwright";
-import { type APIRequestContext, test as base, expect, type Page, request } from "@playwright/test";
+import { type Connection, type ConnectionCreate, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@oidc/shared";
+import { type APIRequestContext, type APIResponse, test as base, expect, type Page, request } from "@playwright/test";
 import { BASE_URL, ORG, USERS } from "./support/env";
-
-export interface RulesetBody {
-  label: string;
-  subject: string;
-  conditions?: { claim: string; pattern: string }[];
-  resources: string[];
-  scopes: ("pull" | "push" | "delete")[];
-}
-
-export interface ConnectionBody {
-  name: string;
-  description?: string;
-  type: "github-actions";
-  issuer?: string;
-  maxTokenTtlSeconds?: number;
-  rulesets: RulesetBody[];
-}
-
-export interface CreatedConnection {
-  id: string;
-  name: string;
-  version: number;
-  status: string;
-  rulesets: (RulesetBody & { id: string })[];
-}
 
 export const uniqueName = (prefix: string) => `${prefix} ${randomUUID().slice(0, 8)}`;
 
-export const defaultConnection = (name: string): ConnectionBody => ({
+export const defaultConnection = (name: string): ConnectionCreate => ({
   name,
   description: "Created by the e2e suite",
   type: "github-actions",
@@ -50,7 +26,9 @@ interface Fixtures {
   /** The admin's API session; writes carry Origin, as the browser's would. */
   adminApi: APIRequestContext;
   /** Creates a connection through the API with a unique name; deleted after the test. */
-  createConnection: (body?: Partial<ConnectionBody>) => Promise<CreatedConnection>;
+  createConnection: (body?: Partial<ConnectionCreate>) => Promise<Connection>;
+  /** Mints an ID token with these claims at the development issuer and exchanges it for the connection, as the admin's API session. */
+  exchange: (connectionId: string, claims: Record<string, unknown>) => Promise<APIResponse>;
   /** Remembers a connection created through the UI, so that it is deleted after the test. */
   trackConnection: (id: string) => void;
   /** Runs axe and fails on serious or critical violations. */
@@ -80,7 +58,7 @@ export const test = base.extend<Fixtures>({
       const name = body.name ?? uniqueName("e2e");
       const res = await adminApi.post(connectionsUrl, { data: { ...defaultConnection(name), ...body, name } });
       expect(res.status(), await res.text()).toBe(201);
-      const created = (await res.json()) as CreatedConnection;
+      const created = (await res.json()) as Connection;
       ids.push(created.id);
       return created;
     });
@@ -88,6 +66,21 @@ export const test = base.extend<Fixtures>({
       const res = await adminApi.delete(`${connectionsUrl}/${id}`);
       expect([204, 404]).toContain(res.status());
     }
+  },
+  exchange: async ({ adminApi }, use) => {
+    await use(async (connectionId, claims) => {
+      const minted = await adminApi.post("/dev-issuer/token", { data: { claims } });
+      expect(minted.status(), await minted.text()).toBe(200);
+      const { token } = (await minted.json()) as { token: string };
+      return adminApi.post("/oauth/token", {
+        form: {
+          grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
+          subject_token_type: ID_TOKEN_TYPE,
+          subject_token: token,
+          connection_id: connectionId,
+        },
+      });
+    });
   },
   // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from the destructuring
   expectAccessible: async ({}, use) => {

@@ -1,33 +1,16 @@
-import type { APIRequestContext } from "@playwright/test";
 import { connectionPath, expect, test } from "../fixtures";
 import { BASE_URL, ORG } from "../support/env";
-
-async function exchange(api: APIRequestContext, connectionId: string, claims: Record<string, unknown>) {
-  const minted = await api.post("/dev-issuer/token", { data: { claims } });
-  expect(minted.status(), await minted.text()).toBe(200);
-  const { token } = (await minted.json()) as { token: string };
-  return api.post("/oauth/token", {
-    form: {
-      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-      subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
-      subject_token: token,
-      connection_id: connectionId,
-    },
-  });
-}
 
 test.describe("Activity (issue #10, items 9 and 10)", () => {
   test("filters by outcome, links token events to their workflow run, and names people as About does", async ({
     page,
     createConnection,
-    adminApi,
+    exchange,
     expectAccessible,
   }) => {
     const c = await createConnection({ issuer: `${BASE_URL}/dev-issuer` });
-    expect(
-      (await exchange(adminApi, c.id, { sub: `repo:${ORG}/api:ref:refs/heads/main`, run_id: "777001", run_attempt: "2" })).status(),
-    ).toBe(200);
-    expect((await exchange(adminApi, c.id, { sub: `repo:${ORG}/api:ref:refs/heads/dev`, run_id: "777002" })).status()).toBe(400);
+    expect((await exchange(c.id, { sub: `repo:${ORG}/api:ref:refs/heads/main`, run_id: "777001", run_attempt: "2" })).status()).toBe(200);
+    expect((await exchange(c.id, { sub: `repo:${ORG}/api:ref:refs/heads/dev`, run_id: "777002" })).status()).toBe(400);
 
     await page.goto(connectionPath(`${c.id}/activity`));
     const list = page.getByRole("list", { name: "Activity" });

@@ -1,20 +1,6 @@
-import type { APIRequestContext, Page } from "@playwright/test";
+import type { Page } from "@playwright/test";
 import { connectionPath, expect, test, uniqueName } from "../fixtures";
 import { BASE_URL, ORG, screenshotPath } from "../support/env";
-
-async function exchange(api: APIRequestContext, connectionId: string, claims: Record<string, unknown>) {
-  const minted = await api.post("/dev-issuer/token", { data: { claims } });
-  expect(minted.status(), await minted.text()).toBe(200);
-  const { token } = (await minted.json()) as { token: string };
-  return api.post("/oauth/token", {
-    form: {
-      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-      subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
-      subject_token: token,
-      connection_id: connectionId,
-    },
-  });
-}
 
 async function expectNoHorizontalScroll(page: Page) {
   const wide = await page.evaluate(() => {
@@ -30,7 +16,7 @@ async function expectNoHorizontalScroll(page: Page) {
 
 // Every main page: axe (no serious or critical violations) at desktop and phone width, and a screenshot for the docs.
 test.describe("main pages", () => {
-  test("are accessible and fit from phones to desktops", async ({ page, createConnection, adminApi, expectAccessible }) => {
+  test("are accessible and fit from phones to desktops", async ({ page, createConnection, adminApi, exchange, expectAccessible }) => {
     test.setTimeout(60_000);
     const c = await createConnection({
       name: uniqueName("Publish images"),
@@ -52,7 +38,7 @@ test.describe("main pages", () => {
         },
       ],
     });
-    const ok = await exchange(adminApi, c.id, {
+    const ok = await exchange(c.id, {
       sub: `repo:${ORG}/api:ref:refs/heads/main`,
       repository: `${ORG}/api`,
       repository_owner_id: "1234567",
@@ -60,7 +46,7 @@ test.describe("main pages", () => {
       workflow: "build",
     });
     expect(ok.status(), await ok.text()).toBe(200);
-    const denied = await exchange(adminApi, c.id, { sub: `repo:${ORG}/web:ref:refs/heads/main`, repository: `${ORG}/web` });
+    const denied = await exchange(c.id, { sub: `repo:${ORG}/web:ref:refs/heads/main`, repository: `${ORG}/web` });
     expect(denied.status()).toBe(400);
     await adminApi.patch(`/api/orgs/${ORG}/oidc-connections/${c.id}`, {
       data: { maxTokenTtlSeconds: 900 },

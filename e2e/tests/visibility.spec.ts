@@ -1,32 +1,17 @@
 import { createServer, type Server } from "node:http";
-import type { APIRequestContext } from "@playwright/test";
 import { connectionPath, expect, test } from "../fixtures";
 import { BASE_URL, ORG, USERS } from "../support/env";
-
-async function exchange(api: APIRequestContext, connectionId: string, claims: Record<string, unknown>) {
-  const minted = await api.post("/dev-issuer/token", { data: { claims } });
-  expect(minted.status(), await minted.text()).toBe(200);
-  const { token } = (await minted.json()) as { token: string };
-  return api.post("/oauth/token", {
-    form: {
-      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-      subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
-      subject_token: token,
-      connection_id: connectionId,
-    },
-  });
-}
 
 test.describe("Visibility (SPEC §12, issue #13)", () => {
   test("the overview charts exchanges and denials, with a text alternative, and highlights a new repository", async ({
     page,
     createConnection,
-    adminApi,
+    exchange,
     expectAccessible,
   }) => {
     const c = await createConnection({ issuer: `${BASE_URL}/dev-issuer` });
-    expect((await exchange(adminApi, c.id, { sub: `repo:${ORG}/api:ref:refs/heads/main`, repository_id: "424242" })).status()).toBe(200);
-    expect((await exchange(adminApi, c.id, { sub: `repo:${ORG}/api:ref:refs/heads/dev` })).status()).toBe(400);
+    expect((await exchange(c.id, { sub: `repo:${ORG}/api:ref:refs/heads/main`, repository_id: "424242" })).status()).toBe(200);
+    expect((await exchange(c.id, { sub: `repo:${ORG}/api:ref:refs/heads/dev` })).status()).toBe(400);
 
     await page.goto(connectionPath(c.id));
     const usage = page.getByRole("region", { name: "Usage" });
@@ -49,10 +34,11 @@ test.describe("Visibility (SPEC §12, issue #13)", () => {
     page,
     createConnection,
     adminApi,
+    exchange,
     expectAccessible,
   }) => {
     const c = await createConnection({ issuer: `${BASE_URL}/dev-issuer` });
-    expect((await exchange(adminApi, c.id, { sub: `repo:${ORG}/other:ref:refs/heads/main` })).status()).toBe(400);
+    expect((await exchange(c.id, { sub: `repo:${ORG}/other:ref:refs/heads/main` })).status()).toBe(400);
     expect((await adminApi.delete(`/api/orgs/${ORG}/oidc-connections/${c.id}`)).status()).toBe(204);
 
     await page.goto(connectionPath());

@@ -1,38 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONNECTIONS, expectError } from "./admin-support";
-import {
-  ADMIN,
-  Client,
-  connectionBody,
-  createTestApp,
-  DB_KINDS,
-  DEV_ISSUER_URL,
-  exchangeParams,
-  exchangeToken,
-  mintIdToken,
-  type TestApp,
-  VIEWER,
-} from "./support/harness";
+import { type Client, createExchangeFixture, DB_KINDS, DEV_ISSUER_URL, type ExchangeFixture } from "./support/harness";
 
 // Issue #10: the dry run decides as the token endpoint does (status, rulesets, closest miss), and
 // Activity can be filtered by kind, its token events carrying what a workflow-run link needs.
 describe.each(DB_KINDS)("dry run and activity (%s)", (kind) => {
-  let t: TestApp;
+  let f: ExchangeFixture;
   let admin: Client;
   let viewer: Client;
   beforeAll(async () => {
-    t = await createTestApp(kind, { DEV_ISSUER: "1", TOKEN_RATE_LIMIT_IP: "0", TOKEN_RATE_LIMIT_CONNECTION: "0" });
-    admin = new Client(t.app);
-    viewer = new Client(t.app);
-    await Promise.all([admin.login(ADMIN), viewer.login(VIEWER)]);
+    f = await createExchangeFixture(kind);
+    ({ admin, viewer } = f);
   });
-  afterAll(() => t.close());
+  afterAll(() => f.t.close());
 
-  const create = async (overrides: Record<string, unknown> = {}) => {
-    const res = await admin.post(CONNECTIONS, connectionBody(overrides));
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return res.body as { id: string; version: number };
-  };
+  const create = (overrides: Record<string, unknown> = {}) => f.createConnection(overrides);
   const rulesets = [
     { label: "main", subject: "repo:octo-org/api:ref:refs/heads/main", resources: ["octo-org/api"], scopes: ["pull", "push"] },
     {
@@ -65,8 +47,7 @@ describe.each(DB_KINDS)("dry run and activity (%s)", (kind) => {
 
   it("events filter by kind (exchanged, denied, changes); token events carry the run's server, repository, ID and attempt", async () => {
     const c = await create({ rulesets, issuer: DEV_ISSUER_URL });
-    const exchange = async (claims: Record<string, unknown>) =>
-      exchangeToken(t.app, exchangeParams(c.id, await mintIdToken(t.app, claims)));
+    const exchange = (claims: Record<string, unknown>) => f.exchange(c.id, claims);
     expect((await exchange({ sub: "repo:octo-org/api:ref:refs/heads/main", run_id: "4242", run_attempt: "2" })).status).toBe(200);
     expect((await exchange({ sub: "repo:octo-org/api:ref:refs/heads/dev", run_id: "4343" })).status).toBe(400);
     const events = `${CONNECTIONS}/${c.id}/events`;

@@ -5,12 +5,12 @@ import { keyringOf } from "../src/keys/vault";
 import { x509 } from "../src/registry/certificates";
 import { rotateSigningKey } from "../src/token/keys";
 import {
-  ADMIN,
   Client,
-  connectionBody,
+  createExchangeFixture,
   createTestApp,
   DB_KINDS,
   DEV_ISSUER_URL,
+  type ExchangeFixture,
   exchangeParams,
   exchangeToken,
   mintIdToken,
@@ -51,39 +51,35 @@ async function verifyRegistryToken(token: string, caPem: string, audience = SERV
 }
 
 describe.each(DB_KINDS)("registry token service (%s)", (kind) => {
+  let f: ExchangeFixture;
   let t: TestApp;
   let admin: Client;
   let connectionId: string;
   let caPem: string;
 
   beforeAll(async () => {
-    t = await createTestApp(kind, { DEV_ISSUER: "1" });
-    admin = new Client(t.app);
-    await admin.login(ADMIN);
+    f = await createExchangeFixture(kind);
+    ({ t, admin } = f);
     connectionId = await createConnection("Publish");
     caPem = (await call(t.app, "/registry/ca.pem")).body as unknown as string;
   });
   afterAll(() => t.close());
 
   async function createConnection(name: string): Promise<string> {
-    const created = await admin.post(
-      "/api/orgs/octo-org/oidc-connections",
-      connectionBody({
-        name,
-        issuer: DEV_ISSUER_URL,
-        rulesets: [
-          { label: "main", subject: "repo:octo-org/api:ref:refs/heads/main", resources: ["octo-org/api"], scopes: ["pull", "push"] },
-          { label: "docs", subject: "repo:octo-org/api:ref:refs/heads/main", resources: ["octo-org/docs"], scopes: ["pull"] },
-        ],
-      }),
-    );
-    expect(created.status).toBe(201);
-    return created.body.id;
+    const created = await f.createConnection({
+      name,
+      issuer: DEV_ISSUER_URL,
+      rulesets: [
+        { label: "main", subject: "repo:octo-org/api:ref:refs/heads/main", resources: ["octo-org/api"], scopes: ["pull", "push"] },
+        { label: "docs", subject: "repo:octo-org/api:ref:refs/heads/main", resources: ["octo-org/docs"], scopes: ["pull"] },
+      ],
+    });
+    return created.id;
   }
 
   /** An access token living 15 minutes, so that registry tokens get their full 300 s. */
   async function accessToken(id = connectionId): Promise<string> {
-    const res = await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app), { expires_in: "900" }));
+    const res = await f.exchange(id, {}, { expires_in: "900" });
     expect(res.status).toBe(200);
     return res.body.access_token;
   }
@@ -312,17 +308,16 @@ describe("registry token service: rate limits shared with the token endpoint", (
 });
 
 describe("registry token service: database down", () => {
-  let t: TestApp;
+  let f: ExchangeFixture;
   beforeAll(async () => {
-    t = await createTestApp("pglite", { DEV_ISSUER: "1" });
+    f = await createExchangeFixture("pglite");
   });
-  afterAll(() => t.close().catch(() => {}));
+  afterAll(() => f.t.close().catch(() => {}));
 
   it("answers 503 with Retry-After (never 500) for the CA and the realm", async () => {
-    const admin = new Client(t.app);
-    await admin.login(ADMIN);
-    const created = await admin.post("/api/orgs/octo-org/oidc-connections", connectionBody({ name: "Down", issuer: DEV_ISSUER_URL }));
-    const exchanged = await exchangeToken(t.app, exchangeParams(created.body.id, await mintIdToken(t.app)));
+    const { t } = f;
+    const created = await f.createConnection({ name: "Down", issuer: DEV_ISSUER_URL });
+    const exchanged = await f.exchange(created.id);
     const fresh = createApp(t.deps); // nothing cached: every answer needs the database
     await t.db.handle.close();
 

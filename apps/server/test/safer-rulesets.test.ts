@@ -4,16 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectError, issuePaths, query } from "./admin-support";
 import {
   ADMIN,
-  Client,
+  type Client,
   connectionBody,
-  createTestApp,
+  createExchangeFixture,
   DB_KINDS,
   DEV_ISSUER_URL,
-  exchangeParams,
-  exchangeToken,
-  mintIdToken,
+  type ExchangeFixture,
   type TestApp,
-  VIEWER,
 } from "./support/harness";
 
 const ORG = "/api/orgs/octo-org";
@@ -25,16 +22,14 @@ const DEFAULTS = { requireImmutableSubjects: false, requireGateForWrites: false,
 const inDays = (d: number) => new Date(Date.now() + d * 24 * 3600 * 1000).toISOString();
 
 describe.each(DB_KINDS)("safer rulesets (%s)", (kind) => {
+  let f: ExchangeFixture;
   let t: TestApp;
   let admin: Client;
   let viewer: Client;
 
   beforeAll(async () => {
-    t = await createTestApp(kind, { DEV_ISSUER: "1", TOKEN_RATE_LIMIT_IP: "0", TOKEN_RATE_LIMIT_CONNECTION: "0" });
-    admin = new Client(t.app);
-    await admin.login(ADMIN);
-    viewer = new Client(t.app);
-    await viewer.login(VIEWER);
+    f = await createExchangeFixture(kind);
+    ({ t, admin, viewer } = f);
   });
   afterAll(() => t.close());
 
@@ -52,7 +47,7 @@ describe.each(DB_KINDS)("safer rulesets (%s)", (kind) => {
   const create = async (rulesets: unknown[], extra: Record<string, unknown> = {}) =>
     admin.post(CONNECTIONS, connectionBody({ issuer: DEV_ISSUER_URL, rulesets, ...extra }));
   const exchange = async (connectionId: string, claims: Record<string, unknown> = {}, extra: Record<string, string> = {}) =>
-    exchangeToken(t.app, exchangeParams(connectionId, await mintIdToken(t.app, claims), extra));
+    f.exchange(connectionId, claims, extra);
   /** The newest exchange or denial (a first exchange of a repository also writes token.first_use, SPEC §12). */
   const lastEvent = async (connectionId: string) =>
     ((await admin.get(`${CONNECTIONS}/${connectionId}/events?limit=5`)).body.items as { type: string }[]).find(

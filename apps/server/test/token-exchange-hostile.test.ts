@@ -7,12 +7,11 @@ import { postgresArrays } from "../src/token/exchange";
 import { type ExchangeRecord, ExchangeRecorder, RecordRefused } from "../src/token/recorder";
 import { query } from "./admin-support";
 import {
-  ADMIN,
-  Client,
-  connectionBody,
-  createTestApp,
+  type Client,
+  createExchangeFixture,
   DB_KINDS,
   DEV_ISSUER_URL,
+  type ExchangeFixture,
   exchangeParams,
   exchangeToken,
   mintIdToken,
@@ -26,19 +25,15 @@ describe.each(DB_KINDS)("token exchange with hostile claims (%s)", (kind) => {
   let connectionId: string;
 
   beforeAll(async () => {
-    t = await createTestApp(kind, { DEV_ISSUER: "1", TOKEN_RATE_LIMIT_IP: "0", TOKEN_RATE_LIMIT_CONNECTION: "0" });
-    admin = new Client(t.app);
-    await admin.login(ADMIN);
-    const created = await admin.post(
-      "/api/orgs/octo-org/oidc-connections",
-      connectionBody({
+    const f = await createExchangeFixture(kind);
+    ({ t, admin } = f);
+    connectionId = (
+      await f.createConnection({
         name: "Hostile",
         issuer: DEV_ISSUER_URL,
         rulesets: [{ label: "any", subject: "repo:octo-org/*", resources: ["octo-org/api"], scopes: ["pull"] }],
-      }),
-    );
-    expect(created.status).toBe(201);
-    connectionId = created.body.id;
+      })
+    ).id;
   });
   afterAll(() => t.close());
 
@@ -160,19 +155,17 @@ describe.each(DB_KINDS)("token exchange with hostile claims (%s)", (kind) => {
 });
 
 describe("refusals past the per-connection rate limit", () => {
-  let t: TestApp;
+  let f: ExchangeFixture;
   beforeAll(async () => {
-    t = await createTestApp("pglite", { DEV_ISSUER: "1", TOKEN_RATE_LIMIT_IP: "0", TOKEN_RATE_LIMIT_CONNECTION: "2" });
+    f = await createExchangeFixture("pglite", { TOKEN_RATE_LIMIT_CONNECTION: "2" });
   });
-  afterAll(() => t.close());
+  afterAll(() => f.t.close());
 
   it("are recorded once per limiter window as token.denied rate_limited, not once per request", async () => {
-    const admin = new Client(t.app);
-    await admin.login(ADMIN);
-    const id = (await admin.post("/api/orgs/octo-org/oidc-connections", connectionBody({ name: "Limited", issuer: DEV_ISSUER_URL }))).body
-      .id as string;
+    const { admin } = f;
+    const { id } = await f.createConnection({ name: "Limited", issuer: DEV_ISSUER_URL });
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app)))).status);
+    for (let i = 0; i < 6; i++) statuses.push((await f.exchange(id)).status);
     expect(statuses).toEqual([200, 200, 429, 429, 429, 429]);
     const events = (await admin.get(`/api/orgs/octo-org/oidc-connections/${id}/events`)).body.items as any[];
     expect(events.filter((e) => e.type === "token.denied")).toEqual([

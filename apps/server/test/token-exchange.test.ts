@@ -3,12 +3,13 @@ import { sql } from "drizzle-orm";
 import { CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
-  ADMIN,
-  Client,
+  type Client,
   connectionBody,
+  createExchangeFixture,
   createTestApp,
   DB_KINDS,
   DEV_ISSUER_URL,
+  type ExchangeFixture,
   exchangeParams,
   exchangeToken,
   mintIdToken,
@@ -20,42 +21,38 @@ const b64 = (v: unknown) => Buffer.from(typeof v === "string" ? v : JSON.stringi
 const now = () => Math.floor(Date.now() / 1000);
 
 describe.each(DB_KINDS)("token exchange (%s)", (kind) => {
+  let f: ExchangeFixture;
   let t: TestApp;
   let admin: Client;
   let connectionId: string;
   let devKid: string;
 
   beforeAll(async () => {
-    t = await createTestApp(kind, { DEV_ISSUER: "1", TOKEN_RATE_LIMIT_IP: "0", TOKEN_RATE_LIMIT_CONNECTION: "0" });
-    admin = new Client(t.app);
-    await admin.login(ADMIN);
-    const created = await admin.post(
-      "/api/orgs/octo-org/oidc-connections",
-      connectionBody({
-        name: "Release",
-        issuer: DEV_ISSUER_URL,
-        maxTokenTtlSeconds: 900,
-        rulesets: [
-          { label: "main", subject: "repo:octo-org/api:ref:refs/heads/main", resources: ["octo-org/api"], scopes: ["pull", "push"] },
-          {
-            label: "docs",
-            subject: "repo:octo-org/*",
-            conditions: [{ claim: "ref", pattern: "refs/heads/main" }],
-            resources: ["octo-org/docs", "octo-org/api"],
-            scopes: ["pull"],
-          },
-        ],
-      }),
-    );
-    expect(created.status).toBe(201);
-    connectionId = created.body.id;
+    f = await createExchangeFixture(kind);
+    ({ t, admin } = f);
+    const created = await f.createConnection({
+      name: "Release",
+      issuer: DEV_ISSUER_URL,
+      maxTokenTtlSeconds: 900,
+      rulesets: [
+        { label: "main", subject: "repo:octo-org/api:ref:refs/heads/main", resources: ["octo-org/api"], scopes: ["pull", "push"] },
+        {
+          label: "docs",
+          subject: "repo:octo-org/*",
+          conditions: [{ claim: "ref", pattern: "refs/heads/main" }],
+          resources: ["octo-org/docs", "octo-org/api"],
+          scopes: ["pull"],
+        },
+      ],
+    });
+    connectionId = created.id;
     const jwks = await t.app.request("/dev-issuer/.well-known/jwks");
     devKid = ((await jwks.json()) as { keys: { kid: string }[] }).keys[0]?.kid as string;
   });
   afterAll(() => t.close());
 
-  const exchange = async (claims: Record<string, unknown> = {}, extra: Record<string, string | undefined> = {}) =>
-    exchangeToken(t.app, exchangeParams(connectionId, await mintIdToken(t.app, claims), extra));
+  const exchange = (claims: Record<string, unknown> = {}, extra: Record<string, string | undefined> = {}) =>
+    f.exchange(connectionId, claims, extra);
   const expectError = (res: { status: number; body: any }, status: number, error: string, description: RegExp) => {
     expect({ status: res.status, error: res.body?.error }).toEqual({ status, error });
     expect(res.body.error_description).toMatch(description);

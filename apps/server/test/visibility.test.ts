@@ -3,31 +3,28 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONNECTIONS, expectError, query } from "./admin-support";
 import {
   ACME_OWNER,
-  ADMIN,
   Client,
-  connectionBody,
-  createTestApp,
+  createExchangeFixture,
   DB_KINDS,
   DEV_ISSUER_URL,
+  type ExchangeFixture,
   exchangeParams,
   exchangeToken,
   mintIdToken,
   type TestApp,
-  VIEWER,
 } from "./support/harness";
 
 const EVENTS = "/api/orgs/octo-org/events";
 
 // SPEC §12: first use, usage, organisation activity and its export.
 describe.each(DB_KINDS)("visibility (%s)", (kind) => {
+  let f: ExchangeFixture;
   let t: TestApp;
   let admin: Client;
   let viewer: Client;
   beforeAll(async () => {
-    t = await createTestApp(kind, { DEV_ISSUER: "1", TOKEN_RATE_LIMIT_IP: "0", TOKEN_RATE_LIMIT_CONNECTION: "0" });
-    admin = new Client(t.app);
-    viewer = new Client(t.app);
-    await Promise.all([admin.login(ADMIN), viewer.login(VIEWER)]);
+    f = await createExchangeFixture(kind);
+    ({ t, admin, viewer } = f);
   });
   afterAll(() => t.close());
 
@@ -35,13 +32,8 @@ describe.each(DB_KINDS)("visibility (%s)", (kind) => {
     { label: "api", subject: "repo:octo-org/api:*", resources: ["octo-org/api"], scopes: ["pull"] },
     { label: "any", subject: "repo:octo-org/*", resources: ["octo-org/api"], scopes: ["pull"] },
   ];
-  const create = async () => {
-    const res = await admin.post(CONNECTIONS, connectionBody({ rulesets, issuer: DEV_ISSUER_URL }));
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return res.body as { id: string };
-  };
-  const exchange = async (id: string, claims: Record<string, unknown>) =>
-    (await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app, claims)))).status;
+  const create = () => f.createConnection({ rulesets, issuer: DEV_ISSUER_URL });
+  const exchange = async (id: string, claims: Record<string, unknown>) => (await f.exchange(id, claims)).status;
   const eventsOf = async (id: string, type: string) =>
     query<{ details: any; actor_name: string }>(
       t,

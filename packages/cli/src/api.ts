@@ -1,4 +1,4 @@
-import type { Connection, ConnectionCreate, ConnectionPatch, ConnectionSummary } from "@oidc/shared";
+import type { Connection, ConnectionCreate, ConnectionPatch, ConnectionStatus, ConnectionSummary } from "@oidc/shared";
 
 /** An answer of the admin API that is not a success, with its SPEC §5 error body when it has one. */
 export class ApiFailure extends Error {
@@ -97,7 +97,7 @@ export class AdminClient {
     return (await this.call<Connection>("PATCH", `/oidc-connections/${id}`, body, { "if-match": `"${version}"` })).body;
   }
 
-  async setStatus(id: string, version: number, status: "active" | "inactive"): Promise<Connection> {
+  async setStatus(id: string, version: number, status: ConnectionStatus): Promise<Connection> {
     const action = status === "active" ? "activate" : "deactivate";
     return (await this.call<Connection>("POST", `/oidc-connections/${id}/${action}`, undefined, { "if-match": `"${version}"` })).body;
   }

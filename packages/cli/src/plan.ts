@@ -1,4 +1,4 @@
-import { type Connection, type ConnectionFileEntry, GITHUB_ACTIONS_ISSUER, sortScopes } from "@oidc/shared";
+import { type Connection, type ConnectionFileEntry, type ConnectionStatus, GITHUB_ACTIONS_ISSUER, ruleOf, sortScopes } from "@oidc/shared";
 
 type RulesetOut = ConnectionFileEntry["rulesets"][number];
 
@@ -16,7 +16,7 @@ export type Step =
       name: string;
       current: Connection;
       patch: Record<string, unknown> | undefined;
-      status: "active" | "inactive" | undefined;
+      status: ConnectionStatus | undefined;
       lines: Line[];
     }
   | { kind: "delete"; name: string; current: Connection; lines: Line[] };
@@ -145,12 +145,7 @@ export function computePlan(current: Connection[], desired: ConnectionFileEntry[
         const old = currentByLabel.get(lower(r.label));
         return {
           ...(old ? { id: old.id } : {}),
-          label: r.label,
-          subject: r.subject,
-          conditions: r.conditions,
-          resources: r.resources,
-          scopes: r.scopes,
-          mode: r.mode,
+          ...ruleOf(r),
           expiresAt: r.expiresAt,
         };
       });

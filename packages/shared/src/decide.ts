@@ -1,9 +1,10 @@
 import { diagnoseNoMatch, type NoMatchDiagnosis } from "./diagnose";
 import { type Claims, type Evaluation, evaluateRulesets, isExpired, type RulesetRule } from "./evaluate";
+import type { ConnectionStatus } from "./schemas/common";
 
 /** What a token exchange is decided on, besides the token's claims. */
 export interface DecisionInput {
-  status: "active" | "inactive";
+  status: ConnectionStatus;
   rulesets: readonly RulesetRule[];
 }
 

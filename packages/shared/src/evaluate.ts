@@ -14,6 +14,18 @@ export interface RulesetRule {
   expiresAt?: string | null | undefined;
 }
 
+/** The fields of a ruleset that say whom it lets in and to what (its rule), without expiry, id or history. */
+export type RuleFields = "label" | "subject" | "conditions" | "resources" | "scopes" | "mode";
+
+/**
+ * The rule of a ruleset (a stored row, an API answer, a file entry): its label, subject,
+ * conditions, resources, scopes and mode, copied out with their own types. The one place that
+ * lists them, so a field added to the rule is added to every copy.
+ */
+export function ruleOf<R extends Pick<RulesetRule, RuleFields>>(r: R): Pick<R, RuleFields> {
+  return { label: r.label, subject: r.subject, conditions: r.conditions, resources: r.resources, scopes: r.scopes, mode: r.mode };
+}
+
 export type Claims = Readonly<Record<string, unknown>>;
 
 export interface Grant {

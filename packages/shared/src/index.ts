@@ -13,4 +13,5 @@ export * from "./schemas/token-service";
 export * from "./schemas/visibility";
 export * from "./subject";
 export * from "./text";
+export * from "./util";
 export * from "./workflow-run";

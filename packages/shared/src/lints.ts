@@ -1,6 +1,8 @@
 import { isExpired, type RulesetRule } from "./evaluate";
-import { matchPattern } from "./matcher";
+import { matchPattern, PATTERN_WILDCARDS } from "./matcher";
 import type { Warning } from "./schemas/connections";
+import { readSubjectPattern, type SubjectPatternHead } from "./subject";
+import { indexOfAny, isDigit } from "./util";
 
 /**
  * Ruleset warnings (SPEC §4.4). Saving never fails for these; the API returns them with the
@@ -72,7 +74,6 @@ function prefixesOf(word: string): string[] {
 }
 
 const isNameChar = (c: string) => c !== "/" && c !== ":" && c !== "@";
-const isDigit = (c: string) => c >= "0" && c <= "9";
 /** Claim keys in customised subjects: GitHub claims are lowercase; `repo_property_<name>` may add more. */
 const isKeyChar = (c: string) => (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || isDigit(c) || "_-$#".includes(c);
 
@@ -217,68 +218,8 @@ function matchedSubject(pattern: string, lang: Language): string | null {
   return subject !== null && matchPattern(pattern, subject) ? subject : null;
 }
 
-// ----- reading a subject pattern -----
-
-const WILDCARDS = "*?";
-
-interface Shape {
-  /** The literal owner name, or null when a wildcard sits in it (or before it). */
-  owner: string | null;
-  /** Index where the owner segment (as written) ends: at `@`, `/`, `:` or the end. */
-  ownerEnd: number;
-  /** The owner's `@<digits>` exactly as written, followed by a literal `/`; else null. */
-  ownerId: string | null;
-  /** The literal repository name, when it is followed by `:` or `@`; else null. */
-  repo: string | null;
-  /** Index just after the repository name, when `repo` is set. */
-  repoEnd: number;
-  /** The repository's `@<digits>` exactly as written, followed by `:`; else null. */
-  repoId: string | null;
-}
-
-function indexOfAny(s: string, chars: string, from: number): number {
-  for (let i = from; i < s.length; i++) if (chars.includes(s.charAt(i))) return i;
-  return s.length;
-}
-
-function digitsEnd(s: string, from: number): number {
-  let i = from;
-  while (i < s.length && isDigit(s.charAt(i))) i++;
-  return i;
-}
-
-function readShape(subject: string): Shape {
-  const shape: Shape = { owner: null, ownerEnd: PREFIX.length, ownerId: null, repo: null, repoEnd: 0, repoId: null };
-  if (!subject.startsWith(PREFIX)) return shape;
-  const ownerEnd = indexOfAny(subject, `/@:${WILDCARDS}`, PREFIX.length);
-  if (WILDCARDS.includes(subject.charAt(ownerEnd))) {
-    shape.ownerEnd = indexOfAny(subject, "/@:", ownerEnd);
-    return shape;
-  }
-  shape.owner = subject.slice(PREFIX.length, ownerEnd);
-  shape.ownerEnd = ownerEnd;
-  let slash = ownerEnd;
-  if (subject.charAt(ownerEnd) === "@") {
-    const idEnd = digitsEnd(subject, ownerEnd + 1);
-    if (idEnd > ownerEnd + 1 && subject.charAt(idEnd) === "/") shape.ownerId = subject.slice(ownerEnd, idEnd);
-    slash = idEnd;
-  }
-  if (subject.charAt(slash) !== "/") return shape;
-  const repoEnd = indexOfAny(subject, `/@:${WILDCARDS}`, slash + 1);
-  const after = subject.charAt(repoEnd);
-  if (repoEnd > slash + 1 && (after === ":" || after === "@")) {
-    shape.repo = subject.slice(slash + 1, repoEnd);
-    shape.repoEnd = repoEnd;
-    if (after === "@") {
-      const idEnd = digitsEnd(subject, repoEnd + 1);
-      if (idEnd > repoEnd + 1 && subject.charAt(idEnd) === ":") shape.repoId = subject.slice(repoEnd, idEnd);
-    }
-  }
-  return shape;
-}
-
 /** Owner and repository to show in examples: the subject's own, else those of the ruleset's resources. */
-function exampleHead(ruleset: RulesetRule, shape: Shape): string {
+function exampleHead(ruleset: RulesetRule, shape: SubjectPatternHead): string {
   const [org, name] = (ruleset.resources[0] ?? "").split("/");
   const owner = shape.owner ?? (org || "your-org");
   const repo = shape.repo ?? (name || "your-repo");
@@ -287,7 +228,7 @@ function exampleHead(ruleset: RulesetRule, shape: Shape): string {
 }
 
 /** What the subject admits, in words: "repo:octo-org/api", "every repository of octo-org", "any repository of any owner". */
-function scopeInWords(ruleset: RulesetRule, shape: Shape): string {
+function scopeInWords(ruleset: RulesetRule, shape: SubjectPatternHead): string {
   if (shape.owner === null) return "any repository of any owner";
   if (shape.repo === null) return `every repository of ${shape.owner}`;
   return exampleHead(ruleset, shape);
@@ -299,7 +240,7 @@ const stars = (p: string) => p.length > 0 && [...p].every((c) => c === "*");
 
 const NEVER_EXAMPLE = "repo:octo-org/api:ref:refs/heads/main";
 
-function neverMatches(ruleset: RulesetRule, shape: Shape): Warning | null {
+function neverMatches(ruleset: RulesetRule, shape: SubjectPatternHead): Warning | null {
   const { subject } = ruleset;
   if (findSubject(subject, SUBJECTS) !== null) return null;
   const owner = shape.owner ?? "octo-org";
@@ -320,7 +261,7 @@ function neverMatches(ruleset: RulesetRule, shape: Shape): Warning | null {
   return { code: "never_matches", message };
 }
 
-function ownerWildcard(ruleset: RulesetRule, shape: Shape): Warning | null {
+function ownerWildcard(ruleset: RulesetRule, shape: SubjectPatternHead): Warning | null {
   if (shape.owner !== null) return null;
   const { subject } = ruleset;
   const org = (ruleset.resources[0] ?? "").split("/")[0] || "your-org";
@@ -337,7 +278,7 @@ function ownerWildcard(ruleset: RulesetRule, shape: Shape): Warning | null {
 /** Event names of jobs whose subject ends in `:pull_request`. */
 const PULL_REQUEST_EVENTS = ["pull_request", "pull_request_target"];
 
-function matchesPullRequests(ruleset: RulesetRule, shape: Shape): Warning | null {
+function matchesPullRequests(ruleset: RulesetRule, shape: SubjectPatternHead): Warning | null {
   const conditions = ruleset.conditions ?? [];
   // Pull-request jobs fail an `environment` condition (a job with an environment gets an `environment:`
   // subject instead) and an `event_name` condition that matches neither pull-request event.
@@ -370,7 +311,7 @@ const NARROWING_CLAIMS: ReadonlySet<string> = new Set([
 /** Contexts of one repository that a subject allowing "any ref, environment and event" must all accept. */
 const PROBE_CONTEXTS = ["ref:refs/heads/main", "ref:refs/tags/v1", "environment:production", PULL_REQUEST];
 
-function anyRef(ruleset: RulesetRule, shape: Shape): Warning | null {
+function anyRef(ruleset: RulesetRule, shape: SubjectPatternHead): Warning | null {
   const { subject } = ruleset;
   const narrowed = (ruleset.conditions ?? []).some(
     (c) => NARROWING_CLAIMS.has(c.claim) && (c.claim === "environment" || !stars(c.pattern)),
@@ -382,7 +323,7 @@ function anyRef(ruleset: RulesetRule, shape: Shape): Warning | null {
   // `repo:octo-org/api*` also admits `api-old`, `api2`, …
   const slash = subject.indexOf("/", shape.ownerEnd);
   const repoPrefix = shape.owner !== null && slash >= 0 ? subject.slice(slash + 1, -1) : "";
-  const isRepoPrefix = repoPrefix !== "" && indexOfAny(repoPrefix, `/@:${WILDCARDS}`, 0) === repoPrefix.length;
+  const isRepoPrefix = repoPrefix !== "" && indexOfAny(repoPrefix, `/@:${PATTERN_WILDCARDS}`, 0) === repoPrefix.length;
   const named = isRepoPrefix ? { ...shape, repo: repoPrefix } : shape;
   const example = exampleHead(ruleset, named);
   const what = isRepoPrefix ? `${example} and of every repository whose name starts with ${repoPrefix}` : scopeInWords(ruleset, named);
@@ -406,7 +347,7 @@ function knownOwnerId(owner: string, known: KnownOwner): string | null {
   return known.owner.toLowerCase() === owner.toLowerCase() ? known.ownerId : null;
 }
 
-function nameOnlySubject(ruleset: RulesetRule, shape: Shape, known: KnownOwner): Warning | null {
+function nameOnlySubject(ruleset: RulesetRule, shape: SubjectPatternHead, known: KnownOwner): Warning | null {
   const { owner, ownerEnd, ownerId } = shape;
   if (owner === null || ownerId !== null) return null;
   const ownerIdCondition = (ruleset.conditions ?? []).some((c) => c.claim === "repository_owner_id" && !stars(c.pattern));
@@ -431,7 +372,7 @@ function nameOnlySubject(ruleset: RulesetRule, shape: Shape, known: KnownOwner):
   };
 }
 
-function fallbackRewrite(subject: string, { owner, repo, repoEnd }: Shape, idWildcard: boolean, slash: number): string {
+function fallbackRewrite(subject: string, { owner, repo, repoEnd }: SubjectPatternHead, idWildcard: boolean, slash: number): string {
   const rest =
     !idWildcard && repo !== null && subject.charAt(repoEnd) === ":"
       ? `/${repo}@<repository-id>${subject.slice(repoEnd)}`
@@ -450,7 +391,7 @@ function fallbackRewrite(subject: string, { owner, repo, repoEnd }: Shape, idWil
  */
 export function immutableSubject(subject: string, ownerId: string): string | null {
   if (!/^[0-9]{1,20}$/.test(ownerId)) return null;
-  const shape = readShape(subject);
+  const shape = readSubjectPattern(subject);
   if (shape.owner === null || shape.ownerId !== null || subject.charAt(shape.ownerEnd) !== "/") return null;
   const head = `${PREFIX}${shape.owner}@${ownerId}/`;
   if (shape.repo !== null && subject.charAt(shape.repoEnd) === ":") return `${head}${shape.repo}@*${subject.slice(shape.repoEnd)}`;
@@ -477,7 +418,7 @@ function pushWithoutPull(ruleset: RulesetRule): Warning | null {
  */
 function patternCovers(general: string, specific: string): boolean {
   if (general === specific || stars(general)) return true;
-  const firstWildcard = indexOfAny(general, WILDCARDS, 0);
+  const firstWildcard = indexOfAny(general, PATTERN_WILDCARDS, 0);
   return (
     general.charAt(firstWildcard) === "*" && stars(general.slice(firstWildcard)) && specific.startsWith(general.slice(0, firstWildcard))
   );
@@ -536,13 +477,13 @@ function expiry(ruleset: RulesetRule, now: number | undefined): Warning | null {
 
 /** The subject pattern carries a literal owner ID (`repo:octo-org@123/…`), so a renamed or recycled owner name cannot match. */
 export function subjectPinsOwnerId(subject: string): boolean {
-  const shape = readShape(subject);
+  const shape = readSubjectPattern(subject);
   return shape.owner !== null && shape.ownerId !== null;
 }
 
 /** The ruleset can match a pull-request job's subject (`…:pull_request`), its conditions considered. */
 export function matchesPullRequestJobs(ruleset: RulesetRule): boolean {
-  const shape = readShape(ruleset.subject);
+  const shape = readSubjectPattern(ruleset.subject);
   if (findSubject(ruleset.subject, SUBJECTS) === null) return false;
   return matchesPullRequests(ruleset, shape) !== null;
 }
@@ -553,7 +494,7 @@ export function matchesPullRequestJobs(ruleset: RulesetRule): boolean {
  * subject gets that warning alone.
  */
 export function lintRuleset(ruleset: RulesetRule, others: readonly RulesetRule[] = [], known: KnownOwner = {}, now?: number): Warning[] {
-  const shape = readShape(ruleset.subject);
+  const shape = readSubjectPattern(ruleset.subject);
   const never = neverMatches(ruleset, shape);
   if (never) return [never, expiry(ruleset, now)].filter((w): w is Warning => w !== null);
   return [

@@ -8,6 +8,9 @@
  * absorb whatever an earlier one would), so the worst case is O(|pattern| × |value|) and there is
  * no exponential backtracking. Every position we stop at is a code-point boundary.
  */
+/** The two wildcard characters of a pattern. */
+export const PATTERN_WILDCARDS = "*?";
+
 const STAR = 42; // '*'
 const QUESTION = 63; // '?'
 

@@ -1,3 +1,6 @@
+import { PATTERN_WILDCARDS } from "./matcher";
+import { indexOfAny, isDigit } from "./util";
+
 /**
  * The claims a GitHub Actions job with a given subject carries, as far as the subject tells them.
  * One derivation for the whole product: the console's dry run evaluates these claims, and the
@@ -72,4 +75,65 @@ export function claimsFromSubject(sub: string, known: SubjectContext = {}): Reco
   out.workflow_ref = workflow;
   out.job_workflow_ref = workflow;
   return out;
+}
+
+// ----- subject patterns -----
+
+const PREFIX = "repo:";
+
+/**
+ * What a subject *pattern* states literally before its first wildcard: the owner, the repository
+ * and their IDs. One reader for the lints (their advice quotes these parts) and the console's
+ * examples (they show jobs of this owner and repository).
+ */
+export interface SubjectPatternHead {
+  /** The literal owner name, or null when a wildcard sits in it (or before it), or the pattern does not start with `repo:`. */
+  owner: string | null;
+  /** Index where the owner segment (as written) ends: at `@`, `/`, `:` or the end. */
+  ownerEnd: number;
+  /** The owner's `@<digits>` exactly as written (with the `@`), followed by a literal `/`; else null. */
+  ownerId: string | null;
+  /** The literal repository name, when it is followed by `:` or `@`; else null. */
+  repo: string | null;
+  /** Index just after the repository name, when `repo` is set. */
+  repoEnd: number;
+  /** The repository's `@<digits>` exactly as written (with the `@`), followed by `:`; else null. */
+  repoId: string | null;
+}
+
+function digitsEnd(s: string, from: number): number {
+  let i = from;
+  while (i < s.length && isDigit(s.charAt(i))) i++;
+  return i;
+}
+
+/** Reads the literal head of a subject pattern (`repo:owner[@id]/repo[@id]:…`); pure and total. */
+export function readSubjectPattern(pattern: string): SubjectPatternHead {
+  const head: SubjectPatternHead = { owner: null, ownerEnd: PREFIX.length, ownerId: null, repo: null, repoEnd: 0, repoId: null };
+  if (!pattern.startsWith(PREFIX)) return head;
+  const ownerEnd = indexOfAny(pattern, `/@:${PATTERN_WILDCARDS}`, PREFIX.length);
+  if (PATTERN_WILDCARDS.includes(pattern.charAt(ownerEnd))) {
+    head.ownerEnd = indexOfAny(pattern, "/@:", ownerEnd);
+    return head;
+  }
+  head.owner = pattern.slice(PREFIX.length, ownerEnd);
+  head.ownerEnd = ownerEnd;
+  let slash = ownerEnd;
+  if (pattern.charAt(ownerEnd) === "@") {
+    const idEnd = digitsEnd(pattern, ownerEnd + 1);
+    if (idEnd > ownerEnd + 1 && pattern.charAt(idEnd) === "/") head.ownerId = pattern.slice(ownerEnd, idEnd);
+    slash = idEnd;
+  }
+  if (pattern.charAt(slash) !== "/") return head;
+  const repoEnd = indexOfAny(pattern, `/@:${PATTERN_WILDCARDS}`, slash + 1);
+  const after = pattern.charAt(repoEnd);
+  if (repoEnd > slash + 1 && (after === ":" || after === "@")) {
+    head.repo = pattern.slice(slash + 1, repoEnd);
+    head.repoEnd = repoEnd;
+    if (after === "@") {
+      const idEnd = digitsEnd(pattern, repoEnd + 1);
+      if (idEnd > repoEnd + 1 && pattern.charAt(idEnd) === ":") head.repoId = pattern.slice(repoEnd, idEnd);
+    }
+  }
+  return head;
 }

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { decideExchange } from "../src/decide";
 import { evaluateRulesets, type RulesetRule } from "../src/evaluate";
-import { claimsFromSubject, parseSubject } from "../src/subject";
+import { claimsFromSubject, parseSubject, readSubjectPattern } from "../src/subject";
 import { githubServerUrl, workflowRunUrl } from "../src/workflow-run";
 
 const rule = (label: string, subject: string, conditions: RulesetRule["conditions"] = []): RulesetRule => ({
@@ -186,5 +186,33 @@ describe("workflow run links", () => {
         }
       }),
     );
+  });
+});
+
+describe("readSubjectPattern: the literal head of a subject pattern", () => {
+  test("owner, repository and their IDs as written, up to the first wildcard", () => {
+    expect(readSubjectPattern("repo:octo-org@1234567/api@99:ref:refs/heads/main")).toEqual({
+      owner: "octo-org",
+      ownerEnd: 13,
+      ownerId: "@1234567",
+      repo: "api",
+      repoEnd: 25,
+      repoId: "@99",
+    });
+    expect(readSubjectPattern("repo:octo-org/api:*")).toMatchObject({ owner: "octo-org", ownerId: null, repo: "api", repoId: null });
+    expect(readSubjectPattern("repo:octo-org/api@*:ref:refs/heads/main")).toMatchObject({ repo: "api", repoId: null });
+  });
+
+  test("a wildcard in the owner or the repository leaves that part (and what follows) unknown", () => {
+    expect(readSubjectPattern("repo:*/api:*")).toMatchObject({ owner: null, repo: null });
+    expect(readSubjectPattern("repo:octo-*/api:*")).toMatchObject({ owner: null, ownerEnd: 11 });
+    expect(readSubjectPattern("repo:octo-org/*")).toMatchObject({ owner: "octo-org", repo: null });
+    expect(readSubjectPattern("repo:octo-org/a*:*")).toMatchObject({ owner: "octo-org", repo: null });
+  });
+
+  test("other shapes: no repo: prefix, a repository without its context", () => {
+    expect(readSubjectPattern("octo-org/api")).toMatchObject({ owner: null, repo: null });
+    expect(readSubjectPattern("repo:octo-org/api")).toMatchObject({ owner: "octo-org", repo: null });
+    expect(readSubjectPattern("repo:octo-org@x/api:*")).toMatchObject({ owner: "octo-org", ownerId: null, repo: null });
   });
 });

@@ -1,5 +1,9 @@
 import {
   type Connection,
+  type ConnectionCreateValues,
+  type ConnectionListOptions,
+  type ConnectionPatchValues,
+  type ConnectionStatus,
   type ConnectionSummary,
   checkPolicy,
   DEFAULT_POLICY,
@@ -8,6 +12,8 @@ import {
   type OrgPolicySettings,
   POLICY_RULES,
   type Ruleset,
+  type RulesetValues,
+  ruleOf,
   sortScopes,
 } from "@oidc/shared";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
@@ -29,18 +35,6 @@ import { enforcePolicy, policyForWrite } from "../policy/service";
 
 type ConnectionRow = typeof connections.$inferSelect;
 type RulesetRow = typeof rulesets.$inferSelect;
-
-export interface RulesetValues {
-  id?: string | undefined;
-  label: string;
-  subject: string;
-  conditions: { claim: string; pattern: string }[];
-  resources: string[];
-  scopes: ("pull" | "push" | "delete")[];
-  mode: "enforce" | "audit";
-  /** ISO 8601, or null: never expires. */
-  expiresAt: string | null;
-}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -103,13 +97,6 @@ export async function requireConnection(source: ReadSource, org: OrgAccess, id: 
 
 // ----- list -----
 
-export interface ListOptions {
-  status?: "active" | "inactive" | undefined;
-  q?: string | undefined;
-  limit: number;
-  cursor?: string | undefined;
-}
-
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [t, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [unknown, unknown];
@@ -124,7 +111,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 const encodeCursor = (row: ConnectionPageRow) => Buffer.from(JSON.stringify([row.createdAt, row.id])).toString("base64url");
 
 /** Newest first, keyset-paginated on (createdAt, id); `q` searches name and description. One statement. */
-export async function listConnections(reads: AdminReads, orgId: string, options: ListOptions) {
+export async function listConnections(reads: AdminReads, orgId: string, options: ConnectionListOptions) {
   const cursor = options.cursor ? decodeCursor(options.cursor) : undefined;
   const rows = await reads.connectionPage({
     orgId,
@@ -197,12 +184,7 @@ async function insertRulesets(tx: Executor, connectionId: string, list: RulesetV
         ...(old ? { id: old.id, createdAt: old.createdAt, lastUsedAt: old.lastUsedAt } : {}),
         connectionId,
         position,
-        label: r.label,
-        subject: r.subject,
-        conditions: r.conditions,
-        resources: r.resources,
-        scopes: r.scopes,
-        mode: r.mode,
+        ...ruleOf(r),
         expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt),
       };
     }),
@@ -226,20 +208,11 @@ function checkExpiries(list: RulesetValues[], previous: Map<string, RulesetRow>,
   if (issues.length) throw validationFailed(issues);
 }
 
-export interface CreateInput {
-  name: string;
-  description: string;
-  type: "github-actions";
-  issuer?: string | undefined;
-  maxTokenTtlSeconds: number;
-  rulesets: RulesetValues[];
-}
-
 export async function createConnection(
   db: Database,
   org: OrgAccess,
   actor: AdminActor,
-  input: CreateInput,
+  input: ConnectionCreateValues,
   trustedIssuers: readonly string[],
   ip: string | null,
 ): Promise<Connection> {
@@ -289,12 +262,7 @@ export async function createConnection(
 
 function rulesetSnapshot(r: Ruleset | RulesetValues) {
   return {
-    label: r.label,
-    subject: r.subject,
-    conditions: r.conditions,
-    resources: r.resources,
-    scopes: r.scopes,
-    mode: r.mode,
+    ...ruleOf(r),
     expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
   };
 }
@@ -319,13 +287,6 @@ function checkVersion(header: string | undefined, current: number, required: boo
       "precondition_failed",
       `This connection was changed by someone else (now version ${current}); reload it and apply your edit again`,
     );
-}
-
-export interface PatchInput {
-  name?: string | undefined;
-  description?: string | undefined;
-  maxTokenTtlSeconds?: number | undefined;
-  rulesets?: RulesetValues[] | undefined;
 }
 
 /** Locks the row so that concurrent writers queue; compares the version under the lock. */
@@ -370,7 +331,7 @@ export async function patchConnection(
   org: OrgAccess,
   actor: AdminActor,
   id: string,
-  input: PatchInput,
+  input: ConnectionPatchValues,
   ifMatch: string | undefined,
   ip: string | null,
 ): Promise<Connection> {
@@ -437,7 +398,7 @@ export async function setStatus(
   org: OrgAccess,
   actor: AdminActor,
   id: string,
-  status: "active" | "inactive",
+  status: ConnectionStatus,
   ifMatch: string | undefined,
   ip: string | null,
 ): Promise<Connection> {

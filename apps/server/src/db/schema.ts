@@ -1,3 +1,4 @@
+import type { Condition, ConnectionStatus, ConnectionType, Role, RulesetMode, Scope } from "@oidc/shared";
 import { sql } from "drizzle-orm";
 import {
   bigint,
@@ -57,7 +58,7 @@ export const memberships = pgTable(
     userId: uuid("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    role: text("role").$type<"owner" | "member">().notNull(),
+    role: text("role").$type<Role>().notNull(),
     createdAt: createdAt(),
   },
   (t) => [
@@ -106,9 +107,9 @@ export const connections = pgTable(
       .references(() => organizations.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
-    type: text("type").$type<"github-actions">().notNull().default("github-actions"),
+    type: text("type").$type<ConnectionType>().notNull().default("github-actions"),
     issuer: text("issuer").notNull(),
-    status: text("status").$type<"active" | "inactive">().notNull().default("active"),
+    status: text("status").$type<ConnectionStatus>().notNull().default("active"),
     maxTokenTtlSeconds: integer("max_token_ttl_seconds").notNull().default(3600),
     version: integer("version").notNull().default(1),
     createdAt: createdAt(),
@@ -143,13 +144,13 @@ export const rulesets = pgTable(
     position: smallint("position").notNull(),
     label: text("label").notNull(),
     subject: text("subject").notNull(),
-    conditions: jsonb("conditions").$type<{ claim: string; pattern: string }[]>().notNull().default([]),
+    conditions: jsonb("conditions").$type<Condition[]>().notNull().default([]),
     resources: text("resources").array().notNull(),
-    scopes: text("scopes").array().$type<("pull" | "push" | "delete")[]>().notNull(),
+    scopes: text("scopes").array().$type<Scope[]>().notNull(),
     createdAt: createdAt(),
     lastUsedAt: ts("last_used_at"),
     /** SPEC §11: `audit` rulesets never grant; they record what they would have matched. */
-    mode: text("mode").$type<"enforce" | "audit">().notNull().default("enforce"),
+    mode: text("mode").$type<RulesetMode>().notNull().default("enforce"),
     /** SPEC §11: from this instant on the ruleset matches nothing. */
     expiresAt: ts("expires_at"),
   },
@@ -248,7 +249,7 @@ export const apiTokens = pgTable(
       .notNull()
       .references(() => organizations.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
-    role: text("role").$type<"owner" | "member">().notNull(),
+    role: text("role").$type<Role>().notNull(),
     /** base64url SHA-256 of the whole token. */
     secretHash: text("secret_hash").notNull(),
     /** `oidcc_` and the first 4 characters of the secret, to recognise a token; not enough to guess it. */

@@ -1,4 +1,12 @@
-import { checkPolicy, DEFAULT_POLICY, type OrgPolicy, type OrgPolicySettings, type PolicyDryRun, type RulesetRule } from "@oidc/shared";
+import {
+  checkPolicy,
+  DEFAULT_POLICY,
+  type OrgPolicy,
+  type OrgPolicySettings,
+  type PolicyDryRun,
+  type RulesetRule,
+  ruleOf,
+} from "@oidc/shared";
 import { asc, eq } from "drizzle-orm";
 import { type AdminActor, recordEvent, userIdOf } from "../audit/events";
 import type { Database, Executor } from "../db/client";
@@ -164,14 +172,7 @@ export async function dryRunPolicy(db: Executor, orgId: string, settings: OrgPol
   const byConnection = new Map<string, { name: string; ttl: number; rulesets: RulesetRule[] }>();
   for (const r of rows) {
     const entry = byConnection.get(r.id) ?? { name: r.name, ttl: r.maxTokenTtlSeconds, rulesets: [] };
-    entry.rulesets.push({
-      label: r.label,
-      subject: r.subject,
-      conditions: r.conditions,
-      resources: r.resources,
-      scopes: r.scopes,
-      mode: r.mode,
-    });
+    entry.rulesets.push(ruleOf(r));
     byConnection.set(r.id, entry);
   }
   const { ownerId } = await policyContext(db, orgId);

@@ -1,3 +1,4 @@
+import { isObject } from "@oidc/shared";
 import { eq } from "drizzle-orm";
 import { compactVerify, errors } from "jose";
 import type { DatabaseHandle } from "../db/client";
@@ -27,8 +28,6 @@ export interface AccessClaims {
 
 /** Why a Bearer token is refused (401); the message goes into WWW-Authenticate and the body. */
 export class InvalidAccessToken extends Error {}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Verifies one of our access tokens (SPEC §6.5): our signature, typ, iss, aud, exp, and that its

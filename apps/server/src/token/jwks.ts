@@ -1,3 +1,4 @@
+import { isObject } from "@oidc/shared";
 import { type CryptoKey, importJWK } from "jose";
 import { invalidGrant, unavailable } from "./errors";
 
@@ -55,10 +56,6 @@ export async function fetchJson(fetchImpl: FetchLike, url: string, timeoutMs: nu
     }
   }
   return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** The issuer's RS256 verification keys by `kid`, found through its discovery document. */

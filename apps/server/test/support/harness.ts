@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { type Connection, type ConnectionCreate, ConnectionSchema, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@oidc/shared";
+import { testClient } from "hono/testing";
 import pino from "pino";
 import postgres from "postgres";
 import { createApp } from "../../src/app";
@@ -89,10 +91,28 @@ export interface Response2<T = unknown> {
   body: T;
 }
 
-/** A browser-like client: keeps the session cookie, sends same-origin headers on writes. */
+/**
+ * A browser-like client: keeps the session cookie, sends same-origin headers on writes. Its
+ * `get`/`post`/… take any path and leave the body untyped (`T`, for tests about error bodies and
+ * partial shapes); `rpc()` is the typed way: Hono's test client over the app's own route types.
+ */
 export class Client {
   cookie = "";
   constructor(private readonly app: TestApp["app"]) {}
+
+  /**
+   * The app's typed client (Hono RPC, as the console's `hc<AppType>`): paths, params, bodies and
+   * JSON answers typed from the routes, with this client's session and same-origin headers.
+   */
+  rpc() {
+    return testClient(this.app, undefined, undefined, {
+      headers: (): Record<string, string> => ({
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+        origin: PUBLIC_URL,
+        "sec-fetch-site": "same-origin",
+      }),
+    });
+  }
 
   async request<T = any>(
     method: string,
@@ -171,8 +191,6 @@ export function connectionBody(overrides: Record<string, unknown> = {}) {
 
 // ---- Token service (SPEC §6) helpers ----
 
-export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
-export const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
 /** The development issuer of the test deployment (DEV_ISSUER=1). */
 export const DEV_ISSUER_URL = `${PUBLIC_URL}/dev-issuer`;
 
@@ -212,10 +230,58 @@ export async function exchangeToken(
 /** The form a workflow sends for `subjectToken` to `connectionId`. */
 export function exchangeParams(connectionId: string, subjectToken: string, extra: Record<string, string | undefined> = {}) {
   return {
-    grant_type: TOKEN_EXCHANGE_GRANT,
+    grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
     subject_token_type: ID_TOKEN_TYPE,
     subject_token: subjectToken,
     connection_id: connectionId,
     ...extra,
+  };
+}
+
+// ---- The token side's fixture: an app with the development issuer, signed-in users, helpers ----
+
+/** The token side's test deployment: the development issuer on, the token rate limits off. */
+export const EXCHANGE_ENV: Record<string, string> = { DEV_ISSUER: "1", TOKEN_RATE_LIMIT_IP: "0", TOKEN_RATE_LIMIT_CONNECTION: "0" };
+
+export interface ExchangeFixture {
+  t: TestApp;
+  /** Signed in as the demo org's owner (`ADMIN`). */
+  admin: Client;
+  /** Signed in as the demo org's member (`VIEWER`). */
+  viewer: Client;
+  /** Creates a connection of octo-org as the owner (`connectionBody(overrides)`; 201 expected), read with the API's schema. */
+  createConnection(overrides?: Record<string, unknown>): Promise<Connection>;
+  /** Mints an ID token with these claims at the development issuer and exchanges it for `connectionId`. */
+  exchange(
+    connectionId: string,
+    claims?: Record<string, unknown>,
+    extra?: Record<string, string | undefined>,
+  ): ReturnType<typeof exchangeToken>;
+}
+
+/**
+ * The setup the token-side tests share: the real app over a fresh database (`EXCHANGE_ENV`, then
+ * `envOverrides`), the org's owner and member signed in. Close it with `fixture.t.close()`.
+ */
+export async function createExchangeFixture(kind: DbKind, envOverrides: Record<string, string> = {}): Promise<ExchangeFixture> {
+  const t = await createTestApp(kind, { ...EXCHANGE_ENV, ...envOverrides });
+  const admin = new Client(t.app);
+  const viewer = new Client(t.app);
+  await Promise.all([admin.login(ADMIN), viewer.login(VIEWER)]);
+  return {
+    t,
+    admin,
+    viewer,
+    async createConnection(overrides = {}) {
+      const res = await admin.rpc().api.orgs[":org"]["oidc-connections"].$post({
+        param: { org: "octo-org" },
+        json: connectionBody(overrides) as ConnectionCreate,
+      });
+      if (res.status !== 201) throw new Error(`creating a connection: ${res.status} ${await res.text()}`);
+      const created: Connection = await res.json();
+      return ConnectionSchema.parse(created);
+    },
+    exchange: async (connectionId, claims = {}, extra = {}) =>
+      exchangeToken(t.app, exchangeParams(connectionId, await mintIdToken(t.app, claims), extra)),
   };
 }

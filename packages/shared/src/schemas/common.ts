@@ -15,6 +15,7 @@ export const RoleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof RoleSchema>;
 
 export const CONNECTION_TYPES = ["github-actions"] as const;
+export type ConnectionType = (typeof CONNECTION_TYPES)[number];
 export const CONNECTION_STATUSES = ["active", "inactive"] as const;
 export const ConnectionStatusSchema = z.enum(CONNECTION_STATUSES);
 export type ConnectionStatus = z.infer<typeof ConnectionStatusSchema>;

@@ -113,6 +113,8 @@ export type RulesetInput = z.input<typeof RulesetInputSchema>;
 /** In a PATCH, a ruleset that keeps its `id` keeps its history. */
 export const RulesetPatchSchema = z.strictObject({ id: UuidSchema.optional(), ...rulesetFields });
 export type RulesetPatch = z.input<typeof RulesetPatchSchema>;
+/** A ruleset as the server stores it: a parsed `RulesetPatch` (defaults applied; `id` when it keeps its history). */
+export type RulesetValues = z.output<typeof RulesetPatchSchema>;
 
 function rulesetList<T extends z.ZodType<{ label: string; id?: string | undefined }>>(item: T) {
   return z.array(item).superRefine((items, ctx) => {
@@ -164,6 +166,8 @@ export const ConnectionCreateSchema = z.strictObject({
   rulesets: rulesetList(RulesetInputSchema),
 });
 export type ConnectionCreate = z.input<typeof ConnectionCreateSchema>;
+/** A parsed `ConnectionCreate`: what the server's service takes. */
+export type ConnectionCreateValues = z.output<typeof ConnectionCreateSchema>;
 
 export const ConnectionPatchSchema = z
   .strictObject({
@@ -174,6 +178,8 @@ export const ConnectionPatchSchema = z
   })
   .refine((b) => Object.keys(b).length > 0, "Nothing to change: send name, description, maxTokenTtlSeconds or rulesets");
 export type ConnectionPatch = z.input<typeof ConnectionPatchSchema>;
+/** A parsed `ConnectionPatch`: what the server's service takes. */
+export type ConnectionPatchValues = z.output<typeof ConnectionPatchSchema>;
 
 export const ConnectionListQuerySchema = z.strictObject({
   status: ConnectionStatusSchema.optional(),
@@ -182,6 +188,8 @@ export const ConnectionListQuerySchema = z.strictObject({
   cursor: z.string().max(200).optional(),
 });
 export type ConnectionListQuery = z.input<typeof ConnectionListQuerySchema>;
+/** A parsed `ConnectionListQuery` (`limit` defaulted). */
+export type ConnectionListOptions = z.output<typeof ConnectionListQuerySchema>;
 
 /** Activity filters: token exchanges granted, token exchanges refused, changes to the connection. */
 export const EVENT_KINDS = ["exchanged", "denied", "changes"] as const;

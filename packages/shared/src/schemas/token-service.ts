@@ -4,13 +4,19 @@
  */
 import { z } from "zod";
 
+/** RFC 8693's identifiers, written once for the server, the console, the tests and the e2e suite. */
 export const TOKEN_EXCHANGE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
+/** The subject token types we accept: an OIDC ID token, or a JWT. */
+export const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
+export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
+/** The issued token type. */
+export const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
 
 /** `POST /oauth/token` (RFC 8693), form-encoded or JSON. */
 export const TokenExchangeRequestSchema = z.object({
   grant_type: z.literal(TOKEN_EXCHANGE_GRANT_TYPE),
   subject_token: z.string().describe("The GitHub Actions OIDC ID token"),
-  subject_token_type: z.enum(["urn:ietf:params:oauth:token-type:id_token", "urn:ietf:params:oauth:token-type:jwt"]),
+  subject_token_type: z.enum([ID_TOKEN_TYPE, JWT_TOKEN_TYPE]),
   connection_id: z.uuid().describe("The connection ID"),
   expires_in: z
     .string()
@@ -25,7 +31,7 @@ export const TokenExchangeRequestSchema = z.object({
 
 export const TokenExchangeResponseSchema = z.object({
   access_token: z.string(),
-  issued_token_type: z.literal("urn:ietf:params:oauth:token-type:access_token"),
+  issued_token_type: z.literal(ACCESS_TOKEN_TYPE),
   token_type: z.literal("Bearer"),
   expires_in: z.number().int(),
   scope: z.string().describe("repository:<org>/<repo>:<scopes> entries separated by spaces"),

@@ -1,4 +1,4 @@
-import { EVENT_KINDS, type EventKind, workflowRunUrl } from "@oidc/shared";
+import { EVENT_KINDS, type EventKind, isObject, workflowRunUrl } from "@oidc/shared";
 import type { ReactNode } from "react";
 import { useSearchParams } from "react-router";
 import { ErrorMessage } from "../../../components/errors/error-view";
@@ -38,7 +38,6 @@ const REASONS: Record<string, string> = {
   issuer_not_trusted: "The token's issuer is not trusted for this connection",
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : undefined);
 const pick = (d: Record<string, unknown>, ...keys: string[]) => {
   for (const k of keys) if (d[k] !== undefined && d[k] !== null) return d[k];

@@ -1,6 +1,5 @@
-import type { NoMatchDiagnosis } from "@oidc/shared";
+import { isObject, type NoMatchDiagnosis } from "@oidc/shared";
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : undefined);
 
 /** Reads a diagnosis from an API answer or an event's details (older events may lack parts). */

@@ -1,3 +1,4 @@
+import { ConnectionStatusSchema } from "@oidc/shared";
 import { memo, useEffect, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { ErrorMessage } from "../../../components/errors/error-view";
@@ -89,8 +90,7 @@ const ConnectionRow = memo(function ConnectionRow({
 /** The org's connections: search, status filter, keyset paging ("Show more"), row actions for owners. */
 export function ConnectionsList({ org, canManage }: { org: string; canManage: boolean }) {
   const [params, setParams] = useSearchParams();
-  const status =
-    params.get("status") === "active" || params.get("status") === "inactive" ? (params.get("status") as "active" | "inactive") : undefined;
+  const status = ConnectionStatusSchema.safeParse(params.get("status")).data;
   // The URL holds what was typed (so a reload or a shared link keeps it); the query follows it 250 ms later.
   // Only typing changes the URL: a timer never navigates, so it cannot cancel a click on a link.
   const search = params.get("q") ?? "";

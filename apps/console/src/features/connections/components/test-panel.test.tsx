@@ -1,4 +1,4 @@
-import { decideExchange, lintRulesets } from "@oidc/shared";
+import { type ConnectionStatus, decideExchange, lintRulesets } from "@oidc/shared";
 import { render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { Connection } from "../api/get-connection";
@@ -8,7 +8,7 @@ import { TestResult } from "./test-panel";
 
 const owner = { githubOwner: "octo-org", githubOwnerId: "1234567" };
 
-function connection(status: "active" | "inactive"): Connection {
+function connection(status: ConnectionStatus): Connection {
   const rulesets = [
     {
       label: "main",
@@ -46,7 +46,7 @@ function connection(status: "active" | "inactive"): Connection {
 }
 
 /** What the Test tab evaluates for an input, decided as the simulate endpoint decides. */
-function dryRun(input: string, status: "active" | "inactive" = "active") {
+function dryRun(input: string, status: ConnectionStatus = "active") {
   const c = connection(status);
   const claims = claimsToTest(parseTestInput(input), owner);
   if (!claims) throw new Error("no claims");

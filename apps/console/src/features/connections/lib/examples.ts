@@ -1,4 +1,4 @@
-import { evaluateRulesets, type Scope } from "@oidc/shared";
+import { evaluateRulesets, readSubjectPattern, type Scope } from "@oidc/shared";
 
 export interface ExampleSubject {
   kind: string;
@@ -18,14 +18,16 @@ const SAMPLE_REPO_ID = "987654321";
 
 /** Owner and repository the examples use: the subject's own when literal, else the org's and the first resource's. */
 export function exampleOwner(subject: string, fallbackOwner: string, fallbackOwnerId: string | null, firstResource?: string): ExampleOwner {
-  const m = /^repo:([^/@:*?]+)(?:@(\d+))?\/([^/@:*?]+)(?:@(\d+))?:/.exec(subject);
   const [, orgPart = "", repoPart = ""] = /^([^/]*)\/(.*)$/.exec(firstResource ?? "") ?? [];
-  const ownerMatch = /^repo:([^/@:*?]+)(?:@(\d+))?\//.exec(subject);
+  const head = readSubjectPattern(subject);
+  // The owner counts when a repository follows it (`owner/` or `owner@id/`); the repository when its context does.
+  const owner = head.owner && (head.ownerId !== null || subject.charAt(head.ownerEnd) === "/") ? head.owner : null;
+  const repo = owner !== null && head.repo !== null && (head.repoId !== null || subject.charAt(head.repoEnd) === ":") ? head.repo : null;
   return {
-    owner: m?.[1] ?? ownerMatch?.[1] ?? (fallbackOwner || orgPart || "octo-org"),
-    ownerId: m?.[2] ?? ownerMatch?.[2] ?? fallbackOwnerId ?? SAMPLE_OWNER_ID,
-    repo: m?.[3] ?? (repoPart || "api"),
-    repoId: m?.[4] ?? SAMPLE_REPO_ID,
+    owner: owner ?? (fallbackOwner || orgPart || "octo-org"),
+    ownerId: (owner !== null ? head.ownerId?.slice(1) : undefined) ?? fallbackOwnerId ?? SAMPLE_OWNER_ID,
+    repo: repo ?? (repoPart || "api"),
+    repoId: (repo !== null ? head.repoId?.slice(1) : undefined) ?? SAMPLE_REPO_ID,
   };
 }
 
@@ -164,7 +166,9 @@ export interface OwnerInfo {
 
 /** The org's owner ID when the subject names the org's owner (GitHub names are case-insensitive); else null. */
 export function knownOwnerIdFor(subject: string, org: OwnerInfo): string | null {
-  const named = /^repo:([^/@:*?]+)[/@]/.exec(subject)?.[1];
+  const head = readSubjectPattern(subject);
+  const next = subject.charAt(head.ownerEnd);
+  const named = head.owner && (next === "/" || next === "@") ? head.owner : undefined;
   if (named === undefined || !org.githubOwner || !org.githubOwnerId) return null;
   return named.toLowerCase() === org.githubOwner.toLowerCase() ? org.githubOwnerId : null;
 }
