@@ -116,3 +116,35 @@ describe.each(DB_KINDS)("admin reads match the schema and the migrations (%s)", 
     await db.handle.db.update(orgPolicies).set({ requireGateForWrites: true }).where(eq(orgPolicies.orgId, orgId));
   });
 });
+
+describe.each(DB_KINDS)("list pages over rows created at the same instant (%s)", (kind) => {
+  let db: TestDatabase;
+  afterAll(() => db.drop());
+
+  it("one row per page: every row once, ordered by id among equal timestamps (the keyset's tie-break)", async () => {
+    db = await createTestDatabase(kind);
+    const d = db.handle.db;
+    await seedDemo(d, testEnv(), pino({ level: "silent" }));
+    const [org] = await d.select().from(organizations).where(eq(organizations.slug, "octo-org"));
+    // Timestamps are stored to the millisecond (schema.ts), so rows of one millisecond tie on createdAt.
+    const at = new Date("2026-01-02T03:04:05.123Z");
+    const ids: { id: string; name: string }[] = [];
+    for (const i of [0, 1, 2])
+      ids.push(
+        ...(await d
+          .insert(connections)
+          .values({ orgId: org!.id, name: `same-ms-${i}`, issuer: "https://x.example", createdAt: at })
+          .returning({ id: connections.id, name: connections.name })),
+      );
+    const { listConnections } = await import("../src/connections/service");
+    const reads = new AdminReads(db.handle);
+    const names: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listConnections(reads, org!.id, { limit: 1, q: "same-ms-", cursor });
+      names.push(...page.items.map((c) => c.name));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(names).toEqual(ids.sort((a, b) => (a.id < b.id ? 1 : -1)).map((r) => r.name));
+  });
+});
