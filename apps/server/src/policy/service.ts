@@ -1,4 +1,12 @@
-import { checkPolicy, DEFAULT_POLICY, type OrgPolicy, type OrgPolicySettings, type PolicyDryRun, type RulesetRule } from "@oidc/shared";
+import {
+  checkPolicy,
+  DEFAULT_POLICY,
+  type EventDetails,
+  type OrgPolicy,
+  type OrgPolicySettings,
+  type PolicyDryRun,
+  type RulesetRule,
+} from "@oidc/shared";
 import { asc, eq } from "drizzle-orm";
 import { type AdminActor, recordEvent, userIdOf } from "../audit/events";
 import type { Database, Executor } from "../db/client";
@@ -111,7 +119,7 @@ export async function putPolicy(
     const version = row?.version ?? 0;
     checkPolicyVersion(ifMatch, version);
     const before = settingsOf(row);
-    const changes: Record<string, { before: unknown; after: unknown }> = {};
+    const changes: EventDetails<"policy.updated">["changes"] = {};
     for (const key of Object.keys(before) as (keyof OrgPolicySettings)[])
       if (before[key] !== input[key]) changes[key] = { before: before[key], after: input[key] };
     if (!Object.keys(changes).length) return false;
