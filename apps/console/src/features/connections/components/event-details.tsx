@@ -229,7 +229,8 @@ function detailRows(event: EventBody): Row[] {
       const d = event.details;
       return [
         ["Repository", <Value key="r" value={d.repository} />],
-        ...rows(["Ref", d.ref], ["Workflow", d.workflow], ["Run", d.runId, <RunLink key="run" job={d} linkable />]),
+        // The run is linked from its `token.exchanged` event, shown beside this one.
+        ...rows(["Ref", d.ref], ["Workflow", d.workflow], ["Run", d.runId]),
         ["Token ID", <Value key="t" value={d.tokenId} />],
       ];
     }
