@@ -123,6 +123,7 @@ describe("webhook addresses (SSRF, SPEC §12)", () => {
         type: "connection.created",
         actor: { type: "user", id: "x", name: "x" },
         outcome: "success",
+        details: { name: "x", rulesets: [] },
       });
       await new WebhookWorker(t.deps.database.db, t.deps.env, silent, { ...FAST, allowPrivate: false }).tick();
       expect(r.received).toEqual([]);
@@ -354,6 +355,7 @@ describe.each(DB_KINDS)("webhook outbox across a restart (%s)", (kind) => {
         type: "connection.deleted",
         actor: { type: "user", id: "x", name: "x" },
         outcome: "success",
+        details: { name: "x", version: 1 },
       });
       const attempts = async (d: typeof database) => {
         return rowsOf(await d.execute(sql`select attempts, status from webhook_deliveries`))[0] as { attempts: number; status: string };
@@ -407,6 +409,7 @@ describe.skipIf(!process.env.DATABASE_URL)("two workers on one PostgreSQL databa
           type: "connection.deleted",
           actor: { type: "user", id: "x", name: "x" },
           outcome: "success",
+          details: { name: "x", version: 1 },
         });
       const w1 = new WebhookWorker(a, env, silent, { ...FAST, batch: 7 });
       const w2 = new WebhookWorker(second.db, env, silent, { ...FAST, batch: 7 });

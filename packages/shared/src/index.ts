@@ -9,6 +9,7 @@ export * from "./schemas/auth";
 export * from "./schemas/common";
 export * from "./schemas/connections";
 export * from "./schemas/connections-file";
+export * from "./schemas/events";
 export * from "./schemas/token-service";
 export * from "./schemas/visibility";
 export * from "./subject";

@@ -1,4 +1,4 @@
-import { AUDIT_WINDOW_DAYS, type AuditEvent, type AuditSummary, type Connection, type EventKind } from "@oidc/shared";
+import { AUDIT_WINDOW_DAYS, type AuditEvent, type AuditSummary, type Connection, type EventBody, type EventKind } from "@oidc/shared";
 import { and, desc, eq, like, lt, ne, notLike, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../db/client";
 import { events } from "../db/schema";
@@ -14,16 +14,16 @@ export type AdminActor = Extract<Actor, { type: "user" | "api_token" }>;
 /** The user to record in `createdBy`/`updatedBy`: none for an API token (its events name it). */
 export const userIdOf = (actor: AdminActor) => (actor.type === "user" ? actor.id : null);
 
-export interface NewEvent {
+/** An event of the shared contract (`EventBody`): its type, outcome, reason and details; no reason needed where it is null. */
+export type EventInput = EventBody extends infer E ? (E extends { reason: null } ? Omit<E, "reason"> & { reason?: null } : E) : never;
+
+/** One event to record: tsc refuses a type, reason or detail field that is not in the contract. */
+export type NewEvent = EventInput & {
   orgId: string;
   connectionId: string | null;
-  type: string;
   actor: Actor;
-  outcome: "success" | "failure";
-  reason?: string | null;
-  details?: Record<string, unknown>;
   ip?: string | null;
-}
+};
 
 /** Appends one audit event; call it with the transaction that makes the change it records. */
 export async function recordEvent(db: Executor, event: NewEvent): Promise<void> {
@@ -61,7 +61,7 @@ export function toRow(event: NewEvent): typeof events.$inferInsert {
     actorName: storableText(event.actor.name),
     outcome: event.outcome,
     reason: event.reason ?? null,
-    details: storable(event.details ?? {}) as Record<string, unknown>,
+    details: storable(event.details) as Record<string, unknown>,
     ip: storableOrNull(event.ip),
   };
 }

@@ -7,6 +7,7 @@ import {
   type ConnectionSummary,
   checkPolicy,
   DEFAULT_POLICY,
+  type EventDetails,
   GITHUB_ACTIONS_ISSUER,
   lintRulesets,
   type OrgPolicySettings,
@@ -14,6 +15,7 @@ import {
   type Ruleset,
   type RulesetValues,
   ruleOf,
+  type RulesetSnapshot,
   sortScopes,
 } from "@oidc/shared";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
@@ -260,7 +262,7 @@ export async function createConnection(
   }
 }
 
-function rulesetSnapshot(r: Ruleset | RulesetValues) {
+function rulesetSnapshot(r: Ruleset | RulesetValues): RulesetSnapshot {
   return {
     ...ruleOf(r),
     expiresAt: r.expiresAt === null ? null : new Date(r.expiresAt).toISOString(),
@@ -305,18 +307,21 @@ function diffRulesets(before: RulesetRow[], after: RulesetValues[]) {
   const keptIds = new Set(after.map((r) => r.id).filter(Boolean));
   const added = after.filter((r) => !r.id).map((r) => r.label);
   const removed = before.filter((r) => !keptIds.has(r.id)).map((r) => r.label);
-  const changed: { id: string; label: string; before: Record<string, unknown>; after: Record<string, unknown> }[] = [];
+  const changed: NonNullable<EventDetails<"connection.updated">["changes"]["rulesets"]>["changed"] = [];
+  const copy = <K extends keyof RulesetSnapshot>(key: K, from: RulesetSnapshot, to: Partial<RulesetSnapshot>) => {
+    to[key] = from[key];
+  };
   for (const r of after) {
     const old = r.id ? beforeById.get(r.id) : undefined;
     if (!old) continue;
-    const b: Record<string, unknown> = {};
-    const a: Record<string, unknown> = {};
+    const b: Partial<RulesetSnapshot> = {};
+    const a: Partial<RulesetSnapshot> = {};
     const oldSnap = rulesetSnapshot({ ...old, scopes: sortScopes(old.scopes), expiresAt: iso(old.expiresAt) });
     const newSnap = rulesetSnapshot(r);
-    for (const key of Object.keys(newSnap) as (keyof typeof newSnap)[]) {
+    for (const key of Object.keys(newSnap) as (keyof RulesetSnapshot)[]) {
       if (JSON.stringify(oldSnap[key]) !== JSON.stringify(newSnap[key])) {
-        b[key] = oldSnap[key];
-        a[key] = newSnap[key];
+        copy(key, oldSnap, b);
+        copy(key, newSnap, a);
       }
     }
     if (Object.keys(a).length) changed.push({ id: old.id, label: r.label, before: b, after: a });
@@ -342,14 +347,19 @@ export async function patchConnection(
       const row = await lockConnection(tx, org, id);
       checkVersion(ifMatch, row.version, true);
       const { settings, ownerId } = await policyForWrite(tx, org.id);
-      const changes: Record<string, { before: unknown; after: unknown }> = {};
+      const changes: EventDetails<"connection.updated">["changes"] = {};
       const update: Partial<typeof connections.$inferInsert> = {};
-      for (const key of ["name", "description", "maxTokenTtlSeconds"] as const) {
-        const value = input[key];
-        if (value !== undefined && value !== row[key]) {
-          changes[key] = { before: row[key], after: value };
-          Object.assign(update, { [key]: value });
-        }
+      if (input.name !== undefined && input.name !== row.name) {
+        changes.name = { before: row.name, after: input.name };
+        update.name = input.name;
+      }
+      if (input.description !== undefined && input.description !== row.description) {
+        changes.description = { before: row.description, after: input.description };
+        update.description = input.description;
+      }
+      if (input.maxTokenTtlSeconds !== undefined && input.maxTokenTtlSeconds !== row.maxTokenTtlSeconds) {
+        changes.maxTokenTtlSeconds = { before: row.maxTokenTtlSeconds, after: input.maxTokenTtlSeconds };
+        update.maxTokenTtlSeconds = input.maxTokenTtlSeconds;
       }
       let rulesetChanges: ReturnType<typeof diffRulesets>;
       if (list) {

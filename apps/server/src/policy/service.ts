@@ -1,6 +1,7 @@
 import {
   checkPolicy,
   DEFAULT_POLICY,
+  type EventDetails,
   type OrgPolicy,
   type OrgPolicySettings,
   type PolicyDryRun,
@@ -119,7 +120,7 @@ export async function putPolicy(
     const version = row?.version ?? 0;
     checkPolicyVersion(ifMatch, version);
     const before = settingsOf(row);
-    const changes: Record<string, { before: unknown; after: unknown }> = {};
+    const changes: EventDetails<"policy.updated">["changes"] = {};
     for (const key of Object.keys(before) as (keyof OrgPolicySettings)[])
       if (before[key] !== input[key]) changes[key] = { before: before[key], after: input[key] };
     if (!Object.keys(changes).length) return false;

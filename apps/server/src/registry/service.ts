@@ -1,3 +1,4 @@
+import type { EventDetails } from "@oidc/shared";
 import { sql } from "drizzle-orm";
 import { type CryptoKey, SignJWT } from "jose";
 import type { Logger } from "pino";
@@ -193,7 +194,7 @@ export class RegistryTokenService {
       repository: clean(claims.repository),
       ref: clean(claims.ref),
       requestId: ctx.requestId,
-    };
+    } satisfies EventDetails<"registry.token">;
     const sub = clean(claims.sub, 300);
     await this.database.db.execute(sql`
       insert into ${events} (org_id, connection_id, type, actor_type, actor_id, actor_name, outcome, details, ip)

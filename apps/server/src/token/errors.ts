@@ -1,4 +1,4 @@
-import type { TokenErrorCode } from "@oidc/shared";
+import type { DenialReason, EventDetails, TokenErrorCode } from "@oidc/shared";
 
 /**
  * Token endpoint failures (SPEC §6.1): RFC 6749 §5.2 `{error, error_description}`. `reason` is the
@@ -7,34 +7,12 @@ import type { TokenErrorCode } from "@oidc/shared";
  */
 export type OAuthErrorCode = TokenErrorCode;
 
-export type DenialReason =
-  | "malformed_request"
-  | "malformed_token"
-  | "unsupported_token"
-  | "bad_signature"
-  | "unknown_key"
-  | "expired"
-  | "not_yet_valid"
-  | "too_old"
-  | "missing_claim"
-  | "untrusted_issuer"
-  | "audience_mismatch"
-  | "unknown_connection"
-  | "connection_inactive"
-  | "replay"
-  | "no_matching_ruleset"
-  /** SPEC §11: no ruleset matches, but an expired one would have (the caller is told "no ruleset matches"). */
-  | "ruleset_expired"
-  | "invalid_target"
-  | "rate_limited"
-  | "issuer_unavailable"
-  | "database_unavailable"
-  /** Internal: the connection changed between reading it and recording the exchange; decided again. */
-  | "connection_changed";
+/** The reason codes (shared: `DENIAL_REASONS`), written to `token.denied` events. */
+export type { DenialReason };
 
 export class TokenError extends Error {
   /** Extra facts for the `token.denied` event (never sent to the caller). */
-  details: Record<string, unknown> | undefined;
+  details: Pick<EventDetails<"token.denied">, "expired" | "diagnosis" | "audit"> | undefined;
 
   constructor(
     public readonly status: 400 | 413 | 429 | 500 | 503,

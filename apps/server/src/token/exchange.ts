@@ -1,4 +1,4 @@
-import { decideExchange, type evaluateRulesets, type Grant, githubServerUrl, type RulesetRule } from "@oidc/shared";
+import { decideExchange, type EventDetails, type evaluateRulesets, type Grant, githubServerUrl, type RulesetRule } from "@oidc/shared";
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { SignJWT } from "jose";
 import type { Logger } from "pino";
@@ -339,7 +339,7 @@ export class TokenService {
     for (let attempt = 0; ; attempt++) {
       let verified = false;
       /** SPEC §11: the audit rulesets that would have matched, for the event whatever the outcome. */
-      let audit: Record<string, unknown> = {};
+      let audit: Pick<EventDetails<"token.denied">, "audit"> = {};
       try {
         if (requestError) throw requestError;
         if (tokenError || !parsed) throw tokenError ?? invalidRequest("The subject_token parameter is missing");
@@ -551,9 +551,11 @@ export class TokenService {
     ctx: ExchangeContext,
     claims: Record<string, unknown> | undefined,
     verified: boolean,
-    extra: Record<string, unknown> = {},
+    extra: TokenError["details"] = {},
   ) {
-    if (error.reason === "database_unavailable" || error.reason === "connection_changed") return;
+    // No event without a connection, nor when the database is the problem or the refusal is internal.
+    const reason = error.reason;
+    if (reason === "database_unavailable" || reason === "connection_changed" || reason === "unknown_connection") return;
     await this.db(() =>
       recordEvent(this.database.db, {
         orgId: connection.orgId,
@@ -561,7 +563,7 @@ export class TokenService {
         type: "token.denied",
         actor: this.actor(claims, verified),
         outcome: "failure",
-        reason: error.reason,
+        reason,
         details: {
           error: error.error,
           description: error.description,

@@ -1,3 +1,4 @@
+import type { EventDetails } from "@oidc/shared";
 import { type SQL, sql } from "drizzle-orm";
 import { storableText } from "../audit/events";
 import type { events } from "../db/schema";
@@ -164,10 +165,22 @@ export class ExchangeRecorder {
   }
 }
 
+type FirstUseDetails = EventDetails<"token.first_use">;
+/**
+ * The details a `token.first_use` event copies from its exchange's `token.exchanged` details: every
+ * key of the shared contract's first use but `repository` (the record's own). tsc refuses a key
+ * missing here, one too many, or one the exchange's details do not have.
+ */
+const FIRST_USE_COPIED_KEYS: {
+  [K in Exclude<keyof FirstUseDetails, "repository">]: K extends keyof EventDetails<"token.exchanged"> ? true : never;
+} = { repositoryId: true, ref: true, workflow: true, runId: true, runAttempt: true, serverUrl: true, tokenId: true };
+export const FIRST_USE_COPIED = Object.keys(FIRST_USE_COPIED_KEYS);
+
 /**
  * After `input`: keep the rows whose connection is still active at the cached version, claim their
  * jtis, and write a `token.exchanged` event for each claim that succeeded; one row per input row
- * says whether it was current and whether its jti was recorded. A constant: no caller text in it.
+ * says whether it was current and whether its jti was recorded. A constant: no caller text in it
+ * (the first use's keys are the constant names above).
  */
 const RECORD_REST = `
   , current_input as (
@@ -191,9 +204,8 @@ const RECORD_REST = `
   ), first_use as (
     insert into events (org_id, connection_id, type, actor_type, actor_id, actor_name, outcome, details, ip)
     select f.org_id, f.connection_id, 'token.first_use', 'workflow', f.actor_id, f.actor_name, 'success',
-      jsonb_build_object('repository', coalesce(f.repository, f.repo_key), 'repositoryId', f.details->'repositoryId',
-        'ref', f.details->'ref', 'workflow', f.details->'workflow', 'runId', f.details->'runId',
-        'runAttempt', f.details->'runAttempt', 'serverUrl', f.details->'serverUrl', 'tokenId', f.details->'tokenId'), f.ip
+      jsonb_build_object('repository', coalesce(f.repository, f.repo_key),
+        ${FIRST_USE_COPIED.map((key) => `'${key}', f.details->'${key}'`).join(", ")}), f.ip
     from fresh f join first_seen s on s.connection_id = f.connection_id and s.repo_key = f.repo_key
     order by f.n
     returning 1

@@ -113,7 +113,15 @@ export async function rotateWebhookSecret(db: Database, env: Env, org: OrgAccess
       .where(eq(webhooks.orgId, org.id))
       .returning();
     if (!row) throw notFound();
-    await recordEvent(tx, { orgId: org.id, connectionId: null, type: "webhook.secret_rotated", actor, outcome: "success", ip });
+    await recordEvent(tx, {
+      orgId: org.id,
+      connectionId: null,
+      type: "webhook.secret_rotated",
+      actor,
+      outcome: "success",
+      ip,
+      details: {},
+    });
     return { ...serialise(row), secret };
   });
 }

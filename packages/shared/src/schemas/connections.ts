@@ -297,21 +297,6 @@ export const ConnectionSchema = ConnectionSummarySchema.extend({
 });
 export type Connection = z.infer<typeof ConnectionSchema>;
 
-export const EVENT_TYPES = [
-  "connection.created",
-  "connection.updated",
-  "connection.deactivated",
-  "connection.activated",
-  "connection.deleted",
-  "token.exchanged",
-  "token.denied",
-  "token.first_use",
-  "registry.token",
-  "policy.updated",
-  "api_token.created",
-  "api_token.deleted",
-] as const;
-
 /** Who did it: a signed-in user, a workflow (token exchange), or an API token (SPEC §10). */
 export const ACTOR_TYPES = ["user", "workflow", "api_token"] as const;
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { TimestampSchema, UuidSchema } from "./common";
-import { EVENT_TYPES, EventSchema } from "./connections";
+import { EventSchema } from "./connections";
+import { EVENT_TYPES, type EventType } from "./events";
 
 // SPEC §12 Visibility: usage, organisation activity and its export, webhooks.
 
@@ -28,9 +29,9 @@ export const UsageSchema = z.object({
 });
 export type Usage = z.infer<typeof UsageSchema>;
 
-/** Event types an organisation can filter on and subscribe a webhook to: every event type, and the webhook's own. */
-export const ORG_EVENT_TYPES = [...EVENT_TYPES, "webhook.created", "webhook.updated", "webhook.secret_rotated", "webhook.deleted"] as const;
-export type OrgEventType = (typeof ORG_EVENT_TYPES)[number];
+/** Event types an organisation can filter on and subscribe a webhook to: every event type (the contract's list). */
+export const ORG_EVENT_TYPES = EVENT_TYPES;
+export type OrgEventType = EventType;
 
 export const EXPORT_FORMATS = ["csv", "ndjson"] as const;
 

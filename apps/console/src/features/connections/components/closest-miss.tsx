@@ -1,27 +1,5 @@
 import { isObject, type NoMatchDiagnosis } from "@oidc/shared";
 
-const str = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : undefined);
-
-/** Reads a diagnosis from an API answer or an event's details (older events may lack parts). */
-export function asDiagnosis(value: unknown): NoMatchDiagnosis | null {
-  if (!isObject(value) || !isObject(value.failed)) return null;
-  const label = str(value.label) ?? "?";
-  const f = value.failed;
-  if (f.kind === "subject")
-    return { label, failed: { kind: "subject", pattern: str(f.pattern) ?? "", matchedPrefix: str(f.matchedPrefix) ?? "" } };
-  if (f.kind === "condition")
-    return {
-      label,
-      failed: {
-        kind: "condition",
-        claim: str(f.claim) ?? "",
-        pattern: str(f.pattern) ?? "",
-        value: typeof f.value === "string" ? f.value : null,
-      },
-    };
-  return null;
-}
-
 /**
  * The ruleset that came closest to matching and what it failed on — the same words on the Test
  * tab and in Activity (the shared `diagnoseNoMatch`).

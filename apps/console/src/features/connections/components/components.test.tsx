@@ -1,10 +1,12 @@
+import type { DenialReason } from "@oidc/shared";
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { CopyButton } from "../../../components/ui/copy-button";
 import { type ConnectionDraft, emptyDraft } from "../lib/draft";
-import { EventDetails } from "./activity-list";
+import { serverEvent, serverEvents } from "./__fixtures__/server-events";
 import { ConnectionForm } from "./connection-form";
+import { DENIAL_REASON_TITLES, EventDetails, eventTitle, parseEvent } from "./event-details";
 
 const repositories = ["api", "web"].map((name) => ({ name, fullName: `octo-org/${name}` }));
 const org = { slug: "octo-org", githubOwner: "octo-org", githubOwnerId: "1234567" };
@@ -78,129 +80,70 @@ describe("ConnectionForm", () => {
 });
 
 describe("EventDetails", () => {
-  const base = {
-    id: "1",
-    connectionId: null,
-    actor: { type: "user" as const, id: null, name: "a" },
-    ip: null,
-    createdAt: new Date().toISOString(),
-  };
+  // Every input is an event the real server wrote (the fixture of apps/server/test/event-contract.test.ts).
 
   it("says what an update changed", () => {
-    render(
-      <EventDetails
-        event={{
-          ...base,
-          type: "connection.updated",
-          outcome: "success",
-          reason: null,
-          details: {
-            version: 2,
-            changes: {
-              name: { before: "old", after: "new" },
-              rulesets: {
-                added: ["tags"],
-                removed: [],
-                changed: [{ id: "x", label: "main", before: { scopes: ["pull"] }, after: { scopes: ["pull", "push"] } }],
-                reordered: false,
-              },
-            },
-          },
-        }}
-      />,
-    );
+    render(<EventDetails event={serverEvent("connection.updated")} />);
     expect(screen.getByText("Rulesets added").nextSibling?.textContent).toBe("tags");
-    expect(screen.getByText("Ruleset “main” changed").nextSibling?.textContent).toContain("scopes: pull → pull, push");
-    expect(screen.getByText("Name").nextSibling?.textContent).toBe("old → new");
+    expect(screen.getByText("Ruleset “main” changed").nextSibling?.textContent).toContain("scopes: pull, push → pull");
+    expect(screen.getByText("Name").nextSibling?.textContent).toBe("Contract changes → Contract changed");
+    expect(screen.getByText("Maximum token lifetime").nextSibling?.textContent).toBe("3600 → 900");
   });
 
   it("names the closest ruleset of a denied exchange and shows unknown keys as they are", () => {
-    render(
-      <EventDetails
-        event={{
-          ...base,
-          type: "token.denied",
-          outcome: "failure",
-          reason: "no_matching_ruleset",
-          details: {
-            error: "invalid_grant",
-            verified: true,
-            job: { sub: "repo:octo-org/api:pull_request", repository: "octo-org/api", ref: "refs/pull/1/merge", runId: "77" },
-            diagnosis: {
-              label: "main",
-              failed: { kind: "subject", pattern: "repo:octo-org/api:ref:refs/heads/main", matchedPrefix: "repo:octo-org/api:" },
-            },
-            requestId: "abc123",
-            somethingNew: { a: 1 },
-          },
-        }}
-      />,
-    );
+    const event = serverEvent("token.denied/no_matching_ruleset", { somethingNew: { a: 1 } });
+    render(<EventDetails event={event} />);
+    expect(screen.getByText("Reason").nextSibling?.textContent).toBe("No ruleset matches the token no_matching_ruleset");
     expect(screen.getByText("Closest ruleset").nextSibling?.textContent).toContain("matched only up to repo:octo-org/api:");
     expect(screen.getByText("Subject").nextSibling?.textContent).toBe("repo:octo-org/api:pull_request");
-    expect(screen.getByText("Run").nextSibling?.textContent).toBe("77");
-    expect(screen.getByText("Request ID").nextSibling?.textContent).toBe("abc123");
+    expect(screen.getByText("Run").nextSibling?.textContent).toBe("4242");
+    expect(screen.getByText("Request ID").nextSibling?.textContent).toBe(event.details.requestId);
     expect(screen.getByText("Token verified").nextSibling?.textContent).toBe("yes");
     expect(screen.getByText("somethingNew").nextSibling?.textContent).toBe('{"a":1}');
   });
 
   it("shows repository, ref and workflow of an exchange", () => {
-    render(
-      <EventDetails
-        event={{
-          ...base,
-          type: "token.exchanged",
-          outcome: "success",
-          reason: null,
-          details: {
-            repository: "octo-org/api",
-            ref: "refs/heads/main",
-            workflow: "build",
-            runId: "42",
-            matched: ["main"],
-            access: [{ resource: "octo-org/api", scopes: ["pull"] }],
-          },
-        }}
-      />,
-    );
+    render(<EventDetails event={serverEvent("token.exchanged")} />);
     expect(screen.getByText("Repository").nextSibling?.textContent).toBe("octo-org/api");
-    expect(screen.getByText("Granted access").nextSibling?.textContent).toBe("octo-org/api: pull");
+    expect(screen.getByText("Ref").nextSibling?.textContent).toBe("refs/heads/main");
+    expect(screen.getByText("Workflow").nextSibling?.textContent).toBe("Release");
+    expect(screen.getByText("Matched rulesets").nextSibling?.textContent).toBe("main");
+    expect(screen.getByText("Granted access").nextSibling?.textContent).toBe("octo-org/api: pull, push");
   });
 
   it("shows what a registry token granted, what was asked, the registry and the username", () => {
-    const registryToken = (access: { type: string; name: string; actions: string[] }[], scope: string) => ({
-      ...base,
-      type: "registry.token",
-      outcome: "success" as const,
-      reason: null,
-      details: {
-        tokenId: "t-1",
-        service: "registry.example.com",
-        username: "octo-org",
-        scope,
-        access,
-        repository: "octo-org/api",
-        ref: "refs/heads/main",
-      },
-    });
-    const { unmount } = render(
-      <EventDetails
-        event={registryToken(
-          [{ type: "repository", name: "octo-org/api", actions: ["pull", "push"] }],
-          "repository:octo-org/api:pull,push repository:octo-org/web:pull",
-        )}
-      />,
-    );
+    const event = serverEvent("registry.token");
+    const { unmount } = render(<EventDetails event={event} />);
     expect(screen.getByText("Granted access").nextSibling?.textContent).toBe("octo-org/api: pull, push");
-    expect(screen.getByText("Requested").nextSibling?.textContent).toBe("repository:octo-org/api:pull,push, repository:octo-org/web:pull");
-    expect(screen.getByText("Registry").nextSibling?.textContent).toBe("registry.example.com");
+    expect(screen.getByText("Requested").nextSibling?.textContent).toBe("repository:octo-org/api:pull,push");
+    expect(screen.getByText("Registry").nextSibling?.textContent).toBe("localhost:3000");
     expect(screen.getByText("Username").nextSibling?.textContent).toBe("octo-org");
     expect(screen.getByText("Repository").nextSibling?.textContent).toBe("octo-org/api");
-    expect(screen.getByText("Token ID").nextSibling?.textContent).toBe("t-1");
+    expect(screen.getByText("Token ID").nextSibling?.textContent).toBe(event.details.tokenId);
     unmount();
-    render(<EventDetails event={registryToken([], "")} />);
+    // A plain login: nothing asked, nothing granted.
+    render(<EventDetails event={serverEvent("registry.token", { access: [], scope: "" })} />);
     expect(screen.getByText("Granted access").nextSibling?.textContent).toMatch(/^none/);
     expect(screen.getByText("Requested").nextSibling?.textContent).toBe("none");
+  });
+
+  it("renders every event the server writes by its type, with a title, and every denial reason in words (issue #8)", () => {
+    for (const [scenario, event] of Object.entries(serverEvents)) {
+      expect(parseEvent(event), scenario).not.toBeNull();
+      expect(eventTitle(event.type), scenario).not.toBe(event.type);
+      const { container, unmount } = render(<EventDetails event={event} />);
+      // Nothing of the contract falls through to the raw key/value rows.
+      for (const key of Object.keys(event.details))
+        expect(within(container).queryByText(key, { exact: true }), `${scenario}: ${key}`).toBeNull();
+      if (event.reason) {
+        const reason = screen.getByText("Reason").nextSibling?.textContent ?? "";
+        expect(reason, scenario).toBe(`${DENIAL_REASON_TITLES[event.reason as DenialReason]} ${event.reason}`);
+      }
+      unmount();
+    }
+    expect(serverEvents["token.denied/replay"]?.reason).toBe("replay");
+    expect(DENIAL_REASON_TITLES.replay).toBe("The token was already used");
+    expect(DENIAL_REASON_TITLES.untrusted_issuer).toBe("The token's issuer is not trusted for this connection");
   });
 });
 
