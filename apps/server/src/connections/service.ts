@@ -13,9 +13,9 @@ import {
   type OrgPolicySettings,
   POLICY_RULES,
   type Ruleset,
+  type RulesetSnapshot,
   type RulesetValues,
   ruleOf,
-  type RulesetSnapshot,
   sortScopes,
 } from "@oidc/shared";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";

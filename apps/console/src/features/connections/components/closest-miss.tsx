@@ -1,4 +1,4 @@
-import { isObject, type NoMatchDiagnosis } from "@oidc/shared";
+import type { NoMatchDiagnosis } from "@oidc/shared";
 
 /**
  * The ruleset that came closest to matching and what it failed on — the same words on the Test
