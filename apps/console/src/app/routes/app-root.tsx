@@ -6,6 +6,7 @@ import { useToast } from "../../components/ui/toast";
 import { meQueryOptions } from "../../features/auth/api/get-me";
 import { useLogout } from "../../features/auth/api/logout";
 import { requireMe } from "../auth";
+import { paths } from "../../lib/paths";
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireMe(request);
@@ -49,7 +50,7 @@ export function Component() {
       userLabel={me.data.user.email}
       orgs={me.data.memberships.map((m) => ({ slug: m.org.slug, name: m.org.name }))}
       currentOrg={me.data.memberships.some((m) => m.org.slug === org) ? org : undefined}
-      onSwitchOrg={(slug) => navigate(`/orgs/${slug}/oidc-connections`)}
+      onSwitchOrg={(slug) => navigate(paths.connections(slug))}
       signingOut={logout.isPending}
       onSignOut={() =>
         logout.mutate(undefined, {

@@ -12,10 +12,11 @@ import { isApiError } from "../../../lib/api-client";
 import { requireOrg, useOrg } from "../../org";
 import { queryClient } from "../../query";
 import { usePageTitle } from "../../title";
+import { paths } from "../../../lib/paths";
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const membership = await requireOrg(request, params.org);
-  const detail = `/orgs/${membership.org.slug}/oidc-connections/${params.id}`;
+  const detail = paths.connection(membership.org.slug, params.id ?? "");
   if (membership.role !== "owner") throw redirect(detail);
   void queryClient.prefetchQuery(repositoriesQueryOptions(membership.org.slug));
   // The form starts from the latest saved version.
@@ -28,12 +29,12 @@ export function Component() {
   const { id = "" } = useParams();
   const navigate = useNavigate();
   const query = useConnection(org.slug, id);
-  const detail = `/orgs/${org.slug}/oidc-connections/${id}`;
+  const detail = paths.connection(org.slug, id);
   const onDone = useCallback(() => navigate(detail), [navigate, detail]);
   usePageTitle(isApiError(query.error, 404) ? "Connection not found" : `Edit ${query.data?.name ?? "connection"}`);
   const crumbs = [
     { label: org.org.name },
-    { label: "OIDC connections", to: `/orgs/${org.slug}/oidc-connections` },
+    { label: "OIDC connections", to: paths.connections(org.slug) },
     { label: query.data?.name ?? "Connection", to: detail },
     { label: "Edit" },
   ];

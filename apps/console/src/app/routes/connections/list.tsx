@@ -5,6 +5,7 @@ import { ConnectionsList } from "../../../features/connections/components/connec
 import { requireOrg, useOrg } from "../../org";
 import { queryClient } from "../../query";
 import { usePageTitle } from "../../title";
+import { paths } from "../../../lib/paths";
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const membership = await requireOrg(request, params.org);
@@ -35,7 +36,7 @@ export function Component() {
           <p className="muted">Let GitHub Actions workflows exchange their OIDC ID token for a short-lived access token.</p>
         </div>
         {org.canManage && (
-          <Link to="new" className="btn btn-primary">
+          <Link to={paths.newConnection(org.slug)} className="btn btn-primary">
             New connection
           </Link>
         )}

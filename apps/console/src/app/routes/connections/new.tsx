@@ -6,10 +6,11 @@ import { CreateConnectionForm } from "../../../features/connections/components/c
 import { requireOrg, useOrg } from "../../org";
 import { queryClient } from "../../query";
 import { usePageTitle } from "../../title";
+import { paths } from "../../../lib/paths";
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const membership = await requireOrg(request, params.org);
-  if (membership.role !== "owner") throw redirect(`/orgs/${membership.org.slug}/oidc-connections`);
+  if (membership.role !== "owner") throw redirect(paths.connections(membership.org.slug));
   void queryClient.prefetchQuery(repositoriesQueryOptions(membership.org.slug));
   return null;
 }
@@ -18,8 +19,8 @@ export function Component() {
   const org = useOrg();
   const navigate = useNavigate();
   usePageTitle("New OIDC connection");
-  const list = `/orgs/${org.slug}/oidc-connections`;
-  const onCreated = useCallback((id: string) => navigate(`${list}/${id}?created=1`, { replace: true }), [navigate, list]);
+  const list = paths.connections(org.slug);
+  const onCreated = useCallback((id: string) => navigate(paths.createdConnection(org.slug, id), { replace: true }), [navigate, org.slug]);
   return (
     <div className="page">
       <Breadcrumbs items={[{ label: org.org.name }, { label: "OIDC connections", to: list }, { label: "New connection" }]} />

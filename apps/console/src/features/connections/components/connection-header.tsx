@@ -4,6 +4,7 @@ import { StatusBadge } from "../../../components/ui/status";
 import type { Connection } from "../api/get-connection";
 import { DeleteDialog } from "./delete-dialog";
 import { StatusDialog } from "./status-dialog";
+import { paths } from "../../../lib/paths";
 
 /** Name, status and — for owners — Edit, Deactivate/Activate and Delete. */
 export function ConnectionHeader({
@@ -27,7 +28,7 @@ export function ConnectionHeader({
       </div>
       {canManage ? (
         <div className="inline-actions">
-          <Link to="edit" className="btn btn-secondary">
+          <Link to={paths.editConnection(org, connection.id)} className="btn btn-secondary">
             Edit
           </Link>
           <button type="button" className="btn btn-secondary" onClick={() => setStatusOpen(true)}>

@@ -14,6 +14,7 @@ import { AuditMatches } from "./audit-ruleset";
 import { RulesetFacts } from "./connection-review";
 import { ConnectionSetup } from "./connection-setup";
 import { GroupedWarnings } from "./warning-list";
+import { paths } from "../../../lib/paths";
 
 /**
  * Connection ID and snippet first (what an admin came for), then the rulesets with their warnings:
@@ -60,7 +61,7 @@ export function ConnectionOverview({
             Breaks the organisation's policy
           </h2>
           <p>
-            This connection was saved before the <Link to={`/orgs/${org}/policy`}>policy</Link> changed. It keeps working, but the next edit
+            This connection was saved before the <Link to={paths.policy(org)}>policy</Link> changed. It keeps working, but the next edit
             of its rulesets must comply.
           </p>
           <ul>
@@ -72,7 +73,7 @@ export function ConnectionOverview({
           </ul>
           {canManage && (
             <p>
-              <Link className="btn btn-secondary btn-sm" to={`/orgs/${org}/oidc-connections/${connection.id}/edit`}>
+              <Link className="btn btn-secondary btn-sm" to={paths.editConnection(org, connection.id)}>
                 Edit the rulesets
               </Link>
             </p>

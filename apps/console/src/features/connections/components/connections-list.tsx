@@ -9,6 +9,7 @@ import { absoluteTime, relativeTime } from "../../../lib/format";
 import { type ConnectionSummary, useConnections } from "../api/get-connections";
 import { DeleteDialog } from "./delete-dialog";
 import { StatusDialog } from "./status-dialog";
+import { paths } from "../../../lib/paths";
 
 function When({ iso, never = "Never" }: { iso: string | null; never?: string }) {
   if (!iso) return <span className="muted">{never}</span>;
@@ -21,11 +22,13 @@ function When({ iso, never = "Never" }: { iso: string | null; never?: string }) 
 
 /** One row; memoised so that loading another page renders only the new rows. */
 const ConnectionRow = memo(function ConnectionRow({
+  org,
   connection: c,
   canManage,
   onStatus,
   onDelete,
 }: {
+  org: string;
   connection: ConnectionSummary;
   canManage: boolean;
   onStatus: (c: ConnectionSummary) => void;
@@ -36,7 +39,7 @@ const ConnectionRow = memo(function ConnectionRow({
   return (
     <tr>
       <td data-label="Name">
-        <Link to={c.id} className="row-link">
+        <Link to={paths.connection(org, c.id)} className="row-link">
           {c.name}
         </Link>
         {c.description && <p className="row-desc">{c.description}</p>}
@@ -65,7 +68,7 @@ const ConnectionRow = memo(function ConnectionRow({
           <Menu
             label={`Actions for ${c.name}`}
             items={[
-              { label: "Edit", onSelect: () => navigate(`${c.id}/edit`) },
+              { label: "Edit", onSelect: () => navigate(paths.editConnection(org, c.id)) },
               {
                 label: "Copy ID",
                 onSelect: () =>
@@ -170,7 +173,7 @@ export function ConnectionsList({ org, canManage }: { org: string; canManage: bo
             title="No OIDC connections yet"
             action={
               canManage ? (
-                <Link to="new" className="btn btn-primary">
+                <Link to={paths.newConnection(org)} className="btn btn-primary">
                   Create your first connection
                 </Link>
               ) : undefined
@@ -206,7 +209,7 @@ export function ConnectionsList({ org, canManage }: { org: string; canManage: bo
               </thead>
               <tbody>
                 {items.map((c) => (
-                  <ConnectionRow key={c.id} connection={c} canManage={canManage} onStatus={setStatusTarget} onDelete={setDeleteTarget} />
+                  <ConnectionRow key={c.id} org={org} connection={c} canManage={canManage} onStatus={setStatusTarget} onDelete={setDeleteTarget} />
                 ))}
               </tbody>
             </table>

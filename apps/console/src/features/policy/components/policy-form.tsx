@@ -7,6 +7,7 @@ import { absoluteTime } from "../../../lib/format";
 import { usePolicyDryRun } from "../api/dry-run-policy";
 import type { Policy } from "../api/get-policy";
 import { useUpdatePolicy } from "../api/update-policy";
+import { paths } from "../../../lib/paths";
 
 const RULES: { key: PolicyRule; label: string; hint: string }[] = [
   {
@@ -105,7 +106,7 @@ export function PolicyForm({ org, policy, canManage }: { org: string; policy: Po
                       {flagged.map((c, i) => (
                         <span key={c.id}>
                           {i > 0 && ", "}
-                          <Link to={`/orgs/${org}/oidc-connections/${c.id}`}>{c.name}</Link>
+                          <Link to={paths.connection(org, c.id)}>{c.name}</Link>
                         </span>
                       ))}
                     </>
