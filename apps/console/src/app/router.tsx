@@ -2,10 +2,10 @@ import { createBrowserRouter, redirect } from "react-router";
 import { RouteErrorView, ShellErrorView } from "../components/errors/error-view";
 import { Spinner } from "../components/ui/status";
 import { meQueryOptions } from "../features/auth/api/get-me";
+import { paths } from "../lib/paths";
 import { setUnauthenticatedHandler } from "../lib/query-client";
 import { requireMe, signInPath } from "./auth";
 import { queryClient } from "./query";
-import { paths } from "../lib/paths";
 
 export const router = createBrowserRouter([
   { path: "/sign-in", lazy: () => import("./routes/sign-in"), ErrorBoundary: RouteErrorView, HydrateFallback: () => null },

@@ -5,8 +5,8 @@ import { AppLayout } from "../../components/layouts/app-layout";
 import { useToast } from "../../components/ui/toast";
 import { meQueryOptions } from "../../features/auth/api/get-me";
 import { useLogout } from "../../features/auth/api/logout";
-import { requireMe } from "../auth";
 import { paths } from "../../lib/paths";
+import { requireMe } from "../auth";
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireMe(request);

@@ -1,3 +1,4 @@
+import type { ConnectionStatus } from "@oidc/shared";
 import type { ReactNode } from "react";
 
 export function Spinner({ label = "Loading…" }: { label?: string }) {
@@ -9,7 +10,7 @@ export function Spinner({ label = "Loading…" }: { label?: string }) {
   );
 }
 
-export function StatusBadge({ status }: { status: "active" | "inactive" }) {
+export function StatusBadge({ status }: { status: ConnectionStatus }) {
   return <span className={`badge badge-${status}`}>{status === "active" ? "Active" : "Inactive"}</span>;
 }
 

@@ -6,10 +6,10 @@ import { connectionQueryOptions, useConnection } from "../../../features/connect
 import { ConnectionHeader } from "../../../features/connections/components/connection-header";
 import { ConnectionNotFound } from "../../../features/connections/components/connection-not-found";
 import { isApiError } from "../../../lib/api-client";
+import { paths } from "../../../lib/paths";
 import { requireOrg, useOrg } from "../../org";
 import { queryClient } from "../../query";
 import { usePageTitle } from "../../title";
-import { paths } from "../../../lib/paths";
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const membership = await requireOrg(request, params.org);

@@ -9,10 +9,10 @@ import { repositoriesQueryOptions } from "../../../features/connections/api/get-
 import { ConnectionNotFound } from "../../../features/connections/components/connection-not-found";
 import { EditConnectionForm } from "../../../features/connections/components/edit-connection-form";
 import { isApiError } from "../../../lib/api-client";
+import { paths } from "../../../lib/paths";
 import { requireOrg, useOrg } from "../../org";
 import { queryClient } from "../../query";
 import { usePageTitle } from "../../title";
-import { paths } from "../../../lib/paths";
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const membership = await requireOrg(request, params.org);

@@ -1,11 +1,12 @@
+import { ConnectionStatusSchema } from "@oidc/shared";
 import { Link, type LoaderFunctionArgs, type ShouldRevalidateFunctionArgs } from "react-router";
 import { Breadcrumbs } from "../../../components/layouts/breadcrumbs";
 import { connectionsQueryOptions } from "../../../features/connections/api/get-connections";
 import { ConnectionsList } from "../../../features/connections/components/connections-list";
+import { paths } from "../../../lib/paths";
 import { requireOrg, useOrg } from "../../org";
 import { queryClient } from "../../query";
 import { usePageTitle } from "../../title";
-import { paths } from "../../../lib/paths";
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const membership = await requireOrg(request, params.org);
@@ -14,7 +15,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const q = url.searchParams.get("q")?.trim() || undefined;
   // Prefetch, but render at once: the list shows its own loading state.
   void queryClient.prefetchInfiniteQuery(
-    connectionsQueryOptions(membership.org.slug, { status: status === "active" || status === "inactive" ? status : undefined, q }),
+    connectionsQueryOptions(membership.org.slug, { status: ConnectionStatusSchema.safeParse(status).data, q }),
   );
   return null;
 }

@@ -3,10 +3,10 @@ import { type LoaderFunctionArgs, redirect, useNavigate } from "react-router";
 import { Breadcrumbs } from "../../../components/layouts/breadcrumbs";
 import { repositoriesQueryOptions } from "../../../features/connections/api/get-repositories";
 import { CreateConnectionForm } from "../../../features/connections/components/create-connection-form";
+import { paths } from "../../../lib/paths";
 import { requireOrg, useOrg } from "../../org";
 import { queryClient } from "../../query";
 import { usePageTitle } from "../../title";
-import { paths } from "../../../lib/paths";
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const membership = await requireOrg(request, params.org);

@@ -1,8 +1,8 @@
-import type { EventKind } from "@oidc/shared";
+import type { ConnectionStatus, EventKind } from "@oidc/shared";
 
 /** Hierarchical query keys: invalidate `lists(org)` after a write, `detail(org, id)` for one connection. */
 export interface ListFilters {
-  status?: "active" | "inactive" | undefined;
+  status?: ConnectionStatus | undefined;
   q?: string | undefined;
 }
 

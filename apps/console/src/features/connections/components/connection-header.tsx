@@ -1,10 +1,10 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import { StatusBadge } from "../../../components/ui/status";
+import { paths } from "../../../lib/paths";
 import type { Connection } from "../api/get-connection";
 import { DeleteDialog } from "./delete-dialog";
 import { StatusDialog } from "./status-dialog";
-import { paths } from "../../../lib/paths";
 
 /** Name, status and — for owners — Edit, Deactivate/Activate and Delete. */
 export function ConnectionHeader({

@@ -3,6 +3,7 @@ import { useMemo } from "react";
 import { Link } from "react-router";
 import { isApiError } from "../../../lib/api-client";
 import { absoluteTime, expiryText, relativeTime } from "../../../lib/format";
+import { paths } from "../../../lib/paths";
 import { UsageSection } from "../../visibility/components/usage-section";
 import { useAuditSummary } from "../api/get-audit-summary";
 import type { Connection } from "../api/get-connection";
@@ -14,7 +15,6 @@ import { AuditMatches } from "./audit-ruleset";
 import { RulesetFacts } from "./connection-review";
 import { ConnectionSetup } from "./connection-setup";
 import { GroupedWarnings } from "./warning-list";
-import { paths } from "../../../lib/paths";
 
 /**
  * Connection ID and snippet first (what an admin came for), then the rulesets with their warnings:
@@ -61,8 +61,8 @@ export function ConnectionOverview({
             Breaks the organisation's policy
           </h2>
           <p>
-            This connection was saved before the <Link to={paths.policy(org)}>policy</Link> changed. It keeps working, but the next edit
-            of its rulesets must comply.
+            This connection was saved before the <Link to={paths.policy(org)}>policy</Link> changed. It keeps working, but the next edit of
+            its rulesets must comply.
           </p>
           <ul>
             {connection.policyViolations.map((v) => (

@@ -1,3 +1,4 @@
+import { ConnectionStatusSchema } from "@oidc/shared";
 import { memo, useEffect, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { ErrorMessage } from "../../../components/errors/error-view";
@@ -6,10 +7,10 @@ import { Menu } from "../../../components/ui/menu";
 import { EmptyState, Spinner, StatusBadge } from "../../../components/ui/status";
 import { useToast } from "../../../components/ui/toast";
 import { absoluteTime, relativeTime } from "../../../lib/format";
+import { paths } from "../../../lib/paths";
 import { type ConnectionSummary, useConnections } from "../api/get-connections";
 import { DeleteDialog } from "./delete-dialog";
 import { StatusDialog } from "./status-dialog";
-import { paths } from "../../../lib/paths";
 
 function When({ iso, never = "Never" }: { iso: string | null; never?: string }) {
   if (!iso) return <span className="muted">{never}</span>;
@@ -92,8 +93,7 @@ const ConnectionRow = memo(function ConnectionRow({
 /** The org's connections: search, status filter, keyset paging ("Show more"), row actions for owners. */
 export function ConnectionsList({ org, canManage }: { org: string; canManage: boolean }) {
   const [params, setParams] = useSearchParams();
-  const status =
-    params.get("status") === "active" || params.get("status") === "inactive" ? (params.get("status") as "active" | "inactive") : undefined;
+  const status = ConnectionStatusSchema.safeParse(params.get("status")).data;
   // The URL holds what was typed (so a reload or a shared link keeps it); the query follows it 250 ms later.
   // Only typing changes the URL: a timer never navigates, so it cannot cancel a click on a link.
   const search = params.get("q") ?? "";
@@ -209,7 +209,14 @@ export function ConnectionsList({ org, canManage }: { org: string; canManage: bo
               </thead>
               <tbody>
                 {items.map((c) => (
-                  <ConnectionRow key={c.id} org={org} connection={c} canManage={canManage} onStatus={setStatusTarget} onDelete={setDeleteTarget} />
+                  <ConnectionRow
+                    key={c.id}
+                    org={org}
+                    connection={c}
+                    canManage={canManage}
+                    onStatus={setStatusTarget}
+                    onDelete={setDeleteTarget}
+                  />
                 ))}
               </tbody>
             </table>

@@ -1,3 +1,4 @@
+import type { ConnectionStatus } from "@oidc/shared";
 import { Dialog } from "../../../components/ui/dialog";
 import { useToast } from "../../../components/ui/toast";
 import { useSetConnectionStatus } from "../api/set-connection-status";
@@ -9,7 +10,7 @@ export function StatusDialog({
   onClose,
 }: {
   org: string;
-  connection: { id: string; name: string; status: "active" | "inactive" } | null;
+  connection: { id: string; name: string; status: ConnectionStatus } | null;
   onClose: () => void;
 }) {
   const mutation = useSetConnectionStatus(org);

@@ -4,10 +4,10 @@ import { Link } from "react-router";
 import { Field } from "../../../components/ui/field";
 import { isApiError, issuesByPath } from "../../../lib/api-client";
 import { absoluteTime } from "../../../lib/format";
+import { paths } from "../../../lib/paths";
 import { usePolicyDryRun } from "../api/dry-run-policy";
 import type { Policy } from "../api/get-policy";
 import { useUpdatePolicy } from "../api/update-policy";
-import { paths } from "../../../lib/paths";
 
 const RULES: { key: PolicyRule; label: string; hint: string }[] = [
   {
