@@ -1,5 +1,7 @@
+import { zodResolver } from "@hookform/resolvers/zod";
 import { issueKey } from "@oidc/shared";
 import { type FieldError, type FieldErrors, type FieldValues, get, type Resolver, set } from "react-hook-form";
+import type { z } from "zod";
 import type { ApiIssue } from "./api-client";
 
 /**
@@ -14,7 +16,9 @@ export interface ServerIssue {
   /** The field's dotted name, from the issue's path: `rulesets.0.subject`. */
   name: string;
   message: string;
-  /** The field's value when the server answered (JSON-like form values). */
+  /** The field it is about: the list for an item of one (`rulesets.0.resources` for `rulesets.0.resources.1`). */
+  field: string;
+  /** That field's value when the server answered (form values are JSON-like). */
   value: string;
 }
 
@@ -24,7 +28,8 @@ const snapshot = (value: unknown) => JSON.stringify(value) ?? "";
 export function serverIssues(issues: readonly ApiIssue[], values: FieldValues): ServerIssue[] {
   return issues.flatMap((issue) => {
     const name = issueKey(issue.path);
-    return name ? [{ name, message: issue.message, value: snapshot(get(values, name)) }] : [];
+    const field = name.replace(/\.\d+$/, "");
+    return name ? [{ name, message: issue.message, field, value: snapshot(get(values, field)) }] : [];
   });
 }
 
@@ -35,7 +40,7 @@ export function withServerIssues<V extends FieldValues, C, O>(
 ): Resolver<V, C, O> {
   return async (values, context, options) => {
     const result = await resolver(values, context, options);
-    const pending = current().filter((i) => snapshot(get(values, i.name)) === i.value && !get(result.errors, i.name));
+    const pending = current().filter((i) => snapshot(get(values, i.field)) === i.value && !get(result.errors, i.name));
     if (!pending.length) return result;
     const errors = { ...result.errors } as FieldErrors<V>;
     for (const i of pending) set(errors, i.name, { type: "server", message: i.message } satisfies FieldError);
@@ -67,3 +72,18 @@ export function ownMessage(errors: FieldErrors | undefined, name: string): strin
   const own = node?.root?.message ?? node?.message;
   return typeof own === "string" && own ? own : undefined;
 }
+
+/**
+ * A resolver for form values `V` that are not the request body itself (local keys, a select's
+ * string): `toBody` builds the body, the shared schema checks it, and its issues land at the same
+ * paths in the form (so `toBody` keeps the form's field names). A valid submit hands over the parsed body.
+ */
+export const bodyResolver =
+  <V extends FieldValues>() =>
+  <S extends z.ZodType<FieldValues, FieldValues>>(schema: S, toBody: (values: V) => z.input<S>): Resolver<V, unknown, z.output<S>> => {
+    const resolver = zodResolver(schema as z.ZodType<FieldValues, FieldValues>);
+    return (values, context, options) =>
+      resolver(toBody(values), context, options as unknown as Parameters<typeof resolver>[2]) as ReturnType<
+        Resolver<V, unknown, z.output<S>>
+      >;
+  };

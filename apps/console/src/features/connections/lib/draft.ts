@@ -1,4 +1,3 @@
-import { zodResolver } from "@hookform/resolvers/zod";
 import {
   ConnectionCreateSchema,
   ConnectionPatchSchema,
@@ -7,8 +6,8 @@ import {
   type RulesetPatchSchema,
   type Scope,
 } from "@oidc/shared";
-import type { FieldValues, Resolver } from "react-hook-form";
 import type { z } from "zod";
+import { bodyResolver } from "../../../lib/form";
 import type { Connection } from "../api/get-connection";
 
 type RulesetFields = z.input<typeof RulesetPatchSchema>;
@@ -117,19 +116,8 @@ export function validatePatch(draft: ConnectionDraft) {
  * shared schema, so the form's errors sit at the same paths as the API's `issues`, and a valid
  * submit hands over the parsed body.
  */
-export const createResolver = bodyResolver(ConnectionCreateSchema, createBody);
-export const patchResolver = bodyResolver(ConnectionPatchSchema, patchBody);
-
-function bodyResolver<S extends z.ZodType<FieldValues, FieldValues>>(
-  schema: S,
-  toBody: (draft: ConnectionDraft) => z.input<S>,
-): Resolver<ConnectionDraft, unknown, z.output<S>> {
-  const resolver = zodResolver(schema as z.ZodType<FieldValues, FieldValues>);
-  return (values, context, options) =>
-    resolver(toBody(values), context, options as unknown as Parameters<typeof resolver>[2]) as ReturnType<
-      Resolver<ConnectionDraft, unknown, z.output<S>>
-    >;
-}
+export const createResolver = bodyResolver<ConnectionDraft>()(ConnectionCreateSchema, createBody);
+export const patchResolver = bodyResolver<ConnectionDraft>()(ConnectionPatchSchema, patchBody);
 
 export const SCOPE_PRESETS: { label: string; scopes: Scope[] }[] = [
   { label: "Read-only", scopes: ["pull"] },
