@@ -1,6 +1,6 @@
 import { CONDITION_CLAIMS, immutableSubject, MAX_CONDITIONS, SCOPES, type Scope, SubjectPatternSchema } from "@oidc/shared";
 import { useId } from "react";
-import { Controller, useFieldArray, useFormContext, useFormState, useWatch } from "react-hook-form";
+import { Controller, useController, useFieldArray, useFormContext, useFormState, useWatch } from "react-hook-form";
 import { Field } from "../../../components/ui/field";
 import { expiryText, fromLocalInput, toLocalInput } from "../../../lib/format";
 import { type ConnectionDraft, SCOPE_LABELS, SCOPE_PRESETS } from "../lib/draft";
@@ -51,6 +51,8 @@ export function RulesetEditor({
   const { isSubmitted } = useFormState({ control });
   const ruleset = useWatch({ control, name });
   const conditions = useFieldArray({ control, name: `${name}.conditions` });
+  // A controller, not <Controller>: <Field> wires its label, hint and error to its direct child.
+  const expires = useController({ control, name: `${name}.expiresAt` });
   const setSubject = (subject: string) => setValue(`${name}.subject`, subject, { shouldDirty: true, shouldValidate: isSubmitted });
   const at = (field: string) => errorAt(`${name}.${field}`);
   const subjectCheck = ruleset.subject ? SubjectPatternSchema.safeParse(ruleset.subject) : null;
@@ -123,20 +125,14 @@ export function RulesetEditor({
         }
         error={at("expiresAt")}
       >
-        <Controller
-          control={control}
-          name={`${name}.expiresAt`}
-          render={({ field }) => (
-            <input
-              className="input"
-              type="datetime-local"
-              ref={field.ref}
-              name={field.name}
-              onBlur={field.onBlur}
-              value={field.value ? toLocalInput(field.value) : ""}
-              onChange={(e) => field.onChange(fromLocalInput(e.target.value))}
-            />
-          )}
+        <input
+          className="input"
+          type="datetime-local"
+          ref={expires.field.ref}
+          name={expires.field.name}
+          onBlur={expires.field.onBlur}
+          value={expires.field.value ? toLocalInput(expires.field.value) : ""}
+          onChange={(e) => expires.field.onChange(fromLocalInput(e.target.value))}
         />
       </Field>
 
