@@ -8,6 +8,7 @@ import { connectionQueryOptions, useConnection } from "../../../features/connect
 import { repositoriesQueryOptions } from "../../../features/connections/api/get-repositories";
 import { ConnectionNotFound } from "../../../features/connections/components/connection-not-found";
 import { EditConnectionForm } from "../../../features/connections/components/edit-connection-form";
+import { policyQueryOptions, usePolicy } from "../../../features/policy/api/get-policy";
 import { isApiError } from "../../../lib/api-client";
 import { paths } from "../../../lib/paths";
 import { requireOrg, useOrg } from "../../org";
@@ -19,6 +20,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const detail = paths.connection(membership.org.slug, params.id ?? "");
   if (membership.role !== "owner") throw redirect(detail);
   void queryClient.prefetchQuery(repositoriesQueryOptions(membership.org.slug));
+  void queryClient.prefetchQuery(policyQueryOptions(membership.org.slug));
   // The form starts from the latest saved version.
   await queryClient.fetchQuery({ ...connectionQueryOptions(membership.org.slug, params.id ?? ""), staleTime: 0 }).catch(() => null);
   return null;
@@ -29,6 +31,8 @@ export function Component() {
   const { id = "" } = useParams();
   const navigate = useNavigate();
   const query = useConnection(org.slug, id);
+  // The policy feature's query: the form checks the org's policy at the fields as you type.
+  const policy = usePolicy(org.slug);
   const detail = paths.connection(org.slug, id);
   const onDone = useCallback(() => navigate(detail), [navigate, detail]);
   usePageTitle(isApiError(query.error, 404) ? "Connection not found" : `Edit ${query.data?.name ?? "connection"}`);
@@ -59,7 +63,13 @@ export function Component() {
       ) : query.isError ? (
         <ErrorMessage error={query.error} onRetry={() => query.refetch()} />
       ) : (
-        <EditConnectionForm key={query.data.id} org={{ ...org.org, slug: org.slug }} connection={query.data} onDone={onDone} />
+        <EditConnectionForm
+          key={query.data.id}
+          org={{ ...org.org, slug: org.slug }}
+          connection={query.data}
+          policy={policy.data}
+          onDone={onDone}
+        />
       )}
     </div>
   );

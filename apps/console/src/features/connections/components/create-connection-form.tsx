@@ -1,4 +1,4 @@
-import { lintRulesets } from "@oidc/shared";
+import { lintRulesets, type OrgPolicySettings } from "@oidc/shared";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { FormProvider, useForm } from "react-hook-form";
 import { ErrorMessage } from "../../../components/errors/error-view";
@@ -8,7 +8,6 @@ import { isApiError } from "../../../lib/api-client";
 import { type ServerIssue, serverIssues, withServerIssues } from "../../../lib/form";
 import { type ConnectionCreateBody, useCreateConnection } from "../api/create-connection";
 import { useDevIssuer } from "../api/dev-issuer";
-import { useOrgPolicy } from "../api/get-org-policy";
 import { useRepositories } from "../api/get-repositories";
 import { type ConnectionDraft, createResolver, emptyDraft } from "../lib/draft";
 import { knownOwner } from "../lib/examples";
@@ -19,10 +18,13 @@ import { UnsavedChangesGuard } from "./unsaved-changes-guard";
 /** Step 1: the form; Next validates with the shared schema and shows the review; Confirm creates. */
 export function CreateConnectionForm({
   org,
+  policy,
   onCreated,
   onCancel,
 }: {
   org: OrgInfo;
+  /** The org's policy (SPEC §11), checked at the fields as you type; undefined while it loads. */
+  policy: OrgPolicySettings | undefined;
   onCreated: (id: string) => void;
   onCancel: () => void;
 }) {
@@ -37,7 +39,6 @@ export function CreateConnectionForm({
   /** Set when the server refused Confirm: back on the form, its errors are shown and the first one focused. */
   const [refused, setRefused] = useState(false);
   const repositories = useRepositories(org.slug);
-  const policy = useOrgPolicy(org.slug);
   const devIssuer = useDevIssuer();
   const create = useCreateConnection(org.slug);
   const toast = useToast();
@@ -100,7 +101,7 @@ export function CreateConnectionForm({
                 <p>Fix the fields marked below, then continue.</p>
               </Alert>
             )}
-            <ConnectionForm devIssuer={devIssuer.data?.issuer} repositories={repositories.data.items} org={org} policy={policy.data} />
+            <ConnectionForm devIssuer={devIssuer.data?.issuer} repositories={repositories.data.items} org={org} policy={policy} />
             <div className="form-actions">
               <button type="button" className="btn btn-ghost" onClick={onCancel}>
                 Cancel

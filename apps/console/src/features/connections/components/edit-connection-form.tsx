@@ -1,3 +1,4 @@
+import type { OrgPolicySettings } from "@oidc/shared";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { FormProvider, useForm } from "react-hook-form";
@@ -8,7 +9,6 @@ import { isApiError } from "../../../lib/api-client";
 import { type ServerIssue, serverIssues, withServerIssues } from "../../../lib/form";
 import { relativeTime } from "../../../lib/format";
 import { type Connection, connectionQueryOptions } from "../api/get-connection";
-import { useOrgPolicy } from "../api/get-org-policy";
 import { useRepositories } from "../api/get-repositories";
 import { type ConnectionPatchBody, useUpdateConnection } from "../api/update-connection";
 import { type ConnectionDraft, draftFromConnection, patchResolver } from "../lib/draft";
@@ -22,7 +22,18 @@ import { UnsavedChangesGuard } from "./unsaved-changes-guard";
  * loaded from; a 412 (someone else saved first) is never overwritten: the form shows what the other
  * person changed and offers to re-apply the draft on top of the latest version (or to discard it).
  */
-export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; connection: Connection; onDone: () => void }) {
+export function EditConnectionForm({
+  org,
+  connection,
+  policy,
+  onDone,
+}: {
+  org: OrgInfo;
+  connection: Connection;
+  /** The org's policy (SPEC §11), checked at the fields as you type; undefined while it loads. */
+  policy: OrgPolicySettings | undefined;
+  onDone: () => void;
+}) {
   const [base, setBase] = useState(connection);
   /** The server's field issues from the last save; each holds until its field is edited. */
   const issues = useRef<ServerIssue[]>([]);
@@ -36,7 +47,6 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
   const [reloading, setReloading] = useState(false);
   const conflictRef = useRef<HTMLDivElement>(null);
   const repositories = useRepositories(org.slug);
-  const policy = useOrgPolicy(org.slug);
   const update = useUpdateConnection(org.slug, connection.id);
   const queryClient = useQueryClient();
   const toast = useToast();
@@ -174,7 +184,7 @@ export function EditConnectionForm({ org, connection, onDone }: { org: OrgInfo; 
             <p>Fix the fields marked below, then save.</p>
           </Alert>
         )}
-        <ConnectionForm editing repositories={repositories.data.items} org={org} policy={policy.data} />
+        <ConnectionForm editing repositories={repositories.data.items} org={org} policy={policy} />
         <div className="form-actions">
           <button type="button" className="btn btn-ghost" onClick={onDone}>
             Cancel
