@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import AxeBuilder from "@axe-core/playwright";
 import { type Connection, type ConnectionCreate, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@oidc/shared";
 import { type APIRequestContext, type APIResponse, test as base, expect, type Page, request } from "@playwright/test";
+import { paths } from "../apps/console/src/lib/paths";
 import { BASE_URL, ORG, USERS } from "./support/env";
 
 export const uniqueName = (prefix: string) => `${prefix} ${randomUUID().slice(0, 8)}`;
@@ -93,5 +94,7 @@ export const test = base.extend<Fixtures>({
   },
 });
 
-export { expect };
-export const connectionPath = (id = "") => `/orgs/${ORG}/oidc-connections${id ? `/${id}` : ""}`;
+/** The console's own URL builders (`apps/console/src/lib/paths.ts`, whose unit test pins the strings). */
+export { expect, paths };
+/** The org's connections page, or a connection's (with a sub-path: `connectionPath(`${id}/activity`)`). */
+export const connectionPath = (id = "") => `${paths.connections(ORG)}${id ? `/${id}` : ""}`;

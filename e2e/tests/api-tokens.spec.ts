@@ -1,15 +1,15 @@
 import { request } from "@playwright/test";
-import { connectionPath, defaultConnection, expect, test, uniqueName } from "../fixtures";
+import { connectionPath, defaultConnection, expect, paths, test, uniqueName } from "../fixtures";
 import { BASE_URL, ORG, USERS } from "../support/env";
 
-const tokensPath = `/orgs/${ORG}/api-tokens`;
+const tokensPath = paths.apiTokens(ORG);
 const tokensApi = `/api/orgs/${ORG}/api-tokens`;
 
 test.describe("API tokens page", () => {
   test.use({ permissions: ["clipboard-read", "clipboard-write"] });
 
   test("an owner creates a token, copies it once, sees its use, and revokes it", async ({ page, expectAccessible }) => {
-    await page.goto(`/orgs/${ORG}/oidc-connections`);
+    await page.goto(paths.connections(ORG));
     await page.getByRole("navigation", { name: "Organisation settings" }).getByRole("link", { name: "API tokens" }).click();
     await expect(page.getByRole("heading", { level: 1, name: "API tokens" })).toBeVisible();
 

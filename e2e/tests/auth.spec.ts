@@ -1,4 +1,4 @@
-import { expect, test } from "../fixtures";
+import { expect, paths, test } from "../fixtures";
 import { ORG, PASSWORD, screenshotPath } from "../support/env";
 
 test.describe("signing in and out", () => {
@@ -8,7 +8,7 @@ test.describe("signing in and out", () => {
     page,
     expectAccessible,
   }) => {
-    const deepLink = `/orgs/${ORG}/oidc-connections?status=inactive`;
+    const deepLink = `${paths.connections(ORG)}?status=inactive`;
     await page.goto(deepLink);
     await expect(page).toHaveURL(/\/sign-in\?next=/);
     await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
@@ -31,7 +31,7 @@ test.describe("signing in and out", () => {
 
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/sign-in$/);
-    await page.goto(`/orgs/${ORG}/oidc-connections`);
+    await page.goto(paths.connections(ORG));
     await expect(page).toHaveURL(/\/sign-in\?next=/);
   });
 });

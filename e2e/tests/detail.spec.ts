@@ -1,4 +1,4 @@
-import { connectionPath, expect, test } from "../fixtures";
+import { connectionPath, expect, paths, test } from "../fixtures";
 import { ORG } from "../support/env";
 
 test.describe("the connection page", () => {
@@ -71,7 +71,7 @@ test.describe("the connection page", () => {
 
     // An org the admin is not a member of (acme exists), and one that does not exist: no difference.
     for (const org of ["acme", "no-such-org"]) {
-      await page.goto(`/orgs/${org}/oidc-connections/00000000-0000-4000-8000-000000000000`);
+      await page.goto(paths.connection(org, "00000000-0000-4000-8000-000000000000"));
       await expectNotFound("Page not found", "Go to the console");
       await expect(page.getByRole("link", { name: "OIDC connections", exact: true })).toHaveCount(0);
     }

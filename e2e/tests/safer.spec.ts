@@ -1,12 +1,12 @@
 import { request } from "@playwright/test";
-import { connectionPath, expect, test, uniqueName } from "../fixtures";
+import { connectionPath, expect, paths, test, uniqueName } from "../fixtures";
 import { BASE_URL, ORG, PASSWORD, USERS } from "../support/env";
 
 // SPEC §11 in the console: audit rulesets and one-click Enforce, expiry, the Policy page, the
 // reusable-workflow preset. Policies are saved only in the second organisation (acme), so that the
 // other specs, which run alongside in octo-org, never meet a policy.
 
-const policyPath = `/orgs/${ORG}/policy`;
+const policyPath = paths.policy(ORG);
 
 test("an audit ruleset shows what it would have matched and is enforced in one click", async ({
   page,
@@ -105,16 +105,16 @@ test.describe("in the second organisation", () => {
       await page.getByLabel("Password").fill(PASSWORD);
       await page.getByRole("button", { name: "Sign in" }).click();
       await expect(page).toHaveURL(/\/orgs\/acme\//);
-      await page.goto("/orgs/acme/policy");
+      await page.goto(paths.policy("acme"));
       await page.getByRole("checkbox", { name: "Require immutable subjects" }).check();
       await page.getByRole("button", { name: "Save policy" }).click();
       await expect(page.getByRole("status").filter({ hasText: "Policy saved." })).toBeVisible();
 
-      await page.goto(`/orgs/acme/oidc-connections/${connection.id}`);
+      await page.goto(paths.connection("acme", connection.id));
       const flag = page.getByRole("region", { name: "Breaks the organisation's policy" });
       await expect(flag).toContainText("repo:acme@7654321/billing@*:ref:refs/heads/main");
       await expectAccessible(page, "connection that breaks the policy");
-      await page.goto("/orgs/acme/oidc-connections");
+      await page.goto(paths.connections("acme"));
       await expect(page.getByRole("row").filter({ hasText: connection.name })).toContainText("Breaks policy");
     } finally {
       const current = await api.get("/api/orgs/acme/policy");

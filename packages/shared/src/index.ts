@@ -1,6 +1,7 @@
 export * from "./decide";
 export * from "./diagnose";
 export * from "./evaluate";
+export * from "./issues";
 export * from "./lints";
 export * from "./matcher";
 export * from "./policy";

@@ -2,6 +2,7 @@ import { createBrowserRouter, redirect } from "react-router";
 import { RouteErrorView, ShellErrorView } from "../components/errors/error-view";
 import { Spinner } from "../components/ui/status";
 import { meQueryOptions } from "../features/auth/api/get-me";
+import { paths } from "../lib/paths";
 import { setUnauthenticatedHandler } from "../lib/query-client";
 import { requireMe, signInPath } from "./auth";
 import { queryClient } from "./query";
@@ -19,7 +20,7 @@ export const router = createBrowserRouter([
         loader: async ({ request }) => {
           const me = await requireMe(request);
           const first = me.memberships[0];
-          return first ? redirect(`/orgs/${first.org.slug}/oidc-connections`) : null;
+          return first ? redirect(paths.connections(first.org.slug)) : null;
         },
         lazy: () => import("./routes/no-org"),
       },
@@ -28,7 +29,7 @@ export const router = createBrowserRouter([
         // Errors of the org's pages (an org the user is not a member of: 404) show inside the shell.
         ErrorBoundary: ShellErrorView,
         children: [
-          { index: true, loader: ({ params }) => redirect(`/orgs/${params.org}/oidc-connections`) },
+          { index: true, loader: ({ params }) => redirect(paths.connections(params.org ?? "")) },
           { path: "oidc-connections", lazy: () => import("./routes/connections/list") },
           { path: "oidc-connections/new", lazy: () => import("./routes/connections/new") },
           { path: "oidc-connections/:id/edit", lazy: () => import("./routes/connections/edit") },

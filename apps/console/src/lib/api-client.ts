@@ -95,12 +95,5 @@ export const api = hc<AppType>(typeof window === "undefined" ? "http://localhost
   init: { credentials: "same-origin" },
 }).api;
 
-/** Issues under `prefix` (e.g. ["rulesets"]) keyed by their dotted path: `"rulesets.0.subject"`. */
-export function issuesByPath(issues: readonly ApiIssue[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const issue of issues) {
-    const key = issue.path.join(".");
-    if (!(key in out)) out[key] = issue.message;
-  }
-  return out;
-}
+/** Issues keyed by their dotted path (`"rulesets.0.subject"`): the shared helper, also used by the forms. */
+export { issuesByPath } from "@oidc/shared";

@@ -5,6 +5,7 @@ import { AppLayout } from "../../components/layouts/app-layout";
 import { useToast } from "../../components/ui/toast";
 import { meQueryOptions } from "../../features/auth/api/get-me";
 import { useLogout } from "../../features/auth/api/logout";
+import { paths } from "../../lib/paths";
 import { requireMe } from "../auth";
 
 export async function loader({ request }: LoaderFunctionArgs) {
@@ -49,7 +50,7 @@ export function Component() {
       userLabel={me.data.user.email}
       orgs={me.data.memberships.map((m) => ({ slug: m.org.slug, name: m.org.name }))}
       currentOrg={me.data.memberships.some((m) => m.org.slug === org) ? org : undefined}
-      onSwitchOrg={(slug) => navigate(`/orgs/${slug}/oidc-connections`)}
+      onSwitchOrg={(slug) => navigate(paths.connections(slug))}
       signingOut={logout.isPending}
       onSignOut={() =>
         logout.mutate(undefined, {

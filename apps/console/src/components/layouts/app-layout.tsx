@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import { NavLink } from "react-router";
+import { paths } from "../../lib/paths";
 
 interface OrgOption {
   slug: string;
@@ -62,17 +63,17 @@ export function AppLayout({ userLabel, orgs, currentOrg, onSwitchOrg, onSignOut,
             </p>
             <ul aria-labelledby="nav-security">
               <li>
-                <NavLink to={`/orgs/${currentOrg}/oidc-connections`} className="sidebar-link">
+                <NavLink to={paths.connections(currentOrg)} className="sidebar-link">
                   OIDC connections
                 </NavLink>
               </li>
               <li>
-                <NavLink to={`/orgs/${currentOrg}/api-tokens`} className="sidebar-link">
+                <NavLink to={paths.apiTokens(currentOrg)} className="sidebar-link">
                   API tokens
                 </NavLink>
               </li>
               <li>
-                <NavLink to={`/orgs/${currentOrg}/policy`} className="sidebar-link">
+                <NavLink to={paths.policy(currentOrg)} className="sidebar-link">
                   Policy
                 </NavLink>
               </li>
@@ -82,12 +83,12 @@ export function AppLayout({ userLabel, orgs, currentOrg, onSwitchOrg, onSignOut,
             </p>
             <ul aria-labelledby="nav-visibility">
               <li>
-                <NavLink to={`/orgs/${currentOrg}/audit-log`} className="sidebar-link">
+                <NavLink to={paths.auditLog(currentOrg)} className="sidebar-link">
                   Audit log
                 </NavLink>
               </li>
               <li>
-                <NavLink to={`/orgs/${currentOrg}/webhooks`} className="sidebar-link">
+                <NavLink to={paths.webhooks(currentOrg)} className="sidebar-link">
                   Webhooks
                 </NavLink>
               </li>

@@ -6,6 +6,7 @@ import { connectionQueryOptions, useConnection } from "../../../features/connect
 import { ConnectionHeader } from "../../../features/connections/components/connection-header";
 import { ConnectionNotFound } from "../../../features/connections/components/connection-not-found";
 import { isApiError } from "../../../lib/api-client";
+import { paths } from "../../../lib/paths";
 import { requireOrg, useOrg } from "../../org";
 import { queryClient } from "../../query";
 import { usePageTitle } from "../../title";
@@ -22,7 +23,7 @@ export function Component() {
   const [params, setParams] = useSearchParams();
   const navigate = useNavigate();
   const query = useConnection(org.slug, id);
-  const list = `/orgs/${org.slug}/oidc-connections`;
+  const list = paths.connections(org.slug);
   usePageTitle(query.data?.name ?? (isApiError(query.error, 404) ? "Connection not found" : "OIDC connection"));
   const crumbs = [{ label: org.org.name }, { label: "OIDC connections", to: list }, { label: query.data?.name ?? "Connection" }];
   if (query.isPending)
@@ -75,13 +76,13 @@ export function Component() {
         </Alert>
       )}
       <nav className="tabs" aria-label="Connection sections">
-        <NavLink end to="." className="tab">
+        <NavLink end to={paths.connection(org.slug, c.id)} className="tab">
           Overview
         </NavLink>
-        <NavLink to="activity" className="tab">
+        <NavLink to={paths.connectionActivity(org.slug, c.id)} className="tab">
           Activity
         </NavLink>
-        <NavLink to="test" className="tab">
+        <NavLink to={paths.connectionTest(org.slug, c.id)} className="tab">
           Test
         </NavLink>
       </nav>

@@ -8,16 +8,19 @@ import { connectionQueryOptions, useConnection } from "../../../features/connect
 import { repositoriesQueryOptions } from "../../../features/connections/api/get-repositories";
 import { ConnectionNotFound } from "../../../features/connections/components/connection-not-found";
 import { EditConnectionForm } from "../../../features/connections/components/edit-connection-form";
+import { policyQueryOptions, usePolicy } from "../../../features/policy/api/get-policy";
 import { isApiError } from "../../../lib/api-client";
+import { paths } from "../../../lib/paths";
 import { requireOrg, useOrg } from "../../org";
 import { queryClient } from "../../query";
 import { usePageTitle } from "../../title";
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const membership = await requireOrg(request, params.org);
-  const detail = `/orgs/${membership.org.slug}/oidc-connections/${params.id}`;
+  const detail = paths.connection(membership.org.slug, params.id ?? "");
   if (membership.role !== "owner") throw redirect(detail);
   void queryClient.prefetchQuery(repositoriesQueryOptions(membership.org.slug));
+  void queryClient.prefetchQuery(policyQueryOptions(membership.org.slug));
   // The form starts from the latest saved version.
   await queryClient.fetchQuery({ ...connectionQueryOptions(membership.org.slug, params.id ?? ""), staleTime: 0 }).catch(() => null);
   return null;
@@ -28,12 +31,14 @@ export function Component() {
   const { id = "" } = useParams();
   const navigate = useNavigate();
   const query = useConnection(org.slug, id);
-  const detail = `/orgs/${org.slug}/oidc-connections/${id}`;
+  // The policy feature's query: the form checks the org's policy at the fields as you type.
+  const policy = usePolicy(org.slug);
+  const detail = paths.connection(org.slug, id);
   const onDone = useCallback(() => navigate(detail), [navigate, detail]);
   usePageTitle(isApiError(query.error, 404) ? "Connection not found" : `Edit ${query.data?.name ?? "connection"}`);
   const crumbs = [
     { label: org.org.name },
-    { label: "OIDC connections", to: `/orgs/${org.slug}/oidc-connections` },
+    { label: "OIDC connections", to: paths.connections(org.slug) },
     { label: query.data?.name ?? "Connection", to: detail },
     { label: "Edit" },
   ];
@@ -58,7 +63,13 @@ export function Component() {
       ) : query.isError ? (
         <ErrorMessage error={query.error} onRetry={() => query.refetch()} />
       ) : (
-        <EditConnectionForm key={query.data.id} org={{ ...org.org, slug: org.slug }} connection={query.data} onDone={onDone} />
+        <EditConnectionForm
+          key={query.data.id}
+          org={{ ...org.org, slug: org.slug }}
+          connection={query.data}
+          policy={policy.data}
+          onDone={onDone}
+        />
       )}
     </div>
   );

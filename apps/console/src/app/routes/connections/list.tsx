@@ -2,6 +2,7 @@ import { Link, type LoaderFunctionArgs, type ShouldRevalidateFunctionArgs } from
 import { Breadcrumbs } from "../../../components/layouts/breadcrumbs";
 import { connectionsQueryOptions } from "../../../features/connections/api/get-connections";
 import { ConnectionsList } from "../../../features/connections/components/connections-list";
+import { paths } from "../../../lib/paths";
 import { requireOrg, useOrg } from "../../org";
 import { listFiltersOf } from "../../prefetch";
 import { queryClient } from "../../query";
@@ -32,7 +33,7 @@ export function Component() {
           <p className="muted">Let GitHub Actions workflows exchange their OIDC ID token for a short-lived access token.</p>
         </div>
         {org.canManage && (
-          <Link to="new" className="btn btn-primary">
+          <Link to={paths.newConnection(org.slug)} className="btn btn-primary">
             New connection
           </Link>
         )}

@@ -1,10 +1,12 @@
-import { ApiTokenCreateSchema, MAX_API_TOKEN_DAYS } from "@oidc/shared";
-import { useState } from "react";
+import { ApiTokenCreateSchema, MAX_API_TOKEN_DAYS, type Role } from "@oidc/shared";
+import { useMemo, useRef } from "react";
+import { useForm } from "react-hook-form";
 import { CopyButton } from "../../../components/ui/copy-button";
 import { Dialog } from "../../../components/ui/dialog";
 import { Field } from "../../../components/ui/field";
 import { Alert } from "../../../components/ui/status";
-import { issuesByPath } from "../../../lib/api-client";
+import { isApiError } from "../../../lib/api-client";
+import { bodyResolver, errorMessage, type ServerIssue, serverIssues, withServerIssues } from "../../../lib/form";
 import { useCreateApiToken } from "../api/create-api-token";
 
 const EXPIRY_CHOICES = [
@@ -14,19 +16,35 @@ const EXPIRY_CHOICES = [
   { value: "never", label: "Never" },
 ];
 
+/** The dialog's values: `expiresInDays` is the select's value ("never" leaves it out). */
+interface TokenDraft {
+  name: string;
+  role: Role;
+  expiresInDays: string;
+}
+
+const EMPTY: TokenDraft = { name: "", role: "member", expiresInDays: "90" };
+
+const tokenResolver = bodyResolver<TokenDraft>()(ApiTokenCreateSchema, ({ name, role, expiresInDays }) => ({
+  name,
+  role,
+  ...(expiresInDays === "never" ? {} : { expiresInDays: Number(expiresInDays) }),
+}));
+
 /** Create → the token is shown once, with Copy and a warning; closing the dialog forgets it. */
 export function CreateApiTokenDialog({ org, open, onClose }: { org: string; open: boolean; onClose: () => void }) {
-  const [name, setName] = useState("");
-  const [role, setRole] = useState<"owner" | "member">("member");
-  const [expiry, setExpiry] = useState("90");
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const issues = useRef<ServerIssue[]>([]);
+  const resolver = useMemo(() => withServerIssues(tokenResolver, () => issues.current), []);
+  const form = useForm({ defaultValues: EMPTY, resolver });
+  const {
+    register,
+    formState: { errors },
+  } = form;
   const mutation = useCreateApiToken(org);
   const created = mutation.data;
   const close = () => {
-    setName("");
-    setRole("member");
-    setExpiry("90");
-    setErrors({});
+    issues.current = [];
+    form.reset(EMPTY);
     mutation.reset();
     onClose();
   };
@@ -55,20 +73,15 @@ export function CreateApiTokenDialog({ org, open, onClose }: { org: string; open
       </Dialog>
     );
   }
-  const submit = () => {
-    const body = { name, role, ...(expiry === "never" ? {} : { expiresInDays: Number(expiry) }) };
-    const parsed = ApiTokenCreateSchema.safeParse(body);
-    if (!parsed.success) {
-      setErrors(
-        issuesByPath(
-          parsed.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === "number" ? p : String(p))), message: i.message })),
-        ),
-      );
-      return;
-    }
-    setErrors({});
-    mutation.mutate(body, { onError: (error) => setErrors(issuesByPath((error as { issues?: [] }).issues ?? [])) });
-  };
+  const submit = form.handleSubmit((body) =>
+    mutation.mutate(body, {
+      onError: (error) => {
+        if (!isApiError(error) || !error.issues.length) return;
+        issues.current = serverIssues(error.issues, form.getValues());
+        void form.trigger(undefined, { shouldFocus: true });
+      },
+    }),
+  );
   return (
     <Dialog
       open={open}
@@ -85,33 +98,18 @@ export function CreateApiTokenDialog({ org, open, onClose }: { org: string; open
         </>
       }
     >
-      <form
-        id="api-token-form"
-        className="stack"
-        noValidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          submit();
-        }}
-      >
-        <Field label="Name" hint="What uses it, e.g. “connections repo CI”" error={errors.name}>
-          <input
-            className="input"
-            value={name}
-            maxLength={100}
-            autoComplete="off"
-            onChange={(e) => setName(e.target.value)}
-            data-autofocus
-          />
+      <form id="api-token-form" className="stack" noValidate onSubmit={submit}>
+        <Field label="Name" hint="What uses it, e.g. “connections repo CI”" error={errorMessage(errors, "name")}>
+          <input className="input" maxLength={100} autoComplete="off" data-autofocus {...register("name")} />
         </Field>
-        <Field label="Role" hint="A member token can only read; an owner token can change connections" error={errors.role}>
-          <select className="input" value={role} onChange={(e) => setRole(e.target.value as "owner" | "member")}>
+        <Field label="Role" hint="A member token can only read; an owner token can change connections" error={errorMessage(errors, "role")}>
+          <select className="input" {...register("role")}>
             <option value="member">Member (read only)</option>
             <option value="owner">Owner (read and change)</option>
           </select>
         </Field>
-        <Field label="Expires after" error={errors.expiresInDays}>
-          <select className="input" value={expiry} onChange={(e) => setExpiry(e.target.value)}>
+        <Field label="Expires after" error={errorMessage(errors, "expiresInDays")}>
+          <select className="input" {...register("expiresInDays")}>
             {EXPIRY_CHOICES.map((c) => (
               <option key={c.value} value={c.value}>
                 {c.label}

@@ -1,34 +1,30 @@
-import { LoginInputSchema } from "@oidc/shared";
-import { type FormEvent, useRef, useState } from "react";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { type LoginInput, LoginInputSchema } from "@oidc/shared";
+import { useRef } from "react";
+import { useForm } from "react-hook-form";
 import { Field } from "../../../components/ui/field";
 import { isApiError } from "../../../lib/api-client";
+import { errorMessage } from "../../../lib/form";
 import { useLogin } from "../api/login";
+
+const loginResolver = zodResolver(LoginInputSchema);
 
 /** Email + password; field errors from the shared schema, a clear message for wrong credentials. */
 export function SignInForm({ onSignedIn }: { onSignedIn: () => void }) {
   const login = useLogin();
-  const [errors, setErrors] = useState<{ email?: string; password?: string }>({});
+  const {
+    register,
+    handleSubmit,
+    formState: { errors },
+  } = useForm<LoginInput>({ defaultValues: { email: "", password: "" }, resolver: loginResolver });
   const formError = useRef<HTMLDivElement>(null);
-  const submit = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    const data = new FormData(e.currentTarget);
-    const parsed = LoginInputSchema.safeParse({ email: String(data.get("email") ?? ""), password: String(data.get("password") ?? "") });
-    if (!parsed.success) {
-      const next: { email?: string; password?: string } = {};
-      for (const issue of parsed.error.issues) {
-        const key = issue.path[0];
-        if ((key === "email" || key === "password") && !next[key]) next[key] = issue.message;
-      }
-      setErrors(next);
-      e.currentTarget.querySelector<HTMLInputElement>(`[name=${next.email ? "email" : "password"}]`)?.focus();
-      return;
-    }
-    setErrors({});
-    login.mutate(parsed.data, {
+  // The library focuses the first field in error (email, then password) when the schema refuses.
+  const submit = handleSubmit((input) =>
+    login.mutate(input, {
       onSuccess: onSignedIn,
       onError: () => requestAnimationFrame(() => formError.current?.focus()),
-    });
-  };
+    }),
+  );
   const error = login.error;
   return (
     <form onSubmit={submit} noValidate className="stack">
@@ -44,11 +40,11 @@ export function SignInForm({ onSignedIn }: { onSignedIn: () => void }) {
           </p>
         </div>
       )}
-      <Field label="Email" error={errors.email}>
-        <input name="email" type="email" autoComplete="username" required className="input" />
+      <Field label="Email" error={errorMessage(errors, "email")}>
+        <input type="email" autoComplete="username" required className="input" {...register("email")} />
       </Field>
-      <Field label="Password" error={errors.password}>
-        <input name="password" type="password" autoComplete="current-password" required className="input" />
+      <Field label="Password" error={errorMessage(errors, "password")}>
+        <input type="password" autoComplete="current-password" required className="input" {...register("password")} />
       </Field>
       <button type="submit" className="btn btn-primary btn-block" disabled={login.isPending}>
         {login.isPending ? "Signing in…" : "Sign in"}

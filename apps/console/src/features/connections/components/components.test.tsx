@@ -1,19 +1,17 @@
 import type { DenialReason } from "@oidc/shared";
 import { fireEvent, render, screen, within } from "@testing-library/react";
-import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { CopyButton } from "../../../components/ui/copy-button";
 import { type ConnectionDraft, emptyDraft } from "../lib/draft";
 import { serverEvent, serverEvents } from "./__fixtures__/server-events";
-import { ConnectionForm } from "./connection-form";
+import { ConnectionFormHarness } from "./connection-form.harness";
 import { DENIAL_REASON_TITLES, EventDetails, eventTitle, parseEvent } from "./event-details";
 
 const repositories = ["api", "web"].map((name) => ({ name, fullName: `octo-org/${name}` }));
 const org = { slug: "octo-org", githubOwner: "octo-org", githubOwnerId: "1234567" };
 
 function Harness({ initial = emptyDraft(), errors = {} }: { initial?: ConnectionDraft; errors?: Record<string, string> }) {
-  const [draft, setDraft] = useState(initial);
-  return <ConnectionForm draft={draft} errors={errors} repositories={repositories} org={org} onChange={(d) => setDraft(d)} />;
+  return <ConnectionFormHarness initial={initial} errors={errors} repositories={repositories} org={org} />;
 }
 
 describe("ConnectionForm", () => {

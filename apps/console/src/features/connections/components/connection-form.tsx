@@ -8,8 +8,10 @@ import {
   type OrgPolicySettings,
 } from "@oidc/shared";
 import { useMemo } from "react";
+import { useFieldArray, useFormContext, useFormState, useWatch } from "react-hook-form";
 import { Field } from "../../../components/ui/field";
-import { type ConnectionDraft, emptyRuleset, type FieldErrors, newKey, type RulesetDraft } from "../lib/draft";
+import { errorMessage, ownMessage } from "../../../lib/form";
+import { type ConnectionDraft, emptyRuleset, newKey, type RulesetDraft } from "../lib/draft";
 import { exampleOwner, knownOwner, knownOwnerIdFor, type OwnerInfo } from "../lib/examples";
 import { groupWarnings } from "../lib/warnings";
 import { RulesetEditor } from "./ruleset-editor";
@@ -22,12 +24,8 @@ export interface OrgInfo {
 }
 
 interface Props {
-  draft: ConnectionDraft;
-  errors: FieldErrors;
   repositories: { name: string; fullName: string }[];
   org: OrgInfo;
-  /** `field` is the dotted path that changed, so its server error can be cleared. */
-  onChange: (draft: ConnectionDraft, field: string) => void;
   /** Editing an existing connection: the type is fixed. */
   editing?: boolean;
   /** The development issuer's URL when this server runs one: offered as a second issuer on create. */
@@ -45,53 +43,53 @@ function safeLints(rulesets: RulesetDraft[], org: OwnerInfo) {
   }
 }
 
-/** Name, description, type and 1–5 rulesets; used by create and edit alike. */
-export function ConnectionForm({ draft, errors: fieldErrors, repositories, org, onChange, editing = false, devIssuer, policy }: Props) {
+/**
+ * Name, description, type and 1–5 rulesets; used by create and edit alike, inside a react-hook-form
+ * `FormProvider` whose values are a `ConnectionDraft` (errors at the shared schema's paths).
+ */
+export function ConnectionForm({ repositories, org, editing = false, devIssuer, policy }: Props) {
   const { githubOwner, githubOwnerId } = org;
-  const errors = useMemo(() => {
-    if (!policy) return fieldErrors;
-    const typed = draft.rulesets.map((r) => ({ ...r, subject: r.subject.trim() }));
-    const fromPolicy: FieldErrors = {};
+  const { control, register } = useFormContext<ConnectionDraft>();
+  const { errors: formErrors } = useFormState({ control });
+  const { fields, append, remove, move } = useFieldArray({ control, name: "rulesets" });
+  const rulesets = useWatch({ control, name: "rulesets" });
+  /** What breaks the org's policy, at the subject's path, as the server would refuse it (errors of the form win). */
+  const fromPolicy = useMemo(() => {
+    const out: Record<string, string> = {};
+    if (!policy) return out;
+    const typed = rulesets.map((r) => ({ ...r, subject: r.subject.trim() }));
     for (const v of checkPolicy(policy, typed, { ownerId: githubOwnerId })) {
       const key = v.path.join(".");
-      if (typed[Number(v.path[1])]?.subject && !(key in fromPolicy)) fromPolicy[key] = v.message;
+      if (typed[Number(v.path[1])]?.subject && !(key in out)) out[key] = v.message;
     }
-    return { ...fromPolicy, ...fieldErrors };
-  }, [policy, draft.rulesets, fieldErrors, githubOwnerId]);
+    return out;
+  }, [policy, rulesets, githubOwnerId]);
+  const errorAt = (name: string) => errorMessage(formErrors, name) ?? fromPolicy[name];
   const { groups, perRuleset } = useMemo(() => {
-    const warnings = safeLints(draft.rulesets, { githubOwner, githubOwnerId });
+    const warnings = safeLints(rulesets, { githubOwner, githubOwnerId });
     return groupWarnings(
       warnings,
-      draft.rulesets.map((r, i) => r.label || `Ruleset ${i + 1}`),
+      rulesets.map((r, i) => r.label || `Ruleset ${i + 1}`),
       { githubOwner, githubOwnerId },
     );
-  }, [draft.rulesets, githubOwner, githubOwnerId]);
-  const set = (patch: Partial<ConnectionDraft>, field: string) => onChange({ ...draft, ...patch }, field);
-  const setRuleset = (index: number, patch: Partial<RulesetDraft>, field: string) =>
-    set({ rulesets: draft.rulesets.map((r, i) => (i === index ? { ...r, ...patch } : r)) }, `rulesets.${index}.${field}`);
-  const full = draft.rulesets.length >= MAX_RULESETS;
-  const listError = errors.rulesets ?? errors[`rulesets.${MAX_RULESETS}`];
+  }, [rulesets, githubOwner, githubOwnerId]);
+  const full = fields.length >= MAX_RULESETS;
+  const listError = ownMessage(formErrors, "rulesets") ?? errorAt(`rulesets.${MAX_RULESETS}`);
   return (
     <div className="stack-lg">
       <section className="card stack" aria-labelledby="details-heading">
         <h2 id="details-heading" className="card-title">
           Details
         </h2>
-        <Field label="Name" hint="Unique in this organisation, e.g. “Publish from main”." error={errors.name}>
-          <input className="input" value={draft.name} maxLength={100} onChange={(e) => set({ name: e.target.value }, "name")} />
+        <Field label="Name" hint="Unique in this organisation, e.g. “Publish from main”." error={errorAt("name")}>
+          <input className="input" maxLength={100} {...register("name")} />
         </Field>
-        <Field label="Description (optional)" error={errors.description}>
-          <textarea
-            className="input"
-            rows={2}
-            maxLength={500}
-            value={draft.description}
-            onChange={(e) => set({ description: e.target.value }, "description")}
-          />
+        <Field label="Description (optional)" error={errorAt("description")}>
+          <textarea className="input" rows={2} maxLength={500} {...register("description")} />
         </Field>
         <div className="grid-2">
-          <Field label="Connection type" hint={editing ? "The type cannot change." : "Where the workflows run."} error={errors.type}>
-            <select className="input" value={draft.type} disabled={editing} onChange={() => set({ type: "github-actions" }, "type")}>
+          <Field label="Connection type" hint={editing ? "The type cannot change." : "Where the workflows run."} error={errorAt("type")}>
+            <select className="input" value="github-actions" disabled={editing} onChange={() => undefined}>
               <option value="github-actions">GitHub Actions</option>
             </select>
           </Field>
@@ -99,9 +97,9 @@ export function ConnectionForm({ draft, errors: fieldErrors, repositories, org, 
             <Field
               label="Issuer"
               hint="Who signs the ID tokens. The development issuer is for trying the flow offline."
-              error={errors.issuer}
+              error={errorAt("issuer")}
             >
-              <select className="input" value={draft.issuer ?? ""} onChange={(e) => set({ issuer: e.target.value || undefined }, "issuer")}>
+              <select className="input" {...register("issuer", { setValueAs: (v: string | undefined) => v || undefined })}>
                 <option value="">GitHub Actions ({GITHUB_ACTIONS_ISSUER})</option>
                 <option value={devIssuer}>Development issuer ({devIssuer})</option>
               </select>
@@ -110,7 +108,7 @@ export function ConnectionForm({ draft, errors: fieldErrors, repositories, org, 
           <Field
             label="Maximum token lifetime (seconds)"
             hint={`${MIN_TOKEN_TTL}–${MAX_TOKEN_TTL}; workflows may ask for less.`}
-            error={errors.maxTokenTtlSeconds}
+            error={errorAt("maxTokenTtlSeconds")}
           >
             <input
               className="input"
@@ -119,8 +117,7 @@ export function ConnectionForm({ draft, errors: fieldErrors, repositories, org, 
               min={MIN_TOKEN_TTL}
               max={MAX_TOKEN_TTL}
               step={60}
-              value={Number.isNaN(draft.maxTokenTtlSeconds) ? "" : draft.maxTokenTtlSeconds}
-              onChange={(e) => set({ maxTokenTtlSeconds: e.target.valueAsNumber }, "maxTokenTtlSeconds")}
+              {...register("maxTokenTtlSeconds", { valueAsNumber: true })}
             />
           </Field>
         </div>
@@ -131,32 +128,29 @@ export function ConnectionForm({ draft, errors: fieldErrors, repositories, org, 
           <h2 id="rulesets-heading">Rulesets</h2>
           <p className="muted">
             A workflow gets a token when at least one ruleset matches its ID token; it gets the combined access of every ruleset that
-            matches. {draft.rulesets.length} of {MAX_RULESETS} used.
+            matches. {fields.length} of {MAX_RULESETS} used.
           </p>
         </div>
         <GroupedWarnings groups={groups} />
-        {draft.rulesets.map((r, i) => (
-          <RulesetEditor
-            key={r.key}
-            index={i}
-            count={draft.rulesets.length}
-            ruleset={r}
-            warnings={perRuleset[i] ?? []}
-            knownOwnerId={knownOwnerIdFor(r.subject, org)}
-            orgOwner={{ owner: org.githubOwner ?? org.slug, ownerId: org.githubOwnerId }}
-            errors={errors}
-            repositories={repositories}
-            owner={exampleOwner(r.subject, org.githubOwner ?? org.slug, org.githubOwnerId, r.resources[0])}
-            onChange={(patch, field) => setRuleset(i, patch, field)}
-            onRemove={() => set({ rulesets: draft.rulesets.filter((_, j) => j !== i) }, "rulesets")}
-            onMove={(delta) => {
-              const list = [...draft.rulesets];
-              const [moved] = list.splice(i, 1);
-              if (moved) list.splice(i + delta, 0, moved);
-              set({ rulesets: list }, "rulesets");
-            }}
-          />
-        ))}
+        {fields.map((field, i) => {
+          const r = rulesets[i] ?? field;
+          return (
+            <RulesetEditor
+              key={field.id}
+              index={i}
+              count={fields.length}
+              labels={rulesets.map((x) => x.label)}
+              warnings={perRuleset[i] ?? []}
+              knownOwnerId={knownOwnerIdFor(r.subject, org)}
+              orgOwner={{ owner: org.githubOwner ?? org.slug, ownerId: org.githubOwnerId }}
+              errorAt={errorAt}
+              repositories={repositories}
+              owner={exampleOwner(r.subject, org.githubOwner ?? org.slug, org.githubOwnerId, r.resources[0])}
+              onRemove={() => remove(i)}
+              onMove={(delta) => move(i, i + delta)}
+            />
+          );
+        })}
         {listError && (
           <p className="field-error" role="alert">
             {listError}
@@ -168,7 +162,7 @@ export function ConnectionForm({ draft, errors: fieldErrors, repositories, org, 
             className="btn btn-secondary"
             disabled={full}
             aria-describedby="ruleset-limit"
-            onClick={() => set({ rulesets: [...draft.rulesets, { ...emptyRuleset(draft.rulesets.length), key: newKey() }] }, "rulesets")}
+            onClick={() => append({ ...emptyRuleset(fields.length), key: newKey() }, { shouldFocus: false })}
           >
             + Add ruleset
           </button>

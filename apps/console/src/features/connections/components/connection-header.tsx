@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import { StatusBadge } from "../../../components/ui/status";
+import { paths } from "../../../lib/paths";
 import type { Connection } from "../api/get-connection";
 import { DeleteDialog } from "./delete-dialog";
 import { StatusDialog } from "./status-dialog";
@@ -27,7 +28,7 @@ export function ConnectionHeader({
       </div>
       {canManage ? (
         <div className="inline-actions">
-          <Link to="edit" className="btn btn-secondary">
+          <Link to={paths.editConnection(org, connection.id)} className="btn btn-secondary">
             Edit
           </Link>
           <button type="button" className="btn btn-secondary" onClick={() => setStatusOpen(true)}>

@@ -3,6 +3,7 @@ import { useMemo } from "react";
 import { Link } from "react-router";
 import { isApiError } from "../../../lib/api-client";
 import { absoluteTime, expiryText, relativeTime } from "../../../lib/format";
+import { paths } from "../../../lib/paths";
 import { UsageSection } from "../../visibility/components/usage-section";
 import { useAuditSummary } from "../api/get-audit-summary";
 import type { Connection } from "../api/get-connection";
@@ -60,8 +61,8 @@ export function ConnectionOverview({
             Breaks the organisation's policy
           </h2>
           <p>
-            This connection was saved before the <Link to={`/orgs/${org}/policy`}>policy</Link> changed. It keeps working, but the next edit
-            of its rulesets must comply.
+            This connection was saved before the <Link to={paths.policy(org)}>policy</Link> changed. It keeps working, but the next edit of
+            its rulesets must comply.
           </p>
           <ul>
             {connection.policyViolations.map((v) => (
@@ -72,7 +73,7 @@ export function ConnectionOverview({
           </ul>
           {canManage && (
             <p>
-              <Link className="btn btn-secondary btn-sm" to={`/orgs/${org}/oidc-connections/${connection.id}/edit`}>
+              <Link className="btn btn-secondary btn-sm" to={paths.editConnection(org, connection.id)}>
                 Edit the rulesets
               </Link>
             </p>

@@ -7,6 +7,7 @@ import { Menu } from "../../../components/ui/menu";
 import { EmptyState, Spinner, StatusBadge } from "../../../components/ui/status";
 import { useToast } from "../../../components/ui/toast";
 import { absoluteTime, relativeTime } from "../../../lib/format";
+import { paths } from "../../../lib/paths";
 import { type ConnectionSummary, useConnections } from "../api/get-connections";
 import { DeleteDialog } from "./delete-dialog";
 import { StatusDialog } from "./status-dialog";
@@ -22,11 +23,13 @@ function When({ iso, never = "Never" }: { iso: string | null; never?: string }) 
 
 /** One row; memoised so that loading another page renders only the new rows. */
 const ConnectionRow = memo(function ConnectionRow({
+  org,
   connection: c,
   canManage,
   onStatus,
   onDelete,
 }: {
+  org: string;
   connection: ConnectionSummary;
   canManage: boolean;
   onStatus: (c: ConnectionSummary) => void;
@@ -37,7 +40,7 @@ const ConnectionRow = memo(function ConnectionRow({
   return (
     <tr>
       <td data-label="Name">
-        <Link to={c.id} className="row-link">
+        <Link to={paths.connection(org, c.id)} className="row-link">
           {c.name}
         </Link>
         {c.description && <p className="row-desc">{c.description}</p>}
@@ -66,7 +69,7 @@ const ConnectionRow = memo(function ConnectionRow({
           <Menu
             label={`Actions for ${c.name}`}
             items={[
-              { label: "Edit", onSelect: () => navigate(`${c.id}/edit`) },
+              { label: "Edit", onSelect: () => navigate(paths.editConnection(org, c.id)) },
               {
                 label: "Copy ID",
                 onSelect: () =>
@@ -170,7 +173,7 @@ export function ConnectionsList({ org, canManage }: { org: string; canManage: bo
             title="No OIDC connections yet"
             action={
               canManage ? (
-                <Link to="new" className="btn btn-primary">
+                <Link to={paths.newConnection(org)} className="btn btn-primary">
                   Create your first connection
                 </Link>
               ) : undefined
@@ -206,7 +209,14 @@ export function ConnectionsList({ org, canManage }: { org: string; canManage: bo
               </thead>
               <tbody>
                 {items.map((c) => (
-                  <ConnectionRow key={c.id} connection={c} canManage={canManage} onStatus={setStatusTarget} onDelete={setDeleteTarget} />
+                  <ConnectionRow
+                    key={c.id}
+                    org={org}
+                    connection={c}
+                    canManage={canManage}
+                    onStatus={setStatusTarget}
+                    onDelete={setDeleteTarget}
+                  />
                 ))}
               </tbody>
             </table>

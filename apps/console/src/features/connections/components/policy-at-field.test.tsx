@@ -1,17 +1,15 @@
 import { DEFAULT_POLICY } from "@oidc/shared";
 import { fireEvent, render, screen } from "@testing-library/react";
-import { useState } from "react";
 import { describe, expect, it } from "vitest";
 import { emptyDraft } from "../lib/draft";
-import { ConnectionForm } from "./connection-form";
+import { ConnectionFormHarness } from "./connection-form.harness";
 
 const repositories = ["api", "web"].map((name) => ({ name, fullName: `octo-org/${name}` }));
 const org = { slug: "octo-org", githubOwner: "octo-org", githubOwnerId: "1234567" };
 const policy = { ...DEFAULT_POLICY, requireImmutableSubjects: true };
 
 function Harness() {
-  const [draft, setDraft] = useState(emptyDraft());
-  return <ConnectionForm draft={draft} errors={{}} repositories={repositories} org={org} policy={policy} onChange={(d) => setDraft(d)} />;
+  return <ConnectionFormHarness initial={emptyDraft()} repositories={repositories} org={org} policy={policy} />;
 }
 
 describe("the organisation policy in the connection form (SPEC §11)", () => {

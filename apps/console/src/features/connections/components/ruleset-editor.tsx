@@ -1,8 +1,9 @@
 import { CONDITION_CLAIMS, immutableSubject, MAX_CONDITIONS, SCOPES, type Scope, SubjectPatternSchema } from "@oidc/shared";
 import { useId } from "react";
+import { Controller, useController, useFieldArray, useFormContext, useFormState, useWatch } from "react-hook-form";
 import { Field } from "../../../components/ui/field";
 import { expiryText, fromLocalInput, toLocalInput } from "../../../lib/format";
-import { type FieldErrors, type RulesetDraft, SCOPE_LABELS, SCOPE_PRESETS } from "../lib/draft";
+import { type ConnectionDraft, SCOPE_LABELS, SCOPE_PRESETS } from "../lib/draft";
 import type { ExampleOwner } from "../lib/examples";
 import { suggestedSubjects } from "../lib/examples";
 import type { RulesetWarning } from "../lib/warnings";
@@ -13,16 +14,17 @@ import { WarningList } from "./warning-list";
 interface Props {
   index: number;
   count: number;
-  ruleset: RulesetDraft;
+  /** Every ruleset's label, in order: a label must be unique, so editing one re-checks the others. */
+  labels: string[];
   warnings: RulesetWarning[];
   /** The org's owner ID when the subject names the org's owner: offers one-click fixes. */
   knownOwnerId: string | null;
   /** The org's GitHub owner (for the reusable-workflow preset): its ID when known. */
   orgOwner: { owner: string; ownerId: string | null };
-  errors: FieldErrors;
+  /** The error at a dotted path of the form (the form's own, else the org policy's). */
+  errorAt: (name: string) => string | undefined;
   repositories: { name: string; fullName: string }[];
   owner: ExampleOwner;
-  onChange: (patch: Partial<RulesetDraft>, field: string) => void;
   onRemove: () => void;
   onMove: (delta: -1 | 1) => void;
 }
@@ -32,22 +34,30 @@ const sameScopes = (a: Scope[], b: Scope[]) => a.length === b.length && a.every(
 export function RulesetEditor({
   index,
   count,
-  ruleset,
+  labels,
   warnings,
   knownOwnerId,
   orgOwner,
-  errors,
+  errorAt,
   repositories,
   owner,
-  onChange,
   onRemove,
   onMove,
 }: Props) {
   const id = useId();
-  const at = (field: string) => errors[`rulesets.${index}.${field}`];
+  const name = `rulesets.${index}` as const;
+  const { control, register, setValue } = useFormContext<ConnectionDraft>();
+  // After a submit was tried, a change re-validates the field (and clears its server error), as typing does.
+  const { isSubmitted } = useFormState({ control });
+  const ruleset = useWatch({ control, name });
+  const conditions = useFieldArray({ control, name: `${name}.conditions` });
+  // A controller, not <Controller>: <Field> wires its label, hint and error to its direct child.
+  const expires = useController({ control, name: `${name}.expiresAt` });
+  const setSubject = (subject: string) => setValue(`${name}.subject`, subject, { shouldDirty: true, shouldValidate: isSubmitted });
+  const at = (field: string) => errorAt(`${name}.${field}`);
   const subjectCheck = ruleset.subject ? SubjectPatternSchema.safeParse(ruleset.subject) : null;
   const subjectError = (subjectCheck && !subjectCheck.success ? subjectCheck.error.issues[0]?.message : undefined) ?? at("subject");
-  const resourceError = at("resources") ?? Object.entries(errors).find(([k]) => k.startsWith(`rulesets.${index}.resources.`))?.[1];
+  const resourceError = at("resources");
   const title = `Ruleset ${index + 1}${ruleset.label ? `: ${ruleset.label}` : ""}`;
   const listId = `${id}-claims`;
   const mode = ruleset.mode ?? "enforce";
@@ -85,18 +95,22 @@ export function RulesetEditor({
       </div>
 
       <Field label="Label" hint="A short name for this rule, shown in the activity log." error={at("label")}>
-        <input className="input" value={ruleset.label} maxLength={64} onChange={(e) => onChange({ label: e.target.value }, "label")} />
+        <input
+          className="input"
+          maxLength={64}
+          {...register(`${name}.label`, { deps: labels.flatMap((_, j) => (j === index ? [] : [`rulesets.${j}.label` as const])) })}
+        />
       </Field>
 
       <fieldset className="subfield">
         <legend>Mode</legend>
         <div className="inline-actions">
           <label className="checkbox">
-            <input type="radio" name={`${id}-mode`} checked={mode === "enforce"} onChange={() => onChange({ mode: "enforce" }, "mode")} />
+            <input type="radio" value="enforce" checked={mode === "enforce"} {...register(`${name}.mode`)} />
             <span>Enforce — matching jobs get tokens</span>
           </label>
           <label className="checkbox">
-            <input type="radio" name={`${id}-mode`} checked={mode === "audit"} onChange={() => onChange({ mode: "audit" }, "mode")} />
+            <input type="radio" value="audit" checked={mode === "audit"} {...register(`${name}.mode`)} />
             <span>Audit — grants nothing, records which jobs it would have matched</span>
           </label>
         </div>
@@ -114,8 +128,11 @@ export function RulesetEditor({
         <input
           className="input"
           type="datetime-local"
-          value={ruleset.expiresAt ? toLocalInput(ruleset.expiresAt) : ""}
-          onChange={(e) => onChange({ expiresAt: fromLocalInput(e.target.value) }, "expiresAt")}
+          ref={expires.field.ref}
+          name={expires.field.name}
+          onBlur={expires.field.onBlur}
+          value={expires.field.value ? toLocalInput(expires.field.value) : ""}
+          onChange={(e) => expires.field.onChange(fromLocalInput(e.target.value))}
         />
       </Field>
 
@@ -126,12 +143,11 @@ export function RulesetEditor({
       >
         <input
           className="input input-mono"
-          value={ruleset.subject}
           spellCheck={false}
           autoCapitalize="off"
           autoComplete="off"
           placeholder={`repo:${owner.owner}/${owner.repo}:ref:refs/heads/main`}
-          onChange={(e) => onChange({ subject: e.target.value }, "subject")}
+          {...register(`${name}.subject`)}
         />
       </Field>
       <div className="suggestions">
@@ -145,7 +161,7 @@ export function RulesetEditor({
             className="chip"
             aria-describedby={`${id}-suggest`}
             title={s.subject}
-            onClick={() => onChange({ subject: s.subject }, "subject")}
+            onClick={() => setSubject(s.subject)}
           >
             {s.label}
           </button>
@@ -155,15 +171,10 @@ export function RulesetEditor({
       <ReusableWorkflowPreset
         owner={orgOwner}
         repositories={repositories}
-        onApply={(subject, condition) =>
-          onChange(
-            {
-              subject,
-              conditions: [...ruleset.conditions.filter((c) => c.claim !== "job_workflow_ref"), condition].slice(0, MAX_CONDITIONS),
-            },
-            "subject",
-          )
-        }
+        onApply={(subject, condition) => {
+          conditions.replace([...ruleset.conditions.filter((c) => c.claim !== "job_workflow_ref"), condition].slice(0, MAX_CONDITIONS));
+          setSubject(subject);
+        }}
       />
 
       <WarningList
@@ -175,12 +186,7 @@ export function RulesetEditor({
           return (
             <span className="inline-actions">
               {immutable && (
-                <button
-                  type="button"
-                  className="btn btn-secondary btn-sm"
-                  title={immutable}
-                  onClick={() => onChange({ subject: immutable }, "subject")}
-                >
+                <button type="button" className="btn btn-secondary btn-sm" title={immutable} onClick={() => setSubject(immutable)}>
                   Use the immutable form
                 </button>
               )}
@@ -188,9 +194,7 @@ export function RulesetEditor({
                 <button
                   type="button"
                   className="btn btn-ghost btn-sm"
-                  onClick={() =>
-                    onChange({ conditions: [...ruleset.conditions, { claim: "repository_owner_id", pattern: knownOwnerId }] }, "conditions")
-                  }
+                  onClick={() => conditions.append({ claim: "repository_owner_id", pattern: knownOwnerId }, { shouldFocus: false })}
                 >
                   Add the condition repository_owner_id = {knownOwnerId}
                 </button>
@@ -215,38 +219,19 @@ export function RulesetEditor({
           ))}
           <option value="repo_property_" />
         </datalist>
-        {ruleset.conditions.map((c, ci) => (
-          <div key={ci} className="condition-row">
+        {conditions.fields.map((c, ci) => (
+          <div key={c.id} className="condition-row">
             <Field label={`Claim ${ci + 1}`} error={at(`conditions.${ci}.claim`)}>
-              <input
-                className="input input-mono"
-                list={listId}
-                value={c.claim}
-                onChange={(e) =>
-                  onChange(
-                    { conditions: ruleset.conditions.map((x, j) => (j === ci ? { ...x, claim: e.target.value } : x)) },
-                    `conditions.${ci}.claim`,
-                  )
-                }
-              />
+              <input className="input input-mono" list={listId} {...register(`${name}.conditions.${ci}.claim`)} />
             </Field>
             <Field label={`Pattern ${ci + 1}`} error={at(`conditions.${ci}.pattern`)}>
-              <input
-                className="input input-mono"
-                value={c.pattern}
-                onChange={(e) =>
-                  onChange(
-                    { conditions: ruleset.conditions.map((x, j) => (j === ci ? { ...x, pattern: e.target.value } : x)) },
-                    `conditions.${ci}.pattern`,
-                  )
-                }
-              />
+              <input className="input input-mono" {...register(`${name}.conditions.${ci}.pattern`)} />
             </Field>
             <button
               type="button"
               className="btn btn-danger-ghost btn-sm condition-remove"
               aria-label={`Remove condition ${ci + 1}`}
-              onClick={() => onChange({ conditions: ruleset.conditions.filter((_, j) => j !== ci) }, "conditions")}
+              onClick={() => conditions.remove(ci)}
             >
               Remove
             </button>
@@ -255,8 +240,8 @@ export function RulesetEditor({
         <button
           type="button"
           className="btn btn-secondary btn-sm"
-          disabled={ruleset.conditions.length >= MAX_CONDITIONS}
-          onClick={() => onChange({ conditions: [...ruleset.conditions, { claim: "environment", pattern: "" }] }, "conditions")}
+          disabled={conditions.fields.length >= MAX_CONDITIONS}
+          onClick={() => conditions.append({ claim: "environment", pattern: "" }, { shouldFocus: false })}
         >
           + Add condition
         </button>
@@ -267,45 +252,49 @@ export function RulesetEditor({
         aria-describedby={resourceError ? `${id}-res-error` : undefined}
       >
         <legend>Repositories</legend>
-        {repositories.length === 0 ? (
-          <p className="field-hint">This organisation has no repositories yet.</p>
-        ) : (
-          <>
-            <div className="inline-actions">
-              <button
-                type="button"
-                className="btn btn-ghost btn-sm"
-                onClick={() => onChange({ resources: repositories.map((r) => r.fullName) }, "resources")}
-              >
-                Select all
-              </button>
-              <button type="button" className="btn btn-ghost btn-sm" onClick={() => onChange({ resources: [] }, "resources")}>
-                Clear
-              </button>
-            </div>
-            <div className="checkbox-grid">
-              {repositories.map((repo) => (
-                <label key={repo.fullName} className="checkbox">
-                  <input
-                    type="checkbox"
-                    checked={ruleset.resources.includes(repo.fullName)}
-                    onChange={(e) =>
-                      onChange(
-                        {
-                          resources: e.target.checked
-                            ? repositories.map((r) => r.fullName).filter((n) => n === repo.fullName || ruleset.resources.includes(n))
-                            : ruleset.resources.filter((n) => n !== repo.fullName),
-                        },
-                        "resources",
-                      )
-                    }
-                  />
-                  <span className="mono">{repo.fullName}</span>
-                </label>
-              ))}
-            </div>
-          </>
-        )}
+        <Controller
+          control={control}
+          name={`${name}.resources`}
+          render={({ field }) =>
+            repositories.length === 0 ? (
+              <p className="field-hint">This organisation has no repositories yet.</p>
+            ) : (
+              <>
+                <div className="inline-actions">
+                  <button
+                    type="button"
+                    className="btn btn-ghost btn-sm"
+                    onClick={() => field.onChange(repositories.map((r) => r.fullName))}
+                  >
+                    Select all
+                  </button>
+                  <button type="button" className="btn btn-ghost btn-sm" onClick={() => field.onChange([])}>
+                    Clear
+                  </button>
+                </div>
+                <div className="checkbox-grid">
+                  {repositories.map((repo, ri) => (
+                    <label key={repo.fullName} className="checkbox">
+                      <input
+                        type="checkbox"
+                        ref={ri === 0 ? field.ref : undefined}
+                        checked={field.value.includes(repo.fullName)}
+                        onChange={(e) =>
+                          field.onChange(
+                            e.target.checked
+                              ? repositories.map((r) => r.fullName).filter((n) => n === repo.fullName || field.value.includes(n))
+                              : field.value.filter((n) => n !== repo.fullName),
+                          )
+                        }
+                      />
+                      <span className="mono">{repo.fullName}</span>
+                    </label>
+                  ))}
+                </div>
+              </>
+            )
+          }
+        />
         {resourceError && (
           <p id={`${id}-res-error`} className="field-error">
             {resourceError}
@@ -318,41 +307,47 @@ export function RulesetEditor({
         aria-describedby={at("scopes") ? `${id}-scope-error` : undefined}
       >
         <legend>Scopes</legend>
-        <div className="inline-actions">
-          <span className="suggestions-label">Presets:</span>
-          {SCOPE_PRESETS.map((p) => (
-            <button
-              key={p.label}
-              type="button"
-              className="chip"
-              aria-pressed={sameScopes(p.scopes, ruleset.scopes)}
-              onClick={() => onChange({ scopes: p.scopes }, "scopes")}
-            >
-              {p.label}
-            </button>
-          ))}
-        </div>
-        <div className="checkbox-grid">
-          {SCOPES.map((scope) => (
-            <label key={scope} className="checkbox">
-              <input
-                type="checkbox"
-                checked={ruleset.scopes.includes(scope)}
-                onChange={(e) =>
-                  onChange(
-                    {
-                      scopes: e.target.checked
-                        ? SCOPES.filter((s) => s === scope || ruleset.scopes.includes(s))
-                        : ruleset.scopes.filter((s) => s !== scope),
-                    },
-                    "scopes",
-                  )
-                }
-              />
-              <span>{SCOPE_LABELS[scope]}</span>
-            </label>
-          ))}
-        </div>
+        <Controller
+          control={control}
+          name={`${name}.scopes`}
+          render={({ field }) => (
+            <>
+              <div className="inline-actions">
+                <span className="suggestions-label">Presets:</span>
+                {SCOPE_PRESETS.map((p) => (
+                  <button
+                    key={p.label}
+                    type="button"
+                    className="chip"
+                    aria-pressed={sameScopes(p.scopes, field.value)}
+                    onClick={() => field.onChange(p.scopes)}
+                  >
+                    {p.label}
+                  </button>
+                ))}
+              </div>
+              <div className="checkbox-grid">
+                {SCOPES.map((scope, si) => (
+                  <label key={scope} className="checkbox">
+                    <input
+                      type="checkbox"
+                      ref={si === 0 ? field.ref : undefined}
+                      checked={field.value.includes(scope)}
+                      onChange={(e) =>
+                        field.onChange(
+                          e.target.checked
+                            ? SCOPES.filter((s) => s === scope || field.value.includes(s))
+                            : field.value.filter((s) => s !== scope),
+                        )
+                      }
+                    />
+                    <span>{SCOPE_LABELS[scope]}</span>
+                  </label>
+                ))}
+              </div>
+            </>
+          )}
+        />
         {at("scopes") && (
           <p id={`${id}-scope-error`} className="field-error">
             {at("scopes")}

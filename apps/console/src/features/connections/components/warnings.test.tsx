@@ -1,16 +1,14 @@
 import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { useState } from "react";
 import { describe, expect, it } from "vitest";
 import { type ConnectionDraft, emptyDraft, emptyRuleset } from "../lib/draft";
-import { ConnectionForm } from "./connection-form";
+import { ConnectionFormHarness } from "./connection-form.harness";
 
 const repositories = ["api", "web", "docs"].map((name) => ({ name, fullName: `octo-org/${name}` }));
 const org = { slug: "octo-org", githubOwner: "octo-org", githubOwnerId: "1234567" };
 
 function Harness({ initial }: { initial: ConnectionDraft }) {
-  const [draft, setDraft] = useState(initial);
-  return <ConnectionForm draft={draft} errors={{}} repositories={repositories} org={org} onChange={(d) => setDraft(d)} />;
+  return <ConnectionFormHarness initial={initial} repositories={repositories} org={org} />;
 }
 
 const threeNameOnly = (): ConnectionDraft => ({

@@ -1,31 +1,28 @@
-import { ConnectionCreateSchema, ConnectionPatchSchema, MAX_TOKEN_TTL, type Scope } from "@oidc/shared";
+import {
+  ConnectionCreateSchema,
+  ConnectionPatchSchema,
+  issuesByPath,
+  MAX_TOKEN_TTL,
+  type RulesetPatchSchema,
+  type Scope,
+} from "@oidc/shared";
 import type { z } from "zod";
+import { bodyResolver } from "../../../lib/form";
 import type { Connection } from "../api/get-connection";
 
-/** A ruleset being edited: `key` is local (React keys), `id` is the saved ruleset's, kept on edit. */
-export interface RulesetDraft {
-  key: string;
-  id?: string | undefined;
-  label: string;
-  subject: string;
-  conditions: { claim: string; pattern: string }[];
-  resources: string[];
-  scopes: Scope[];
-  /** SPEC §11: `audit` rulesets never grant; they record what they would have matched. */
-  mode?: "enforce" | "audit" | undefined;
-  /** ISO 8601 or null (never expires). */
-  expiresAt?: string | null | undefined;
-}
+type RulesetFields = z.input<typeof RulesetPatchSchema>;
+type ConnectionFields = z.input<typeof ConnectionCreateSchema>;
 
-export interface ConnectionDraft {
-  name: string;
-  description: string;
-  type: "github-actions";
-  /** Only on create; undefined means GitHub Actions' issuer. */
-  issuer?: string | undefined;
-  maxTokenTtlSeconds: number;
-  rulesets: RulesetDraft[];
-}
+/**
+ * A ruleset being edited: the shared schema's input, with every list present. `key` is local (it
+ * survives a re-apply after a concurrent edit), `id` is the saved ruleset's, kept on edit.
+ */
+export type RulesetDraft = Required<Pick<RulesetFields, "label" | "subject" | "conditions" | "resources" | "scopes">> &
+  Pick<RulesetFields, "id" | "mode" | "expiresAt"> & { key: string };
+
+/** The connection form's values: the create schema's input (`issuer` only on create; undefined is GitHub Actions'). */
+export type ConnectionDraft = Required<Pick<ConnectionFields, "name" | "description" | "type" | "maxTokenTtlSeconds">> &
+  Pick<ConnectionFields, "issuer"> & { rulesets: RulesetDraft[] };
 
 let counter = 0;
 export const newKey = () => `r${++counter}-${Math.random().toString(36).slice(2, 7)}`;
@@ -44,7 +41,14 @@ export function emptyRuleset(index: number): RulesetDraft {
 }
 
 export function emptyDraft(): ConnectionDraft {
-  return { name: "", description: "", type: "github-actions", maxTokenTtlSeconds: MAX_TOKEN_TTL, rulesets: [emptyRuleset(0)] };
+  return {
+    name: "",
+    description: "",
+    type: "github-actions",
+    issuer: undefined,
+    maxTokenTtlSeconds: MAX_TOKEN_TTL,
+    rulesets: [emptyRuleset(0)],
+  };
 }
 
 export function draftFromConnection(c: Connection): ConnectionDraft {
@@ -77,50 +81,43 @@ const rulesetBody = (r: RulesetDraft) => ({
   expiresAt: r.expiresAt ?? null,
 });
 
-export type FieldErrors = Record<string, string>;
+/** The create body of a draft (not yet validated): local keys left out, defaults filled in. */
+export const createBody = (draft: ConnectionDraft) => ({
+  name: draft.name,
+  description: draft.description,
+  type: draft.type,
+  ...(draft.issuer ? { issuer: draft.issuer } : {}),
+  maxTokenTtlSeconds: draft.maxTokenTtlSeconds,
+  rulesets: draft.rulesets.map(rulesetBody),
+});
 
-/** The errors left once the user edits `field`: its own (and its children's) server errors go. */
-export function withoutFieldErrors(errors: FieldErrors, field: string): FieldErrors {
-  const rest: FieldErrors = {};
-  for (const [key, message] of Object.entries(errors)) if (key !== field && !key.startsWith(`${field}.`)) rest[key] = message;
-  return rest;
-}
-
-function collect(error: z.ZodError): FieldErrors {
-  const out: FieldErrors = {};
-  for (const issue of error.issues) {
-    const key = issue.path.map(String).join(".");
-    if (!(key in out)) out[key] = issue.message;
-  }
-  return out;
-}
+/** The PATCH body of a draft (not yet validated); kept rulesets keep their id. */
+export const patchBody = (draft: ConnectionDraft) => ({
+  name: draft.name,
+  description: draft.description,
+  maxTokenTtlSeconds: draft.maxTokenTtlSeconds,
+  rulesets: draft.rulesets.map((r) => ({ ...(r.id ? { id: r.id } : {}), ...rulesetBody(r) })),
+});
 
 /** Validates the draft with the shared create schema: the parsed body, or errors keyed "rulesets.0.subject". */
 export function validateCreate(draft: ConnectionDraft) {
-  const parsed = ConnectionCreateSchema.safeParse({
-    name: draft.name,
-    description: draft.description,
-    type: draft.type,
-    ...(draft.issuer ? { issuer: draft.issuer } : {}),
-    maxTokenTtlSeconds: draft.maxTokenTtlSeconds,
-    rulesets: draft.rulesets.map(rulesetBody),
-  });
-  return parsed.success ? { ok: true as const, body: parsed.data } : { ok: false as const, errors: collect(parsed.error) };
+  const parsed = ConnectionCreateSchema.safeParse(createBody(draft));
+  return parsed.success ? { ok: true as const, body: parsed.data } : { ok: false as const, errors: issuesByPath(parsed.error.issues) };
 }
 
 /** The PATCH body for an edit, validated with the shared patch schema; kept rulesets keep their id. */
 export function validatePatch(draft: ConnectionDraft) {
-  const parsed = ConnectionPatchSchema.safeParse({
-    name: draft.name,
-    description: draft.description,
-    maxTokenTtlSeconds: draft.maxTokenTtlSeconds,
-    rulesets: draft.rulesets.map((r) => ({ ...(r.id ? { id: r.id } : {}), ...rulesetBody(r) })),
-  });
-  return parsed.success ? { ok: true as const, body: parsed.data } : { ok: false as const, errors: collect(parsed.error) };
+  const parsed = ConnectionPatchSchema.safeParse(patchBody(draft));
+  return parsed.success ? { ok: true as const, body: parsed.data } : { ok: false as const, errors: issuesByPath(parsed.error.issues) };
 }
 
-/** Comparable form of a draft, to tell whether there are unsaved changes. */
-export const draftFingerprint = (d: ConnectionDraft) => JSON.stringify({ ...d, rulesets: d.rulesets.map(({ key: _key, ...r }) => r) });
+/**
+ * The form library's resolvers: the draft is turned into the request body and checked with the
+ * shared schema, so the form's errors sit at the same paths as the API's `issues`, and a valid
+ * submit hands over the parsed body.
+ */
+export const createResolver = bodyResolver<ConnectionDraft>()(ConnectionCreateSchema, createBody);
+export const patchResolver = bodyResolver<ConnectionDraft>()(ConnectionPatchSchema, patchBody);
 
 export const SCOPE_PRESETS: { label: string; scopes: Scope[] }[] = [
   { label: "Read-only", scopes: ["pull"] },

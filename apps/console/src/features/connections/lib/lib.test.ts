@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { draftFingerprint, emptyDraft, emptyRuleset, validateCreate, validatePatch } from "./draft";
+import { emptyDraft, emptyRuleset, validateCreate, validatePatch } from "./draft";
 import { exampleOwner, exampleSubjects, previewRuleset } from "./examples";
 import { parseTestInput } from "./jwt";
 import { workflowSnippet } from "./snippet";
@@ -74,13 +74,6 @@ describe("draft validation (shared schemas)", () => {
       expect(result.body.rulesets?.[0]?.id).toBe(first.id);
       expect(result.body.rulesets?.[1]).not.toHaveProperty("id");
     }
-  });
-
-  it("ignores local keys when comparing drafts", () => {
-    const a = valid();
-    const b = structuredClone(a);
-    for (const r of b.rulesets) r.key = "other";
-    expect(draftFingerprint(a)).toBe(draftFingerprint(b));
   });
 });
 
@@ -169,20 +162,6 @@ describe("workflow snippet", () => {
     expect(s).toContain("steps.oidc.outputs.token");
     expect(s).toContain("url: https://oidc.example");
     expect(s).toContain("docker push registry.example.com:5000/octo-org/<repository>:<tag>");
-  });
-});
-
-describe("withoutFieldErrors", () => {
-  it("drops the edited field's errors and its children's, and keeps the others", async () => {
-    const { withoutFieldErrors } = await import("./draft");
-    const errors = { name: "taken", "rulesets.0": "x", "rulesets.0.subject": "bad", "rulesets.1.subject": "bad", "rulesets.10": "y" };
-    expect(withoutFieldErrors(errors, "rulesets.0")).toEqual({ name: "taken", "rulesets.1.subject": "bad", "rulesets.10": "y" });
-    expect(withoutFieldErrors(errors, "name")).toEqual({
-      "rulesets.0": "x",
-      "rulesets.0.subject": "bad",
-      "rulesets.1.subject": "bad",
-      "rulesets.10": "y",
-    });
   });
 });
 

@@ -1,9 +1,13 @@
+import { zodResolver } from "@hookform/resolvers/zod";
 import { MAX_TOKEN_TTL, MIN_TOKEN_TTL, type OrgPolicySettings, OrgPolicySettingsSchema, type PolicyRule } from "@oidc/shared";
-import { useEffect, useState } from "react";
+import { useMemo, useRef, useState } from "react";
+import { useForm, useWatch } from "react-hook-form";
 import { Link } from "react-router";
 import { Field } from "../../../components/ui/field";
-import { isApiError, issuesByPath } from "../../../lib/api-client";
+import { isApiError } from "../../../lib/api-client";
+import { errorMessage, type ServerIssue, serverIssues, withServerIssues } from "../../../lib/form";
 import { absoluteTime } from "../../../lib/format";
+import { paths } from "../../../lib/paths";
 import { usePolicyDryRun } from "../api/dry-run-policy";
 import type { Policy } from "../api/get-policy";
 import { useUpdatePolicy } from "../api/update-policy";
@@ -35,20 +39,21 @@ const settingsOf = (p: Policy): OrgPolicySettings => ({
 
 /** The organisation policy (SPEC §11): owners edit, members read; each setting says which connections it would flag. */
 export function PolicyForm({ org, policy, canManage }: { org: string; policy: Policy; canManage: boolean }) {
-  const [draft, setDraft] = useState<OrgPolicySettings>(() => settingsOf(policy));
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  // A policy saved elsewhere (or by this form) becomes the new starting point: `values` resets the form.
+  const values = useMemo(() => settingsOf(policy), [policy]);
+  const issues = useRef<ServerIssue[]>([]);
+  const resolver = useMemo(() => withServerIssues(zodResolver(OrgPolicySettingsSchema), () => issues.current), []);
+  const form = useForm<OrgPolicySettings>({ values, resolver });
+  const {
+    register,
+    control,
+    formState: { errors, isDirty: changed },
+  } = form;
   const [saved, setSaved] = useState(false);
   const update = useUpdatePolicy(org);
-  // A policy saved elsewhere (or by this form) becomes the new starting point.
-  useEffect(() => setDraft(settingsOf(policy)), [policy]);
+  const draft = useWatch({ control }) as OrgPolicySettings;
   const parsed = OrgPolicySettingsSchema.safeParse(draft);
-  const dryRun = usePolicyDryRun(org, parsed.success ? parsed.data : settingsOf(policy));
-  const changed = JSON.stringify(draft) !== JSON.stringify(settingsOf(policy));
-  const set = (patch: Partial<OrgPolicySettings>) => {
-    setSaved(false);
-    setErrors({});
-    setDraft({ ...draft, ...patch });
-  };
+  const dryRun = usePolicyDryRun(org, parsed.success ? parsed.data : values);
   const flaggedBy = (rule: PolicyRule) =>
     (dryRun.data?.flagged ?? []).filter((c) => c.violations.some((v) => v.setting === rule)).map((c) => ({ id: c.id, name: c.name }));
 
@@ -56,22 +61,21 @@ export function PolicyForm({ org, policy, canManage }: { org: string; policy: Po
     <form
       className="stack-lg"
       noValidate
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (!parsed.success) {
-          setErrors(Object.fromEntries(parsed.error.issues.map((i) => [i.path.join("."), i.message])));
-          return;
-        }
+      onSubmit={form.handleSubmit((settings) => {
+        issues.current = [];
+        setSaved(false);
         update.mutate(
-          { version: policy.version, settings: parsed.data },
+          { version: policy.version, settings },
           {
             onSuccess: () => setSaved(true),
             onError: (error) => {
-              if (isApiError(error) && error.issues.length) setErrors(issuesByPath(error.issues));
+              if (!isApiError(error) || !error.issues.length) return;
+              issues.current = serverIssues(error.issues, form.getValues());
+              void form.trigger(undefined, { shouldFocus: true });
             },
           },
         );
-      }}
+      })}
     >
       <section className="card stack" aria-labelledby="rules-heading">
         <h2 id="rules-heading" className="card-title">
@@ -86,12 +90,7 @@ export function PolicyForm({ org, policy, canManage }: { org: string; policy: Po
           return (
             <div key={rule.key} className="stack">
               <label className="checkbox">
-                <input
-                  type="checkbox"
-                  checked={draft[rule.key]}
-                  disabled={!canManage}
-                  onChange={(e) => set({ [rule.key]: e.target.checked })}
-                />
+                <input type="checkbox" disabled={!canManage} {...register(rule.key)} />
                 <span>{rule.label}</span>
               </label>
               <p className="field-hint">{rule.hint}</p>
@@ -105,7 +104,7 @@ export function PolicyForm({ org, policy, canManage }: { org: string; policy: Po
                       {flagged.map((c, i) => (
                         <span key={c.id}>
                           {i > 0 && ", "}
-                          <Link to={`/orgs/${org}/oidc-connections/${c.id}`}>{c.name}</Link>
+                          <Link to={paths.connection(org, c.id)}>{c.name}</Link>
                         </span>
                       ))}
                     </>
@@ -124,7 +123,7 @@ export function PolicyForm({ org, policy, canManage }: { org: string; policy: Po
         <Field
           label="Maximum access token lifetime (seconds)"
           hint={`${MIN_TOKEN_TTL}–${MAX_TOKEN_TTL}. Caps every connection at exchange time: a token lives at most the lower of this and its connection's limit.`}
-          error={errors.maxTokenTtlSeconds}
+          error={errorMessage(errors, "maxTokenTtlSeconds")}
         >
           <input
             className="input"
@@ -132,9 +131,8 @@ export function PolicyForm({ org, policy, canManage }: { org: string; policy: Po
             min={MIN_TOKEN_TTL}
             max={MAX_TOKEN_TTL}
             step={60}
-            value={Number.isNaN(draft.maxTokenTtlSeconds) ? "" : draft.maxTokenTtlSeconds}
             disabled={!canManage}
-            onChange={(e) => set({ maxTokenTtlSeconds: e.target.valueAsNumber })}
+            {...register("maxTokenTtlSeconds", { valueAsNumber: true })}
           />
         </Field>
         {dryRun.data && dryRun.data.capped.length > 0 && (
@@ -155,7 +153,7 @@ export function PolicyForm({ org, policy, canManage }: { org: string; policy: Po
           <button type="submit" className="btn btn-primary" disabled={!changed || update.isPending}>
             {update.isPending ? "Saving…" : "Save policy"}
           </button>
-          <button type="button" className="btn btn-ghost" disabled={!changed} onClick={() => set(settingsOf(policy))}>
+          <button type="button" className="btn btn-ghost" disabled={!changed} onClick={() => form.reset(values)}>
             Discard changes
           </button>
           {saved && !changed && (
