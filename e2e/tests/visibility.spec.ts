@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { connectionPath, expect, test } from "../fixtures";
+import { connectionPath, expect, paths, test } from "../fixtures";
 import { BASE_URL, ORG, USERS } from "../support/env";
 
 test.describe("Visibility (SPEC §12, issue #13)", () => {
@@ -131,7 +131,7 @@ test.describe("Visibility for a member (read-only)", () => {
     const put = await adminApi.put(`/api/orgs/${ORG}/webhook`, { data: { url: "http://127.0.0.1:9/hook", events: ["token.denied"] } });
     expect(put.status(), await put.text()).toBe(201);
     try {
-      await page.goto(`/orgs/${ORG}/webhooks`);
+      await page.goto(paths.webhooks(ORG));
       await expect(page.getByRole("textbox", { name: "URL" })).toHaveValue("http://127.0.0.1:9/hook");
       await expect(page.getByRole("textbox", { name: "URL" })).toBeDisabled();
       await expect(page.getByRole("checkbox", { name: /Token exchange denied/ })).toBeChecked();

@@ -4,6 +4,7 @@ import { ErrorMessage } from "../../../components/errors/error-view";
 import { Breadcrumbs } from "../../../components/layouts/breadcrumbs";
 import { EmptyState, Spinner } from "../../../components/ui/status";
 import { absoluteTime, relativeTime } from "../../../lib/format";
+import { paths } from "../../../lib/paths";
 import { useConnections } from "../../connections/api/get-connections";
 import { EVENT_TITLES, EventDetails, eventTitle } from "../../connections/components/event-details";
 import { exportUrl, type OrgEventFilter, useOrgEvents } from "../api/visibility";
@@ -172,7 +173,7 @@ export function AuditLog({ org }: { org: { slug: string; name: string } }) {
                     {e.connectionId &&
                       (names.has(e.connectionId) ? (
                         <>
-                          <Link to={`/orgs/${org.slug}/oidc-connections/${e.connectionId}`}>{names.get(e.connectionId)}</Link> ·{" "}
+                          <Link to={paths.connection(org.slug, e.connectionId)}>{names.get(e.connectionId)}</Link> ·{" "}
                         </>
                       ) : (
                         <>deleted connection {e.connectionId.slice(0, 8)} · </>

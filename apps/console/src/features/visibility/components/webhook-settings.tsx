@@ -65,7 +65,7 @@ function WebhookForm({
     e.preventDefault();
     const parsed = WebhookInputSchema.safeParse({ url: url.trim(), events });
     if (!parsed.success) {
-      setErrors(issuesByPath(parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message }))));
+      setErrors(issuesByPath(parsed.error.issues));
       return;
     }
     setErrors({});
