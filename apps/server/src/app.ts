@@ -28,15 +28,15 @@ const API_BODY_LIMIT = 1024 * 1024;
 /** `/readyz` answers 503 when the database has not answered a ping within this (SPEC §13: within 1 s). */
 const READY_TIMEOUT_MS = 500;
 
+/** SPEC §5: a body over 1 MiB is a 413, anywhere under /api (the token endpoint has its own, smaller limit). */
+const apiBodyLimit = bodyLimit({
+  maxSize: API_BODY_LIMIT,
+  onError: (c) => c.json(errorBody("payload_too_large", "The request body is larger than 1 MiB"), 413),
+});
+
 /** The admin API (SPEC §5), mounted at /api; its type is what the console's client is typed with. */
 function apiRoutes(deps: Deps) {
   return new Hono<AppEnv>()
-    .use(
-      bodyLimit({
-        maxSize: API_BODY_LIMIT,
-        onError: (c) => c.json(errorBody("payload_too_large", "The request body is larger than 1 MiB"), 413),
-      }),
-    )
     .use(apiRateLimit(deps))
     .use(sameOriginWrites(deps))
     .use(loadSession(deps))
@@ -129,6 +129,7 @@ export function createApp(deps: Deps) {
     ),
   );
 
+  app.use("/api/*", apiBodyLimit);
   // The token service (SPEC §6). Its Bearer resource check sits under /api but before the admin
   // API's session/CSRF middleware, which it does not use.
   const devIssuer = deps.env.devIssuer ? devIssuerRoutes(new DevIssuer(deps.env, () => deps.database.db)) : undefined;

@@ -12,12 +12,12 @@ import {
 } from "@oidc/shared";
 import { and, asc, desc, eq, ilike, inArray, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { type AdminActor, recordEvent, userIdOf } from "../audit/events";
+import { recordEvent, userIdOf } from "../audit/events";
 import type { Database, Executor } from "../db/client";
 import { pgConstraint, pgErrorCode } from "../db/client";
 import { connections, repositories, rulesets, users } from "../db/schema";
-import type { OrgAccess } from "../http/context";
-import { ApiError, type Issue, notFound, validationFailed } from "../http/errors";
+import type { ActorContext, OrgAccess } from "../domain/context";
+import { checkVersion, type ExpectedVersion, type Issue, NameTaken, NotFound, ValidationFailed } from "../domain/errors";
 import { enforcePolicy, policyContext, policyForWrite } from "../policy/service";
 
 type ConnectionRow = typeof connections.$inferSelect;
@@ -158,7 +158,7 @@ export async function loadConnection(db: Executor, org: OrgAccess, id: string): 
 
 export async function requireConnection(db: Executor, org: OrgAccess, id: string): Promise<Connection> {
   const found = await loadConnection(db, org, id);
-  if (!found) throw notFound();
+  if (!found) throw new NotFound();
   return found;
 }
 
@@ -179,7 +179,10 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   } catch {
     // fall through
   }
-  throw validationFailed([{ path: ["cursor"], message: "Not a cursor from a previous page" }], "The query string is not valid; see issues");
+  throw new ValidationFailed(
+    [{ path: ["cursor"], message: "Not a cursor from a previous page" }],
+    "The query string is not valid; see issues",
+  );
 }
 
 const encodeCursor = (row: ConnectionRow) => Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString("base64url");
@@ -267,7 +270,7 @@ async function resolveResources(db: Executor, org: OrgAccess, list: RulesetValue
     });
     return { ...r, resources, scopes: sortScopes(r.scopes) };
   });
-  if (issues.length) throw validationFailed(issues);
+  if (issues.length) throw new ValidationFailed(issues);
   return resolved;
 }
 
@@ -276,7 +279,7 @@ function nameTaken(error: unknown): boolean {
 }
 
 const nameTakenError = (name: string) =>
-  new ApiError(409, "name_taken", `A connection named "${name}" already exists in this organisation; choose another name`, [
+  new NameTaken(`A connection named "${name}" already exists in this organisation; choose another name`, [
     { path: ["name"], message: "This name is already used in this organisation" },
   ]);
 
@@ -315,7 +318,7 @@ function checkExpiries(list: RulesetValues[], previous: Map<string, RulesetRow>,
     if (stored && stored.getTime() === at) return;
     if (!(at > now)) issues.push({ path: ["rulesets", i, "expiresAt"], message: "Choose a time in the future, or leave the expiry empty" });
   });
-  if (issues.length) throw validationFailed(issues);
+  if (issues.length) throw new ValidationFailed(issues);
 }
 
 export interface CreateInput {
@@ -330,14 +333,13 @@ export interface CreateInput {
 export async function createConnection(
   db: Database,
   org: OrgAccess,
-  actor: AdminActor,
+  { actor, ip }: ActorContext,
   input: CreateInput,
   trustedIssuers: readonly string[],
-  ip: string | null,
 ): Promise<Connection> {
   const issuer = (input.issuer ?? GITHUB_ACTIONS_ISSUER).replace(/\/+$/, "");
   if (!trustedIssuers.includes(issuer))
-    throw validationFailed([
+    throw new ValidationFailed([
       { path: ["issuer"], message: `This deployment does not trust ${issuer}; trusted issuers: ${trustedIssuers.join(", ")}` },
     ]);
   const list = await resolveResources(db, org, input.rulesets);
@@ -391,27 +393,15 @@ function rulesetSnapshot(r: Ruleset | RulesetValues) {
   };
 }
 
-/** `"7"`, `W/"7"` or `7` → 7; anything else never matches. */
-export function parseIfMatch(header: string | undefined): number | "missing" | "invalid" {
-  if (header === undefined || header.trim() === "") return "missing";
-  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
-  return m?.[1] ? Number(m[1]) : "invalid";
-}
-
-function checkVersion(header: string | undefined, current: number, required: boolean) {
-  const wanted = parseIfMatch(header);
-  if (wanted === "missing") {
-    if (required)
-      throw new ApiError(428, "precondition_required", 'Send If-Match with the ETag of the version you edited (e.g. If-Match: "3")');
-    return;
-  }
-  if (wanted !== current)
-    throw new ApiError(
-      412,
-      "precondition_failed",
-      `This connection was changed by someone else (now version ${current}); reload it and apply your edit again`,
-    );
-}
+/** 428 without a version when `required`; 412 when the version is not the connection's. */
+const checkConnectionVersion = (expected: ExpectedVersion, current: number, required: boolean) =>
+  checkVersion(
+    expected,
+    current,
+    required,
+    `This connection was changed by someone else (now version ${current}); reload it and apply your edit again`,
+    'Send If-Match with the ETag of the version you edited (e.g. If-Match: "3")',
+  );
 
 export interface PatchInput {
   name?: string | undefined;
@@ -427,7 +417,7 @@ async function lockConnection(tx: Executor, org: OrgAccess, id: string): Promise
     .from(connections)
     .where(and(eq(connections.id, id), eq(connections.orgId, org.id)))
     .for("update");
-  if (!row) throw notFound();
+  if (!row) throw new NotFound();
   return row;
 }
 
@@ -460,18 +450,17 @@ function diffRulesets(before: RulesetRow[], after: RulesetValues[]) {
 export async function patchConnection(
   db: Database,
   org: OrgAccess,
-  actor: AdminActor,
+  { actor, ip }: ActorContext,
   id: string,
   input: PatchInput,
-  ifMatch: string | undefined,
-  ip: string | null,
+  expected: ExpectedVersion,
 ): Promise<Connection> {
-  if (parseIfMatch(ifMatch) === "missing") checkVersion(ifMatch, 0, true);
+  if (expected === "none") checkConnectionVersion(expected, 0, true);
   const list = input.rulesets && (await resolveResources(db, org, input.rulesets));
   try {
     return await db.transaction(async (tx) => {
       const row = await lockConnection(tx, org, id);
-      checkVersion(ifMatch, row.version, true);
+      checkConnectionVersion(expected, row.version, true);
       const { settings, ownerId } = await policyForWrite(tx, org.id);
       const changes: Record<string, { before: unknown; after: unknown }> = {};
       const update: Partial<typeof connections.$inferInsert> = {};
@@ -491,7 +480,7 @@ export async function patchConnection(
           if (r.id && !previous.has(r.id))
             issues.push({ path: ["rulesets", i, "id"], message: "No such ruleset in this connection; leave id out to add a new one" });
         });
-        if (issues.length) throw validationFailed(issues);
+        if (issues.length) throw new ValidationFailed(issues);
         checkExpiries(list, previous, Date.now());
         enforcePolicy(settings, list, ownerId);
         rulesetChanges = diffRulesets(before, list);
@@ -527,15 +516,14 @@ export async function patchConnection(
 export async function setStatus(
   db: Database,
   org: OrgAccess,
-  actor: AdminActor,
+  { actor, ip }: ActorContext,
   id: string,
   status: "active" | "inactive",
-  ifMatch: string | undefined,
-  ip: string | null,
+  expected: ExpectedVersion,
 ): Promise<Connection> {
   return db.transaction(async (tx) => {
     const row = await lockConnection(tx, org, id);
-    checkVersion(ifMatch, row.version, false);
+    checkConnectionVersion(expected, row.version, false);
     if (row.status !== status) {
       const now = new Date();
       await tx
@@ -568,14 +556,13 @@ export async function setStatus(
 export async function deleteConnection(
   db: Database,
   org: OrgAccess,
-  actor: AdminActor,
+  { actor, ip }: ActorContext,
   id: string,
-  ifMatch: string | undefined,
-  ip: string | null,
+  expected: ExpectedVersion,
 ): Promise<void> {
   await db.transaction(async (tx) => {
     const row = await lockConnection(tx, org, id);
-    checkVersion(ifMatch, row.version, false);
+    checkConnectionVersion(expected, row.version, false);
     await tx.delete(connections).where(eq(connections.id, id));
     await recordEvent(tx, {
       orgId: org.id,
