@@ -3,10 +3,12 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
+import { routePath } from "hono/route";
 import { findApiToken } from "../auth/api-tokens";
 import { findSession, findSessionWithOrg } from "../auth/sessions";
 import { currentScope, DATABASE_DEADLINE_MS, RECORD_EXTRA_MS, RequestScope, requestScope } from "../db/deadline";
 import { Forbidden, NotFound } from "../domain/errors";
+import { observeRequest } from "../metrics";
 import { findMembership } from "../orgs/membership";
 import type { AppEnv, Deps } from "./context";
 import { ApiError } from "./errors";
@@ -37,7 +39,10 @@ export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
     c.header("X-Request-Id", requestId);
     const started = performance.now();
     await next();
-    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const elapsed = performance.now() - started;
+    // The route as registered (bounded), never the URL: an unknown path adds no series.
+    observeRequest(c.req.method, routePath(c), c.res.status, elapsed / 1000);
+    const ms = Math.round(elapsed * 10) / 10;
     const line = { method: c.req.method, path: c.req.path, status: c.res.status, ms };
     if (c.res.status >= 500) log.error(line, "request");
     else log.info(line, "request");
