@@ -7,12 +7,14 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv, Deps } from "./http/context";
 import { errorBody, RETRY_AFTER_SECONDS, serviceUnavailable, toErrorResponse } from "./http/errors";
 import { apiRateLimit, databaseDeadline, loadSession, orgAccess, requestContext, requireUser, sameOriginWrites } from "./http/middleware";
+import { configureMetrics, setDatabasePoolSize } from "./metrics";
 import { apiTokenRoutes } from "./routes/api-tokens";
 import { authRoutes } from "./routes/auth";
 import { configRoutes } from "./routes/config";
 import { connectionRoutes } from "./routes/connections";
 import { devIssuerRoutes } from "./routes/dev-issuer";
 import { docsRoutes } from "./routes/docs";
+import { publicMetricsRoutes } from "./routes/metrics";
 import { oauthRoutes, errorResponse as tokenErrorResponse } from "./routes/oauth";
 import { policyRoutes } from "./routes/policy";
 import { registryRoutes, registryUnavailable } from "./routes/registry";
@@ -43,7 +45,6 @@ const apiBodyLimit: MiddlewareHandler<AppEnv> = (c, next) =>
 /** The admin API (SPEC §5), mounted at /api; its type is what the console's client is typed with. */
 function apiRoutes(deps: Deps) {
   return new Hono<AppEnv>()
-    .use(apiBodyLimit)
     .use(apiRateLimit(deps))
     .use(sameOriginWrites(deps))
     .use(loadSession(deps))
@@ -82,6 +83,8 @@ const CSP = [
 ].join("; ");
 
 export function createApp(deps: Deps) {
+  configureMetrics(deps.env.metrics.enabled);
+  setDatabasePoolSize(deps.database.kind === "pglite" ? 1 : deps.env.databasePoolSize);
   const app = new Hono<AppEnv>();
   app.use(requestContext(deps));
   app.use(
@@ -97,6 +100,8 @@ export function createApp(deps: Deps) {
   });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }, 200));
+  // docs/operations.md: open outside production, behind METRICS_TOKEN, or only on METRICS_PORT.
+  if (deps.env.metrics.publicPort !== "off") app.route("/", publicMetricsRoutes(deps.env.metrics));
   app.get("/readyz", async (c) => {
     // SPEC §13: 503 within 1 s when the database does not answer (down, frozen, or overloaded).
     let timer: NodeJS.Timeout | undefined;
@@ -136,6 +141,7 @@ export function createApp(deps: Deps) {
     ),
   );
 
+  app.use("/api/*", apiBodyLimit);
   // The token service (SPEC §6). Its Bearer resource check sits under /api but before the admin
   // API's session/CSRF middleware, which it does not use.
   const devIssuer = deps.env.devIssuer ? devIssuerRoutes(new DevIssuer(deps.env, () => deps.database.db)) : undefined;
@@ -170,7 +176,7 @@ export function createApp(deps: Deps) {
 function mountConsole(app: Hono<AppEnv>, deps: Deps) {
   const root = consoleDir(deps);
   const indexPath = `${root}/index.html`;
-  const reserved = /^\/(api|oauth|registry|\.well-known|dev-issuer|healthz|readyz)(\/|$)/;
+  const reserved = /^\/(api|oauth|registry|\.well-known|dev-issuer|healthz|readyz|metrics)(\/|$)/;
   app.use(
     "/assets/*",
     serveStatic({

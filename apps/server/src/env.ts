@@ -55,7 +55,32 @@ const RawEnv = z.object({
     .regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "must be the registry's host (and port), e.g. registry.example.com, without a scheme")
     .optional(),
   SHUTDOWN_GRACE: seconds(10, 0, 3600),
+  METRICS: z
+    .enum(["0", "1", "true", "false"])
+    .optional()
+    .transform((v) => v === undefined || v === "1" || v === "true"),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{32,256}$/, "must be 32 to 256 printable characters without spaces (e.g. $(openssl rand -hex 32))")
+    .optional(),
 });
+
+/**
+ * `GET /metrics` (docs/operations.md "What to watch"). On a listener of its own when METRICS_PORT
+ * is set (bound to METRICS_HOST, 127.0.0.1 by default; with WORKERS > 1 the primary serves every
+ * worker's series there). On the public port: with METRICS_TOKEN as a Bearer token; open only
+ * outside production when neither is set (the embedded demo); otherwise not there at all (404).
+ */
+export interface MetricsConfig {
+  /** METRICS=0: nothing counted, nothing served. */
+  enabled: boolean;
+  publicPort: "open" | "token" | "off";
+  token: string | undefined;
+  port: number | undefined;
+  host: string;
+}
 
 export interface Env {
   nodeEnv: "development" | "test" | "production";
@@ -109,10 +134,17 @@ export interface Env {
   webhookRetryBaseMs: number;
   webhookRetryCapMs: number;
   webhookMaxAttempts: number;
+  metrics: MetricsConfig;
 }
 
 /** Variables whose values may hold credentials (a password, a URL with one). */
-const SECRET_VARIABLES: ReadonlySet<string> = new Set(["ADMIN_PASSWORD", "DATABASE_URL", "KEY_ENCRYPTION_KEY", "KEY_ENCRYPTION_KEYS_OLD"]);
+const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  "ADMIN_PASSWORD",
+  "DATABASE_URL",
+  "KEY_ENCRYPTION_KEY",
+  "KEY_ENCRYPTION_KEYS_OLD",
+  "METRICS_TOKEN",
+]);
 
 export class EnvError extends Error {
   constructor(public readonly problems: string[]) {
@@ -152,6 +184,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   }
   if (issuers.length === 0) problems.push("TRUSTED_ISSUERS: name at least one issuer");
   const keks = keyEncryptionKeys(e.KEY_ENCRYPTION_KEY, e.KEY_ENCRYPTION_KEYS_OLD, production, problems);
+  const metrics = metricsConfig(e, production, problems);
   if (problems.length) throw new EnvError(problems);
   const devIssuerUrl = `${publicUrl}/dev-issuer`;
   return {
@@ -194,7 +227,24 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
     webhookRetryCapMs: e.WEBHOOK_RETRY_CAP_MS,
     webhookMaxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+    metrics,
   };
+}
+
+function metricsConfig(e: z.output<typeof RawEnv>, production: boolean, problems: string[]): MetricsConfig {
+  const off: MetricsConfig = { enabled: false, publicPort: "off", token: undefined, port: undefined, host: e.METRICS_HOST };
+  if (!e.METRICS) {
+    if (e.METRICS_PORT !== undefined || e.METRICS_TOKEN)
+      problems.push("METRICS: 0 turns metrics off; unset METRICS_PORT and METRICS_TOKEN too");
+    return off;
+  }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT)
+    problems.push(`METRICS_PORT: must differ from PORT (${e.PORT})`);
+  // Behind a cluster the public port is served by one worker at a time: its numbers alone would mislead.
+  if (e.METRICS_TOKEN && e.WORKERS > 1)
+    problems.push("METRICS_TOKEN: with WORKERS > 1 use METRICS_PORT instead (the primary serves every worker's series there)");
+  const publicPort = e.METRICS_TOKEN ? "token" : e.METRICS_PORT !== undefined || production || e.WORKERS > 1 ? "off" : "open";
+  return { enabled: true, publicPort, token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST };
 }
 
 /** KEY_ENCRYPTION_KEY and KEY_ENCRYPTION_KEYS_OLD (comma-separated); problems never quote a value. */

@@ -10,7 +10,9 @@ import { DATABASE_DEADLINE_MS, RequestScope, requestScope } from "./db/deadline"
 import type { Env } from "./env";
 import type { Deps } from "./http/context";
 import { keyringOf } from "./keys/vault";
+import { clusterMetricsScraper, metricsText } from "./metrics";
 import { registryCaName } from "./registry/service";
+import { privateMetricsApp } from "./routes/metrics";
 import { seedDemo } from "./seed";
 import { ensureDevIssuerKey, ensureRegistryCa, ensureSigningKey, sealKeysAtRest } from "./token/keys";
 import { startBackground } from "./webhooks/background";
@@ -20,6 +22,8 @@ export interface Started {
   port: number;
   deps: Deps;
   server: Server;
+  /** The METRICS_PORT listener's port, when there is one (docs/operations.md). */
+  metricsPort?: number | undefined;
   /**
    * Graceful stop (SPEC §13): stops accepting, answers in-flight requests with `Connection: close`,
    * closes idle keep-alive connections at once, waits for the rest up to `graceMs` (default
@@ -92,6 +96,8 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : env.port;
   log.info({ port, database: db.kind, publicUrl: env.publicUrl, devIssuer: env.devIssuer }, "listening");
+  // A cluster's workers leave METRICS_PORT to their primary, which serves all of them.
+  const metricsServer = cluster.isWorker ? undefined : await listenMetrics(env, log, metricsText);
   // Outside production: where to open the console and how to sign in (a generated password is shown here once, never logged).
   await printStartupBanner(env, db, port, seed);
   let stopping: Promise<void> | undefined;
@@ -101,6 +107,7 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
     port,
     deps,
     server,
+    metricsPort: metricsServer?.port,
     stop(graceMs = env.shutdownGraceSeconds * 1000) {
       stopping ??= (async () => {
         // SPEC §13 graceful stop: stop accepting; answers still to be written say `Connection: close`;
@@ -134,6 +141,7 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
         log.info({ ms: since() }, "stopping: requests finished");
         server.closeAllConnections();
         await closed;
+        await metricsServer?.close();
         await background.stop();
         await db.close();
         log.info({ ms: since() }, "stopping: database closed");
@@ -189,11 +197,13 @@ async function startWorkers(env: Env, log: Logger, deps: Deps): Promise<Started>
     ),
   );
   log.info({ port, workers: env.workers, publicUrl: env.publicUrl }, "listening (cluster)");
+  const metricsServer = await listenMetrics(env, log, clusterMetricsScraper());
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     deps,
     server: createServer(),
+    metricsPort: metricsServer?.port,
     stop(graceMs = env.shutdownGraceSeconds * 1000) {
       stopping ??= (async () => {
         const live = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
@@ -213,9 +223,35 @@ async function startWorkers(env: Env, log: Logger, deps: Deps): Promise<Started>
               }),
           ),
         );
+        await metricsServer?.close();
         await deps.database.close();
       })();
       return stopping;
     },
+  };
+}
+
+/** METRICS_PORT (docs/operations.md): `/metrics` on a listener of its own, on METRICS_HOST (127.0.0.1 by default). */
+async function listenMetrics(
+  env: Env,
+  log: Logger,
+  scrape: () => Promise<{ body: string; contentType: string }>,
+): Promise<{ port: number; close(): Promise<void> } | undefined> {
+  const { port, host } = env.metrics;
+  if (port === undefined) return undefined;
+  const app = privateMetricsApp(scrape, (err) => log.warn({ err }, "metrics: could not collect"));
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s as Server));
+  });
+  const address = server.address();
+  const bound = typeof address === "object" && address ? address.port : port;
+  log.info({ port: bound, host }, "metrics listening");
+  return {
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -113,9 +113,8 @@ describe("webhook addresses (SSRF, SPEC §12)", () => {
         t.deps.database.db,
         t.deps.env,
         org,
-        { type: "user", id: "x", name: "x" },
+        { actor: { type: "user", id: "x", name: "x" }, ip: null },
         { url: r.url, events: ["connection.created"] },
-        null,
       );
       await recordEvent(t.deps.database.db, {
         orgId: org.id,
@@ -135,9 +134,8 @@ describe("webhook addresses (SSRF, SPEC §12)", () => {
         t.deps.database.db,
         t.deps.env,
         org,
-        { type: "user", id: "x", name: "x" },
+        { actor: { type: "user", id: "x", name: "x" }, ip: null },
         { url: "https://localhost:1/hook", events: ["connection.created"] },
-        null,
       );
       await query(t, sql`update webhook_deliveries set next_attempt_at = now()`);
       await new WebhookWorker(t.deps.database.db, t.deps.env, silent, { ...FAST, allowPrivate: false }).tick();
@@ -345,9 +343,8 @@ describe.each(DB_KINDS)("webhook outbox across a restart (%s)", (kind) => {
         database,
         env,
         owner,
-        { type: "user", id: "x", name: "x" },
+        { actor: { type: "user", id: "x", name: "x" }, ip: null },
         { url: r.url, events: ["connection.deleted"] },
-        null,
       );
       await recordEvent(database, {
         orgId: id,
@@ -398,9 +395,8 @@ describe.skipIf(!process.env.DATABASE_URL)("two workers on one PostgreSQL databa
         a,
         env,
         { id, slug: "octo-org", name: "Octo", role: "owner" },
-        { type: "user", id: "x", name: "x" },
+        { actor: { type: "user", id: "x", name: "x" }, ip: null },
         { url: r.url, events: ["connection.deleted"] },
-        null,
       );
       for (let i = 0; i < 60; i++)
         await recordEvent(a, {

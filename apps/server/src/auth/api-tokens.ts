@@ -4,8 +4,8 @@ import { and, asc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { recordEvent } from "../audit/events";
 import type { Database } from "../db/client";
 import { apiTokens, organizations, users } from "../db/schema";
-import type { OrgAccess, SessionUser } from "../http/context";
-import { notFound } from "../http/errors";
+import type { OrgAccess, UserContext } from "../domain/context";
+import { NotFound } from "../domain/errors";
 
 /** `lastUsedAt` is written at most once per this interval (SPEC §10: coalesced). */
 export const API_TOKEN_LAST_USED_INTERVAL_MS = 60_000;
@@ -49,9 +49,8 @@ export async function listApiTokens(db: Database, orgId: string): Promise<ApiTok
 export async function createApiToken(
   db: Database,
   org: OrgAccess,
-  user: SessionUser,
+  { user, ip }: UserContext,
   input: { name: string; role: "owner" | "member"; expiresInDays?: number | undefined },
-  ip: string | null,
 ): Promise<ApiTokenCreated> {
   const token = `${API_TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
   const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null;
@@ -83,13 +82,13 @@ export async function createApiToken(
 }
 
 /** Revokes (deletes) a token of this org; its events stay. Unknown id → 404. */
-export async function deleteApiToken(db: Database, org: OrgAccess, user: SessionUser, id: string, ip: string | null): Promise<void> {
+export async function deleteApiToken(db: Database, org: OrgAccess, { user, ip }: UserContext, id: string): Promise<void> {
   await db.transaction(async (tx) => {
     const [row] = await tx
       .delete(apiTokens)
       .where(and(eq(apiTokens.id, id), eq(apiTokens.orgId, org.id)))
       .returning();
-    if (!row) throw notFound();
+    if (!row) throw new NotFound();
     await recordEvent(tx, {
       orgId: org.id,
       connectionId: null,

@@ -1,23 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, gt, lt, sql } from "drizzle-orm";
-import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Database } from "../db/client";
 import { memberships, organizations, sessions, users } from "../db/schema";
-import type { Env } from "../env";
-import type { OrgAccess, SessionUser } from "../http/context";
+import type { OrgAccess, SessionUser } from "../domain/context";
 
 export const hashSessionId = (id: string) => createHash("sha256").update(id).digest("base64url");
 
-/** `__Host-` prefixed and Secure behind https (SPEC §5); plain name on http://localhost. */
-export function sessionCookieName(env: Env) {
-  return env.publicUrl.startsWith("https://") ? "__Host-oidc_session" : "oidc_session";
-}
-
-export function readSessionId(c: Context, env: Env): string | undefined {
-  const value = getCookie(c, sessionCookieName(env));
-  return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
-}
+/** What a session id looks like (32 random bytes, base64url); anything else is no session. */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The session lookups run on every API request, so they are prepared once per database: no query
@@ -84,25 +74,18 @@ export async function findSessionWithOrg(
   return { user: { id: row.id, email: row.email, name: row.name }, hash, org };
 }
 
-/** A fresh session id at every login; the one the browser had (if any) dies. */
-export async function startSession(c: Context, db: Database, env: Env, userId: string, previousId?: string) {
+/** A fresh session id at every login (returned, for the cookie); the one the browser had (if any) dies. */
+export async function startSession(db: Database, ttlSeconds: number, userId: string, previousId?: string): Promise<string> {
   const id = randomBytes(32).toString("base64url");
-  const expiresAt = new Date(Date.now() + env.sessionTtlSeconds * 1000);
+  const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
   await db.transaction(async (tx) => {
     if (previousId) await tx.delete(sessions).where(eq(sessions.idHash, hashSessionId(previousId)));
     await tx.delete(sessions).where(and(eq(sessions.userId, userId), lt(sessions.expiresAt, new Date())));
     await tx.insert(sessions).values({ idHash: hashSessionId(id), userId, expiresAt });
   });
-  setCookie(c, sessionCookieName(env), id, {
-    httpOnly: true,
-    sameSite: "Lax",
-    secure: env.publicUrl.startsWith("https://"),
-    path: "/",
-    maxAge: env.sessionTtlSeconds,
-  });
+  return id;
 }
 
-export async function endSession(c: Context, db: Database, env: Env, id: string | undefined) {
-  if (id) await db.delete(sessions).where(eq(sessions.idHash, hashSessionId(id)));
-  deleteCookie(c, sessionCookieName(env), { path: "/", secure: env.publicUrl.startsWith("https://") });
+export async function endSession(db: Database, id: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.idHash, hashSessionId(id)));
 }

@@ -19,7 +19,7 @@ import {
   sortScopes,
 } from "@oidc/shared";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import { type AdminActor, recordEvent, userIdOf } from "../audit/events";
+import { recordEvent, userIdOf } from "../audit/events";
 import {
   AdminReads,
   type ConnectionPageRow,
@@ -31,8 +31,8 @@ import {
 import type { Database, Executor } from "../db/client";
 import { pgConstraint, pgErrorCode } from "../db/client";
 import { connections, repositories, rulesets } from "../db/schema";
-import type { OrgAccess } from "../http/context";
-import { ApiError, type Issue, notFound, validationFailed } from "../http/errors";
+import type { ActorContext, OrgAccess } from "../domain/context";
+import { checkVersion, type ExpectedVersion, type Issue, NameTaken, NotFound, ValidationFailed } from "../domain/errors";
 import { enforcePolicy, policyForWrite } from "../policy/service";
 
 type ConnectionRow = typeof connections.$inferSelect;
@@ -93,7 +93,7 @@ export async function loadConnection(source: ReadSource, org: OrgAccess, id: str
 
 export async function requireConnection(source: ReadSource, org: OrgAccess, id: string): Promise<Connection> {
   const found = await loadConnection(source, org, id);
-  if (!found) throw notFound();
+  if (!found) throw new NotFound();
   return found;
 }
 
@@ -107,7 +107,10 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   } catch {
     // fall through
   }
-  throw validationFailed([{ path: ["cursor"], message: "Not a cursor from a previous page" }], "The query string is not valid; see issues");
+  throw new ValidationFailed(
+    [{ path: ["cursor"], message: "Not a cursor from a previous page" }],
+    "The query string is not valid; see issues",
+  );
 }
 
 const encodeCursor = (row: ConnectionPageRow) => Buffer.from(JSON.stringify([row.createdAt, row.id])).toString("base64url");
@@ -164,7 +167,7 @@ async function resolveResources(db: Executor, org: OrgAccess, list: RulesetValue
     });
     return { ...r, resources, scopes: sortScopes(r.scopes) };
   });
-  if (issues.length) throw validationFailed(issues);
+  if (issues.length) throw new ValidationFailed(issues);
   return resolved;
 }
 
@@ -173,7 +176,7 @@ function nameTaken(error: unknown): boolean {
 }
 
 const nameTakenError = (name: string) =>
-  new ApiError(409, "name_taken", `A connection named "${name}" already exists in this organisation; choose another name`, [
+  new NameTaken(`A connection named "${name}" already exists in this organisation; choose another name`, [
     { path: ["name"], message: "This name is already used in this organisation" },
   ]);
 
@@ -207,20 +210,19 @@ function checkExpiries(list: RulesetValues[], previous: Map<string, RulesetRow>,
     if (stored && stored.getTime() === at) return;
     if (!(at > now)) issues.push({ path: ["rulesets", i, "expiresAt"], message: "Choose a time in the future, or leave the expiry empty" });
   });
-  if (issues.length) throw validationFailed(issues);
+  if (issues.length) throw new ValidationFailed(issues);
 }
 
 export async function createConnection(
   db: Database,
   org: OrgAccess,
-  actor: AdminActor,
+  { actor, ip }: ActorContext,
   input: ConnectionCreateValues,
   trustedIssuers: readonly string[],
-  ip: string | null,
 ): Promise<Connection> {
   const issuer = (input.issuer ?? GITHUB_ACTIONS_ISSUER).replace(/\/+$/, "");
   if (!trustedIssuers.includes(issuer))
-    throw validationFailed([
+    throw new ValidationFailed([
       { path: ["issuer"], message: `This deployment does not trust ${issuer}; trusted issuers: ${trustedIssuers.join(", ")}` },
     ]);
   const list = await resolveResources(db, org, input.rulesets);
@@ -269,27 +271,15 @@ function rulesetSnapshot(r: Ruleset | RulesetValues): RulesetSnapshot {
   };
 }
 
-/** `"7"`, `W/"7"` or `7` → 7; anything else never matches. */
-export function parseIfMatch(header: string | undefined): number | "missing" | "invalid" {
-  if (header === undefined || header.trim() === "") return "missing";
-  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
-  return m?.[1] ? Number(m[1]) : "invalid";
-}
-
-function checkVersion(header: string | undefined, current: number, required: boolean) {
-  const wanted = parseIfMatch(header);
-  if (wanted === "missing") {
-    if (required)
-      throw new ApiError(428, "precondition_required", 'Send If-Match with the ETag of the version you edited (e.g. If-Match: "3")');
-    return;
-  }
-  if (wanted !== current)
-    throw new ApiError(
-      412,
-      "precondition_failed",
-      `This connection was changed by someone else (now version ${current}); reload it and apply your edit again`,
-    );
-}
+/** 428 without a version when `required`; 412 when the version is not the connection's. */
+const checkConnectionVersion = (expected: ExpectedVersion, current: number, required: boolean) =>
+  checkVersion(
+    expected,
+    current,
+    required,
+    `This connection was changed by someone else (now version ${current}); reload it and apply your edit again`,
+    'Send If-Match with the ETag of the version you edited (e.g. If-Match: "3")',
+  );
 
 /** Locks the row so that concurrent writers queue; compares the version under the lock. */
 async function lockConnection(tx: Executor, org: OrgAccess, id: string): Promise<ConnectionRow> {
@@ -298,7 +288,7 @@ async function lockConnection(tx: Executor, org: OrgAccess, id: string): Promise
     .from(connections)
     .where(and(eq(connections.id, id), eq(connections.orgId, org.id)))
     .for("update");
-  if (!row) throw notFound();
+  if (!row) throw new NotFound();
   return row;
 }
 
@@ -334,18 +324,17 @@ function diffRulesets(before: RulesetRow[], after: RulesetValues[]) {
 export async function patchConnection(
   db: Database,
   org: OrgAccess,
-  actor: AdminActor,
+  { actor, ip }: ActorContext,
   id: string,
   input: ConnectionPatchValues,
-  ifMatch: string | undefined,
-  ip: string | null,
+  expected: ExpectedVersion,
 ): Promise<Connection> {
-  if (parseIfMatch(ifMatch) === "missing") checkVersion(ifMatch, 0, true);
+  if (expected === "none") checkConnectionVersion(expected, 0, true);
   const list = input.rulesets && (await resolveResources(db, org, input.rulesets));
   try {
     return await db.transaction(async (tx) => {
       const row = await lockConnection(tx, org, id);
-      checkVersion(ifMatch, row.version, true);
+      checkConnectionVersion(expected, row.version, true);
       const { settings, ownerId } = await policyForWrite(tx, org.id);
       const changes: EventDetails<"connection.updated">["changes"] = {};
       const update: Partial<typeof connections.$inferInsert> = {};
@@ -370,7 +359,7 @@ export async function patchConnection(
           if (r.id && !previous.has(r.id))
             issues.push({ path: ["rulesets", i, "id"], message: "No such ruleset in this connection; leave id out to add a new one" });
         });
-        if (issues.length) throw validationFailed(issues);
+        if (issues.length) throw new ValidationFailed(issues);
         checkExpiries(list, previous, Date.now());
         enforcePolicy(settings, list, ownerId);
         rulesetChanges = diffRulesets(before, list);
@@ -406,15 +395,14 @@ export async function patchConnection(
 export async function setStatus(
   db: Database,
   org: OrgAccess,
-  actor: AdminActor,
+  { actor, ip }: ActorContext,
   id: string,
   status: ConnectionStatus,
-  ifMatch: string | undefined,
-  ip: string | null,
+  expected: ExpectedVersion,
 ): Promise<Connection> {
   return db.transaction(async (tx) => {
     const row = await lockConnection(tx, org, id);
-    checkVersion(ifMatch, row.version, false);
+    checkConnectionVersion(expected, row.version, false);
     if (row.status !== status) {
       const now = new Date();
       await tx
@@ -447,14 +435,13 @@ export async function setStatus(
 export async function deleteConnection(
   db: Database,
   org: OrgAccess,
-  actor: AdminActor,
+  { actor, ip }: ActorContext,
   id: string,
-  ifMatch: string | undefined,
-  ip: string | null,
+  expected: ExpectedVersion,
 ): Promise<void> {
   await db.transaction(async (tx) => {
     const row = await lockConnection(tx, org, id);
-    checkVersion(ifMatch, row.version, false);
+    checkConnectionVersion(expected, row.version, false);
     await tx.delete(connections).where(eq(connections.id, id));
     await recordEvent(tx, {
       orgId: org.id,

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { databaseWaitStarted } from "../metrics";
 
 /**
  * SPEC §13: a request that needs the database is answered within 3 s when the database is down or
@@ -41,6 +42,8 @@ export class RequestScope {
   /** Database calls this request is waiting for now. */
   private waiting = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Ends this request's count in `oidc_database_waiting_requests`. */
+  private waitEnded: () => void = () => {};
   private finished = false;
   private markLate: () => void = () => {};
   /** Resolves when the request has waited on the database for `deadlineMs` without a break. */
@@ -52,12 +55,18 @@ export class RequestScope {
 
   /** The request starts waiting for the database; call the returned function when that wait is over. */
   enter(): () => void {
-    if (this.waiting++ === 0 && !this.finished) this.timer = setTimeout(this.markLate, this.deadlineMs);
+    if (this.waiting++ === 0) {
+      this.waitEnded = databaseWaitStarted();
+      if (!this.finished) this.timer = setTimeout(this.markLate, this.deadlineMs);
+    }
     let left = false;
     return () => {
       if (left) return;
       left = true;
-      if (--this.waiting === 0) clearTimeout(this.timer);
+      if (--this.waiting === 0) {
+        clearTimeout(this.timer);
+        this.waitEnded();
+      }
     };
   }
 

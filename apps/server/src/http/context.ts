@@ -1,25 +1,14 @@
-import type { Role } from "@oidc/shared";
 import type { Logger } from "pino";
 import type { DatabaseHandle } from "../db/client";
+import type { OrgAccess, SessionUser } from "../domain/context";
 import type { Env } from "../env";
+
+export type { OrgAccess, SessionUser };
 
 export interface Deps {
   env: Env;
   database: DatabaseHandle;
   log: Logger;
-}
-
-export interface SessionUser {
-  id: string;
-  email: string;
-  name: string;
-}
-
-export interface OrgAccess {
-  id: string;
-  slug: string;
-  name: string;
-  role: Role;
 }
 
 export type AppEnv = {

@@ -4,13 +4,24 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { isDatabaseUnavailable } from "../db/client";
+import {
+  DomainError,
+  Forbidden,
+  type Issue,
+  NameTaken,
+  NotFound,
+  PolicyViolation,
+  ValidationFailed,
+  VersionMismatch,
+  VersionRequired,
+} from "../domain/errors";
 
-export interface Issue {
-  path: (string | number)[];
-  message: string;
-}
+export type { Issue };
 
-/** An error the API answers with its SPEC §5 body: `{ error: { code, message, issues? } }`. */
+/**
+ * An error only the HTTP layer raises (sign-in, API tokens, rate limits), answered with its SPEC §5
+ * body: `{ error: { code, message, issues? } }`. The domain throws `DomainError`s instead.
+ */
 export class ApiError extends Error {
   constructor(
     public readonly status: ContentfulStatusCode,
@@ -29,10 +40,24 @@ export class ApiError extends Error {
  * to an org the user is not a member of (SPEC §5: never reveal existence).
  */
 export const NOT_FOUND_MESSAGE = "Not found, or you do not have access to it";
-export const notFound = () => new ApiError(404, "not_found", NOT_FOUND_MESSAGE);
-export const forbidden = (message: string) => new ApiError(403, "forbidden", message);
-export const validationFailed = (issues: Issue[], message = "The request is not valid; see issues") =>
-  new ApiError(400, "validation_failed", message, issues);
+
+/** A domain refusal → its status and SPEC §5 code. */
+function fromDomain(err: DomainError): { status: ContentfulStatusCode; code: ErrorCode; message: string; issues?: Issue[] } {
+  if (err instanceof NotFound) return { status: 404, code: "not_found", message: NOT_FOUND_MESSAGE };
+  if (err instanceof ValidationFailed) return { status: 400, code: "validation_failed", message: err.message, issues: err.issues };
+  if (err instanceof PolicyViolation) return { status: 400, code: "policy_violation", message: err.message, issues: err.issues };
+  if (err instanceof Forbidden) return { status: 403, code: "forbidden", message: err.message };
+  if (err instanceof NameTaken) return { status: 409, code: "name_taken", message: err.message, issues: err.issues };
+  if (err instanceof VersionMismatch) return { status: 412, code: "precondition_failed", message: err.message };
+  if (err instanceof VersionRequired) return { status: 428, code: "precondition_required", message: err.message };
+  // A DomainError subclass added without a mapping is a bug: answer 500 rather than guess.
+  return { status: 500, code: "internal_error", message: INTERNAL_ERROR_MESSAGE };
+}
+
+const INTERNAL_ERROR_MESSAGE = "Something went wrong on our side; try again, and quote the request id if it persists";
+
+/** Hono's validator says so when a JSON body does not parse (`hono/validator`). */
+const MALFORMED_JSON = /^Malformed JSON\b/;
 
 /** Seconds a client is asked to wait after a 503 (SPEC §13). */
 export const RETRY_AFTER_SECONDS = 5;
@@ -55,7 +80,7 @@ export function zodIssues(error: z.ZodError): Issue[] {
   return out;
 }
 
-export function errorBody(code: string, message: string, issues?: Issue[]) {
+export function errorBody(code: ErrorCode, message: string, issues?: Issue[]) {
   return { error: issues?.length ? { code, message, issues } : { code, message } };
 }
 
@@ -65,13 +90,22 @@ export function toErrorResponse(c: Context, err: unknown, onUnexpected: (err: un
     if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
     return c.json(errorBody(err.code, err.message, err.issues), err.status);
   }
+  if (err instanceof DomainError) {
+    const { status, code, message, issues } = fromDomain(err);
+    if (status === 500) onUnexpected(err);
+    return c.json(errorBody(code, message, issues), status);
+  }
   if (err instanceof HTTPException) {
     const status = err.status;
     if (status === 413) return c.json(errorBody("payload_too_large", "The request body is too large"), 413);
-    if (status === 400)
+    if (status === 400 && MALFORMED_JSON.test(err.message))
       return c.json(errorBody("validation_failed", "The request body is not valid JSON", [{ path: [], message: "Malformed JSON" }]), 400);
     if (status === 401) return c.json(errorBody("unauthenticated", "Sign in first"), 401);
-    if (status < 500) return c.json(errorBody("validation_failed", err.message || "Bad request"), status as ContentfulStatusCode);
+    if (status < 500)
+      return c.json(
+        errorBody("validation_failed", err.message ? `The request is not valid: ${err.message}` : "Bad request"),
+        status as ContentfulStatusCode,
+      );
   }
   if (isDatabaseUnavailable(err)) {
     onUnavailable?.(err);
@@ -80,5 +114,5 @@ export function toErrorResponse(c: Context, err: unknown, onUnexpected: (err: un
     return c.json(errorBody(unavailable.code, unavailable.message), 503);
   }
   onUnexpected(err);
-  return c.json(errorBody("internal_error", "Something went wrong on our side; try again, and quote the request id if it persists"), 500);
+  return c.json(errorBody("internal_error", INTERNAL_ERROR_MESSAGE), 500);
 }

@@ -1,16 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { and, eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
+import { routePath } from "hono/route";
 import { findApiToken } from "../auth/api-tokens";
-import { findSession, findSessionWithOrg, readSessionId, sessionCookieName } from "../auth/sessions";
+import { findSession, findSessionWithOrg } from "../auth/sessions";
 import { currentScope, DATABASE_DEADLINE_MS, RECORD_EXTRA_MS, RequestScope, requestScope } from "../db/deadline";
-import { memberships, organizations } from "../db/schema";
+import { Forbidden, NotFound } from "../domain/errors";
+import { observeRequest } from "../metrics";
+import { findMembership } from "../orgs/membership";
 import type { AppEnv, Deps } from "./context";
-import { ApiError, forbidden, notFound } from "./errors";
+import { ApiError } from "./errors";
 import { RateLimiter } from "./rate-limit";
+import { readSessionId, sessionCookieName } from "./session-cookie";
 
 /** The caller's address: the socket's, or the first X-Forwarded-For hop with TRUST_PROXY=1. */
 export function clientIp(c: Context, trustProxy: boolean): string | null {
@@ -36,7 +39,10 @@ export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
     c.header("X-Request-Id", requestId);
     const started = performance.now();
     await next();
-    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const elapsed = performance.now() - started;
+    // The route as registered (bounded), never the URL: an unknown path adds no series.
+    observeRequest(c.req.method, routePath(c), c.res.status, elapsed / 1000);
+    const ms = Math.round(elapsed * 10) / 10;
     const line = { method: c.req.method, path: c.req.path, status: c.res.status, ms };
     if (c.res.status >= 500) log.error(line, "request");
     else log.info(line, "request");
@@ -72,7 +78,7 @@ export function sameOriginWrites(deps: Deps): MiddlewareHandler<AppEnv> {
       // Without our session cookie nothing is authenticated by it (a sign-in, a stray logout).
       const withCookie = getCookie(c, sessionCookieName(deps.env)) !== undefined;
       if (crossSignal || (withCookie && !(sameOrigin || site === "same-origin")))
-        throw forbidden(
+        throw new Forbidden(
           "State-changing requests must come from the console on this site (Origin or Sec-Fetch-Site: same-origin); scripts use an API token (Authorization: Bearer)",
         );
     }
@@ -163,26 +169,21 @@ export function orgAccess(deps: Deps): MiddlewareHandler<AppEnv> {
     const slug = c.req.param("org") ?? "";
     const lookup = c.get("orgLookup");
     if (lookup && lookup.slug === slug) {
-      if (!lookup.org) throw notFound();
+      if (!lookup.org) throw new NotFound();
       c.set("org", lookup.org);
       return next();
     }
-    if (!user || c.get("apiToken") || slug.length > 64) throw notFound();
-    const [row] = await deps.database.db
-      .select({ id: organizations.id, slug: organizations.slug, name: organizations.name, role: memberships.role })
-      .from(organizations)
-      .innerJoin(memberships, and(eq(memberships.orgId, organizations.id), eq(memberships.userId, user.id)))
-      .where(eq(organizations.slug, slug))
-      .limit(1);
-    if (!row) throw notFound();
-    c.set("org", row);
+    if (!user || c.get("apiToken") || slug.length > 64) throw new NotFound();
+    const org = await findMembership(deps.database.db, user.id, slug);
+    if (!org) throw new NotFound();
+    c.set("org", org);
     await next();
   };
 }
 
 export const requireOwner = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("org").role !== "owner")
-    throw forbidden(
+    throw new Forbidden(
       c.get("apiToken")
         ? "This API token has the member role: it can only read; create an owner token to make changes"
         : "Only organisation owners can change OIDC connections; ask an owner of this organisation",

@@ -1,7 +1,8 @@
 import type { Context } from "hono";
 import { validator } from "hono/validator";
 import type { z } from "zod";
-import { notFound, validationFailed, zodIssues } from "./errors";
+import { NotFound, ValidationFailed } from "../domain/errors";
+import { zodIssues } from "./errors";
 
 /**
  * JSON body checked against a shared schema. A body that is not JSON, not `application/json` or
@@ -15,17 +16,17 @@ export const jsonBody = <S extends z.ZodType>(schema: S) =>
     async (_value, c) => {
       const type = c.req.header("content-type") ?? "";
       if (!/^application\/json\b/i.test(type)) {
-        throw validationFailed([{ path: [], message: "Send the body as JSON (Content-Type: application/json)" }]);
+        throw new ValidationFailed([{ path: [], message: "Send the body as JSON (Content-Type: application/json)" }]);
       }
       let body: unknown;
       try {
         const text = await c.req.text();
         body = JSON.parse(text);
       } catch {
-        throw validationFailed([{ path: [], message: "Malformed JSON" }], "The request body is not valid JSON");
+        throw new ValidationFailed([{ path: [], message: "Malformed JSON" }], "The request body is not valid JSON");
       }
       const parsed = schema.safeParse(body);
-      if (!parsed.success) throw validationFailed(zodIssues(parsed.error));
+      if (!parsed.success) throw new ValidationFailed(zodIssues(parsed.error));
       return parsed.data as z.output<S>;
     },
   );
@@ -35,12 +36,12 @@ export const query = <S extends z.ZodType>(schema: S) =>
     const flat: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) flat[k] = Array.isArray(v) ? v[v.length - 1] : v;
     const parsed = schema.safeParse(flat);
-    if (!parsed.success) throw validationFailed(zodIssues(parsed.error), "The query string is not valid; see issues");
+    if (!parsed.success) throw new ValidationFailed(zodIssues(parsed.error), "The query string is not valid; see issues");
     return parsed.data as z.output<S>;
   });
 
 /** A malformed id is a 404 like an unknown one (same body). */
 export const uuidParam = (value: string) => {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) throw notFound();
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) throw new NotFound();
   return value.toLowerCase();
 };

@@ -526,6 +526,18 @@ export const OPERATIONS: Operation[] = [
       503: { description: "The database does not answer", schema: z.object({ status: z.literal("unavailable"), reason: z.string() }) },
     },
   },
+  {
+    method: "get",
+    path: "/metrics",
+    tag: "Operations",
+    summary:
+      "Prometheus metrics (docs/operations.md). On this port only outside production, or with `Authorization: Bearer <METRICS_TOKEN>`; otherwise on METRICS_PORT or not at all (404)",
+    auth: "none",
+    responses: {
+      200: { description: "The Prometheus text format", type: "text/plain; version=0.0.4; charset=utf-8" },
+      401: { description: "METRICS_TOKEN is set and the request does not carry it", schema: ApiErrorSchema },
+    },
+  },
 ];
 
 /** Component names of the shared schemas; anything else is inlined. */

@@ -9,11 +9,11 @@ import {
   ruleOf,
 } from "@oidc/shared";
 import { asc, eq } from "drizzle-orm";
-import { type AdminActor, recordEvent, userIdOf } from "../audit/events";
+import { recordEvent, userIdOf } from "../audit/events";
 import type { Database, Executor } from "../db/client";
 import { connections, organizations, orgPolicies, rulesets, users } from "../db/schema";
-import type { OrgAccess } from "../http/context";
-import { ApiError, notFound } from "../http/errors";
+import type { ActorContext, OrgAccess } from "../domain/context";
+import { checkVersion, type ExpectedVersion, NotFound, PolicyViolation } from "../domain/errors";
 
 type PolicyRow = typeof orgPolicies.$inferSelect;
 
@@ -72,7 +72,7 @@ export async function policyForWrite(tx: Executor, orgId: string): Promise<{ set
     .from(organizations)
     .where(eq(organizations.id, orgId))
     .for("share");
-  if (!org) throw notFound();
+  if (!org) throw new NotFound();
   return { settings: await policySettings(tx, orgId), ownerId: org.ownerId };
 }
 
@@ -80,25 +80,17 @@ export async function policyForWrite(tx: Executor, orgId: string): Promise<{ set
 export function enforcePolicy(settings: OrgPolicySettings, rulesets: readonly RulesetRule[], ownerId: string | null) {
   const violations = checkPolicy(settings, rulesets, { ownerId });
   if (!violations.length) return;
-  throw new ApiError(
-    400,
-    "policy_violation",
-    "These rulesets break the organisation's policy; see issues for what to write instead",
-    violations.map(({ path, message }) => ({ path, message })),
-  );
+  throw new PolicyViolation(violations.map(({ path, message }) => ({ path, message })));
 }
 
-function checkPolicyVersion(header: string | undefined, current: number) {
-  if (header === undefined || header.trim() === "")
-    throw new ApiError(428, "precondition_required", `Send If-Match with the ETag of the policy you edited (e.g. If-Match: "${current}")`);
-  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
-  if (!m?.[1] || Number(m[1]) !== current)
-    throw new ApiError(
-      412,
-      "precondition_failed",
-      `The policy was changed by someone else (now version ${current}); reload it and apply your edit again`,
-    );
-}
+const checkPolicyVersion = (expected: ExpectedVersion, current: number) =>
+  checkVersion(
+    expected,
+    current,
+    true,
+    `The policy was changed by someone else (now version ${current}); reload it and apply your edit again`,
+    `Send If-Match with the ETag of the policy you edited (e.g. If-Match: "${current}")`,
+  );
 
 /**
  * `PUT /api/orgs/:org/policy`: replaces the settings when `If-Match` names the current version,
@@ -109,16 +101,15 @@ function checkPolicyVersion(header: string | undefined, current: number) {
 export async function putPolicy(
   db: Database,
   org: OrgAccess,
-  actor: AdminActor,
+  { actor, ip }: ActorContext,
   input: OrgPolicySettings,
-  ifMatch: string | undefined,
-  ip: string | null,
+  expected: ExpectedVersion,
 ): Promise<OrgPolicy> {
   const changed = await db.transaction(async (tx) => {
     await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, org.id)).for("no key update");
     const [row] = await tx.select().from(orgPolicies).where(eq(orgPolicies.orgId, org.id)).limit(1);
     const version = row?.version ?? 0;
-    checkPolicyVersion(ifMatch, version);
+    checkPolicyVersion(expected, version);
     const before = settingsOf(row);
     const changes: EventDetails<"policy.updated">["changes"] = {};
     for (const key of Object.keys(before) as (keyof OrgPolicySettings)[])

@@ -1,33 +1,13 @@
 import { LoginInputSchema, type Me } from "@oidc/shared";
-import { asc, eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
-import { decoyHash, verifyPassword } from "../auth/password";
-import { endSession, readSessionId, startSession } from "../auth/sessions";
-import type { Database } from "../db/client";
-import { memberships, organizations, users } from "../db/schema";
+import { endSession, startSession } from "../auth/sessions";
+import { authenticate, loadMe } from "../auth/users";
 import type { AppEnv, Deps } from "../http/context";
 import { ApiError } from "../http/errors";
 import { clientIp, rateLimit, requireUser } from "../http/middleware";
 import { RateLimiter } from "../http/rate-limit";
+import { clearSessionCookie, readSessionId, setSessionCookie } from "../http/session-cookie";
 import { jsonBody } from "../http/validate";
-
-export async function loadMe(db: Database, userId: string): Promise<Me | undefined> {
-  const [user] = await db.select({ id: users.id, email: users.email, name: users.name }).from(users).where(eq(users.id, userId));
-  if (!user) return undefined;
-  const rows = await db
-    .select({ org: organizations, role: memberships.role })
-    .from(memberships)
-    .innerJoin(organizations, eq(organizations.id, memberships.orgId))
-    .where(eq(memberships.userId, userId))
-    .orderBy(asc(organizations.name));
-  return {
-    user,
-    memberships: rows.map(({ org, role }) => ({
-      org: { id: org.id, slug: org.slug, name: org.name, githubOwner: org.githubOwner, githubOwnerId: org.githubOwnerId },
-      role,
-    })),
-  };
-}
 
 export function authRoutes(deps: Deps) {
   const { db } = deps.database;
@@ -45,22 +25,19 @@ export function authRoutes(deps: Deps) {
           throw new ApiError(429, "rate_limited", `Too many sign-in attempts; try again in ${limited.retryAfterSeconds} s`, undefined, {
             "Retry-After": String(limited.retryAfterSeconds),
           });
-        const [user] = await db
-          .select({ id: users.id, hash: users.passwordHash })
-          .from(users)
-          .where(eq(sql`lower(${users.email})`, email.toLowerCase()))
-          .limit(1);
-        // Same work and the same answer for an unknown email and a wrong password.
-        const ok = await verifyPassword(password, user?.hash ?? (await decoyHash()));
-        if (!user || !ok) throw new ApiError(401, "invalid_credentials", "Wrong email or password");
-        await startSession(c, db, deps.env, user.id, readSessionId(c, deps.env));
-        const me = await loadMe(db, user.id);
-        c.get("log").info({ userId: user.id }, "signed in");
+        const userId = await authenticate(db, email, password);
+        if (!userId) throw new ApiError(401, "invalid_credentials", "Wrong email or password");
+        const id = await startSession(db, deps.env.sessionTtlSeconds, userId, readSessionId(c, deps.env));
+        setSessionCookie(c, deps.env, id);
+        const me = await loadMe(db, userId);
+        c.get("log").info({ userId }, "signed in");
         return c.json(me as Me, 200);
       },
     )
     .post("/auth/logout", async (c) => {
-      await endSession(c, db, deps.env, readSessionId(c, deps.env));
+      const id = readSessionId(c, deps.env);
+      if (id) await endSession(db, id);
+      clearSessionCookie(c, deps.env);
       return c.body(null, 204);
     })
     .get("/me", requireUser, async (c) => {

@@ -10,22 +10,14 @@ import {
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { decodeJwt } from "jose";
-import { type AdminActor, auditSummary, listConnectionEvents } from "../audit/events";
+import { auditSummary, listConnectionEvents } from "../audit/events";
 import { createConnection, deleteConnection, listConnections, patchConnection, requireConnection, setStatus } from "../connections/service";
 import { AdminReads } from "../db/admin-reads";
+import { ValidationFailed } from "../domain/errors";
 import type { AppEnv, Deps } from "../http/context";
-import { validationFailed } from "../http/errors";
-import { clientIp, requireOwner } from "../http/middleware";
+import { requireOwner } from "../http/middleware";
+import { actorContext, expectedVersion } from "../http/request-values";
 import { jsonBody, query, uuidParam } from "../http/validate";
-
-/** The signed-in user, or the API token the request came with (SPEC §10: it is named as the actor). */
-export const actorOf = (c: Context<AppEnv>): AdminActor => {
-  const token = c.get("apiToken");
-  if (token) return { type: "api_token", id: token.id, name: token.name };
-  const user = c.get("user");
-  if (!user) throw new Error("requireUser must run first");
-  return { type: "user", id: user.id, name: user.email };
-};
 
 const etag = (version: number) => `"${version}"`;
 
@@ -33,14 +25,14 @@ export function connectionRoutes(deps: Deps) {
   const { db } = deps.database;
   // GET and every list page: one prepared statement each (db/admin-reads.ts); writes read in their transaction.
   const reads = new AdminReads(deps.database);
-  const ip = (c: Context<AppEnv>) => clientIp(c, deps.env.trustProxy);
+  const actor = (c: Context<AppEnv>) => actorContext(c, deps.env.trustProxy);
   const base = "/orgs/:org/oidc-connections";
   return new Hono<AppEnv>()
     .get(base, query(ConnectionListQuerySchema), async (c) => {
       return c.json(await listConnections(reads, c.get("org").id, c.req.valid("query")), 200);
     })
     .post(base, requireOwner, jsonBody(ConnectionCreateSchema), async (c) => {
-      const created = await createConnection(db, c.get("org"), actorOf(c), c.req.valid("json"), deps.env.trustedIssuers, ip(c));
+      const created = await createConnection(db, c.get("org"), actor(c), c.req.valid("json"), deps.env.trustedIssuers);
       c.header("Location", `/api/orgs/${c.get("org").slug}/oidc-connections/${created.id}`);
       c.header("ETag", etag(created.version));
       return c.json(created, 201);
@@ -52,25 +44,25 @@ export function connectionRoutes(deps: Deps) {
     })
     .patch(`${base}/:id`, requireOwner, jsonBody(ConnectionPatchSchema), async (c) => {
       const id = uuidParam(c.req.param("id"));
-      const updated = await patchConnection(db, c.get("org"), actorOf(c), id, c.req.valid("json"), c.req.header("if-match"), ip(c));
+      const updated = await patchConnection(db, c.get("org"), actor(c), id, c.req.valid("json"), expectedVersion(c));
       c.header("ETag", etag(updated.version));
       return c.json(updated, 200);
     })
     .post(`${base}/:id/deactivate`, requireOwner, async (c) => {
       const id = uuidParam(c.req.param("id"));
-      const updated = await setStatus(db, c.get("org"), actorOf(c), id, "inactive", c.req.header("if-match"), ip(c));
+      const updated = await setStatus(db, c.get("org"), actor(c), id, "inactive", expectedVersion(c));
       c.header("ETag", etag(updated.version));
       return c.json(updated, 200);
     })
     .post(`${base}/:id/activate`, requireOwner, async (c) => {
       const id = uuidParam(c.req.param("id"));
-      const updated = await setStatus(db, c.get("org"), actorOf(c), id, "active", c.req.header("if-match"), ip(c));
+      const updated = await setStatus(db, c.get("org"), actor(c), id, "active", expectedVersion(c));
       c.header("ETag", etag(updated.version));
       return c.json(updated, 200);
     })
     .delete(`${base}/:id`, requireOwner, async (c) => {
       const id = uuidParam(c.req.param("id"));
-      await deleteConnection(db, c.get("org"), actorOf(c), id, c.req.header("if-match"), ip(c));
+      await deleteConnection(db, c.get("org"), actor(c), id, expectedVersion(c));
       return c.body(null, 204);
     })
     .get(`${base}/:id/events`, query(EventListQuerySchema), async (c) => {
@@ -79,7 +71,7 @@ export function connectionRoutes(deps: Deps) {
       const { limit, cursor, kind } = c.req.valid("query");
       if (cursor !== undefined && !/^[0-9]{1,18}$/.test(cursor)) {
         await requireConnectionOrEvents(c, id);
-        throw validationFailed([{ path: ["cursor"], message: "Not a cursor from a previous page" }]);
+        throw new ValidationFailed([{ path: ["cursor"], message: "Not a cursor from a previous page" }]);
       }
       const page = await listConnectionEvents(db, org.id, id, limit, cursor, kind);
       // Only an empty page needs to tell "no such connection" (404) from "nothing more".
@@ -94,12 +86,12 @@ export function connectionRoutes(deps: Deps) {
         try {
           claims = decodeJwt(body.token.trim());
         } catch {
-          throw validationFailed([
+          throw new ValidationFailed([
             { path: ["token"], message: "Not a JWT: paste the whole ID token (three base64url parts separated by dots)" },
           ]);
         }
         const problem = claimsProblem(claims);
-        if (problem) throw validationFailed([{ path: ["token"], message: problem }]);
+        if (problem) throw new ValidationFailed([{ path: ["token"], message: problem }]);
       } else {
         claims = body.claims ?? {};
       }

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import { sessionCookieName } from "../auth/sessions";
 import type { AppEnv, Deps } from "../http/context";
+import { sessionCookieName } from "../http/session-cookie";
 import { buildOpenApiDocument, connectionsFileSchemaDocument } from "../openapi/document";
 import { DOCS_HTML, DOCS_JS } from "../openapi/page";
 

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv, Deps } from "../http/context";
 import { clientIp } from "../http/middleware";
+import { countExchange } from "../metrics";
 import { invalidRequest, TokenError } from "../token/errors";
 import type { TokenService } from "../token/exchange";
 
@@ -56,6 +57,7 @@ export function parseParams(contentType: string, text: string): URLSearchParams 
 
 /** RFC 6749 §5.2 error body; the description carries the request id. */
 export function errorResponse(c: Context<AppEnv>, error: TokenError) {
+  countExchange(error.status, error.reason);
   c.header("Cache-Control", "no-store");
   c.header("Pragma", "no-cache");
   if (error.retryAfterSeconds !== undefined && (error.status === 429 || error.status === 503))
@@ -84,6 +86,7 @@ export function oauthRoutes(deps: Deps, service: TokenService) {
       const result = await service.exchange(params, { ip, requestId: c.get("requestId") });
       c.header("Cache-Control", "no-store");
       c.header("Pragma", "no-cache");
+      countExchange(200);
       return c.json(result, 200);
     } catch (error) {
       if (error instanceof TokenError) return errorResponse(c, error);

@@ -2,15 +2,15 @@ import { OrgPolicySettingsSchema } from "@oidc/shared";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv, Deps } from "../http/context";
-import { clientIp, requireOwner } from "../http/middleware";
+import { requireOwner } from "../http/middleware";
+import { actorContext, expectedVersion } from "../http/request-values";
 import { jsonBody } from "../http/validate";
 import { dryRunPolicy, getPolicy, putPolicy } from "../policy/service";
-import { actorOf } from "./connections";
 
 /** SPEC §11: the organisation's policy. Members read it; owners replace it with If-Match. */
 export function policyRoutes(deps: Deps) {
   const { db } = deps.database;
-  const ip = (c: Context<AppEnv>) => clientIp(c, deps.env.trustProxy);
+  const actor = (c: Context<AppEnv>) => actorContext(c, deps.env.trustProxy);
   const path = "/orgs/:org/policy";
   return (
     new Hono<AppEnv>()
@@ -20,7 +20,7 @@ export function policyRoutes(deps: Deps) {
         return c.json(policy, 200);
       })
       .put(path, requireOwner, jsonBody(OrgPolicySettingsSchema), async (c) => {
-        const policy = await putPolicy(db, c.get("org"), actorOf(c), c.req.valid("json"), c.req.header("if-match"), ip(c));
+        const policy = await putPolicy(db, c.get("org"), actor(c), c.req.valid("json"), expectedVersion(c));
         c.header("ETag", `"${policy.version}"`);
         return c.json(policy, 200);
       })

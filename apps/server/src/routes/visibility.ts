@@ -1,27 +1,19 @@
 import { OrgEventQuerySchema, UsageQuerySchema, WebhookInputSchema } from "@oidc/shared";
 import type { Context } from "hono";
 import { Hono } from "hono";
-import type { AdminActor } from "../audit/events";
 import { requireConnection } from "../connections/service";
 import type { AppEnv, Deps } from "../http/context";
-import { clientIp, requireOwner } from "../http/middleware";
+import { requireOwner } from "../http/middleware";
+import { actorContext, actorOf } from "../http/request-values";
 import { jsonBody, query, uuidParam } from "../http/validate";
 import { exportStream, listOrgEvents } from "../visibility/org-events";
 import { connectionUsage } from "../visibility/usage";
 import { deleteWebhook, getWebhook, listDeliveries, putWebhook, queueTestDelivery, rotateWebhookSecret } from "../webhooks/service";
 
-const actorOf = (c: Context<AppEnv>): AdminActor => {
-  const token = c.get("apiToken");
-  if (token) return { type: "api_token", id: token.id, name: token.name };
-  const user = c.get("user");
-  if (!user) throw new Error("requireUser must run first");
-  return { type: "user", id: user.id, name: user.email };
-};
-
 /** SPEC §12: usage, organisation activity (and its export), webhooks. */
 export function visibilityRoutes(deps: Deps) {
   const { db } = deps.database;
-  const ip = (c: Context<AppEnv>) => clientIp(c, deps.env.trustProxy);
+  const actor = (c: Context<AppEnv>) => actorContext(c, deps.env.trustProxy);
   return new Hono<AppEnv>()
     .get("/orgs/:org/oidc-connections/:id/usage", query(UsageQuerySchema), async (c) => {
       const connection = await requireConnection(db, c.get("org"), uuidParam(c.req.param("id")));
@@ -41,18 +33,18 @@ export function visibilityRoutes(deps: Deps) {
     })
     .get("/orgs/:org/webhook", async (c) => c.json(await getWebhook(db, c.get("org").id), 200))
     .put("/orgs/:org/webhook", requireOwner, jsonBody(WebhookInputSchema), async (c) => {
-      const result = await putWebhook(db, deps.env, c.get("org"), actorOf(c), c.req.valid("json"), ip(c));
+      const result = await putWebhook(db, deps.env, c.get("org"), actor(c), c.req.valid("json"));
       c.header("Cache-Control", "no-store");
       if (result.created) return c.json({ ...result.webhook, secret: result.secret }, 201);
       return c.json(result.webhook, 200);
     })
     .delete("/orgs/:org/webhook", requireOwner, async (c) => {
-      await deleteWebhook(db, c.get("org"), actorOf(c), ip(c));
+      await deleteWebhook(db, c.get("org"), actor(c));
       return c.body(null, 204);
     })
     .post("/orgs/:org/webhook/rotate-secret", requireOwner, async (c) => {
       c.header("Cache-Control", "no-store");
-      return c.json(await rotateWebhookSecret(db, deps.env, c.get("org"), actorOf(c), ip(c)), 200);
+      return c.json(await rotateWebhookSecret(db, deps.env, c.get("org"), actor(c)), 200);
     })
     .post("/orgs/:org/webhook/test", requireOwner, async (c) => {
       return c.json(await queueTestDelivery(db, c.get("org"), actorOf(c)), 202);

@@ -8,6 +8,7 @@ import { currentScope, requestScope } from "../db/deadline";
 import { connections, organizations, orgPolicies, rulesets, usedJtis } from "../db/schema";
 import type { Env } from "../env";
 import { RateLimiter } from "../http/rate-limit";
+import { watchGate } from "../metrics";
 import { onPolicyChange } from "../policy/service";
 import { invalidGrant, invalidRequest, TokenError, unavailable } from "./errors";
 import { Gate } from "./gate";
@@ -139,6 +140,7 @@ export class TokenService {
     this.ipLimiter = new RateLimiter(env.tokenRateLimitIp, 60_000);
     this.connectionLimiter = new RateLimiter(env.tokenRateLimitConnection, 60_000);
     this.gate = new Gate(Math.max(1, env.databasePoolSize));
+    watchGate(this.gate);
     // A policy change (committed in this process) drops the org's cached configurations at once;
     // other processes see it within CONFIG_CACHE_MS.
     // Held weakly: a service that is gone (tests start many) unsubscribes at the next change.

@@ -11,6 +11,14 @@ export class Gate {
 
   constructor(private readonly limit: number) {}
 
+  /** For metrics: work running now, and waiting behind it. */
+  get running() {
+    return this.active;
+  }
+  get queued() {
+    return this.waiting.length;
+  }
+
   async run<T>(fn: () => Promise<T>): Promise<T> {
     // Waiting here is waiting for the database (SPEC §13 deadline).
     const leave = currentScope()?.enter();

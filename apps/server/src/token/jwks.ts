@@ -1,5 +1,6 @@
 import { isObject } from "@oidc/shared";
 import { type CryptoKey, importJWK } from "jose";
+import { countJwksFetch } from "../metrics";
 import { invalidGrant, unavailable } from "./errors";
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -114,8 +115,12 @@ class IssuerKeys {
         (keys) => {
           this.keys = keys;
           this.fetchedAt = now();
+          countJwksFetch(this.issuer, true);
         },
-        (error) => this.o.onFetchError?.(this.issuer, error),
+        (error) => {
+          countJwksFetch(this.issuer, false);
+          this.o.onFetchError?.(this.issuer, error);
+        },
       )
       .finally(() => {
         this.inflight = undefined;

@@ -2,6 +2,7 @@ import type { EventDetails } from "@oidc/shared";
 import { type SQL, sql } from "drizzle-orm";
 import { storableText } from "../audit/events";
 import type { events } from "../db/schema";
+import { observeRecorderBatch } from "../metrics";
 
 /** One successful exchange waiting to be recorded: its replay claim and its `token.exchanged` event. */
 export interface ExchangeRecord {
@@ -128,6 +129,7 @@ export class ExchangeRecorder {
       }
       this.pending = later;
       if (!batch.length) break;
+      observeRecorderBatch(batch.length);
       this.inFlight++;
       this.run(batch).finally(() => {
         this.inFlight--;

@@ -4,9 +4,9 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import { type AdminActor, recordEvent } from "../audit/events";
 import type { Database } from "../db/client";
 import { webhookDeliveries, webhooks } from "../db/schema";
+import type { ActorContext, OrgAccess } from "../domain/context";
+import { NotFound, ValidationFailed } from "../domain/errors";
 import type { Env } from "../env";
-import type { OrgAccess } from "../http/context";
-import { notFound, validationFailed } from "../http/errors";
 import { asSealed, type Keyring, keyringOf, openPrivateJwk, sealPrivateJwk } from "../keys/vault";
 import { webhookUrlProblem } from "./address";
 
@@ -48,7 +48,7 @@ function serialise(row: typeof webhooks.$inferSelect): Webhook {
 
 export async function getWebhook(db: Database, orgId: string): Promise<Webhook> {
   const [row] = await db.select().from(webhooks).where(eq(webhooks.orgId, orgId));
-  if (!row) throw notFound();
+  if (!row) throw new NotFound();
   return serialise(row);
 }
 
@@ -60,12 +60,11 @@ export async function putWebhook(
   db: Database,
   env: Env,
   org: OrgAccess,
-  actor: AdminActor,
+  { actor, ip }: ActorContext,
   input: { url: string; events: string[] },
-  ip: string | null,
 ): Promise<{ webhook: Webhook; secret?: string; created: boolean }> {
   const problem = await webhookUrlProblem(input.url, !env.production);
-  if (problem) throw validationFailed([{ path: ["url"], message: problem }]);
+  if (problem) throw new ValidationFailed([{ path: ["url"], message: problem }]);
   return db.transaction(async (tx) => {
     const [before] = await tx.select().from(webhooks).where(eq(webhooks.orgId, org.id)).for("update");
     if (before) {
@@ -104,7 +103,7 @@ export async function putWebhook(
 }
 
 /** A new secret, returned once; deliveries sign with it from now on (the old one stops at once). */
-export async function rotateWebhookSecret(db: Database, env: Env, org: OrgAccess, actor: AdminActor, ip: string | null) {
+export async function rotateWebhookSecret(db: Database, env: Env, org: OrgAccess, { actor, ip }: ActorContext) {
   const secret = newSecret();
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -112,7 +111,7 @@ export async function rotateWebhookSecret(db: Database, env: Env, org: OrgAccess
       .set({ secret: sealSecret(env, org.id, secret), updatedAt: sql`now()` })
       .where(eq(webhooks.orgId, org.id))
       .returning();
-    if (!row) throw notFound();
+    if (!row) throw new NotFound();
     await recordEvent(tx, {
       orgId: org.id,
       connectionId: null,
@@ -127,10 +126,10 @@ export async function rotateWebhookSecret(db: Database, env: Env, org: OrgAccess
 }
 
 /** Removes the webhook; its deliveries still waiting are given up (recorded as failed). */
-export async function deleteWebhook(db: Database, org: OrgAccess, actor: AdminActor, ip: string | null) {
+export async function deleteWebhook(db: Database, org: OrgAccess, { actor, ip }: ActorContext) {
   await db.transaction(async (tx) => {
     const [row] = await tx.delete(webhooks).where(eq(webhooks.orgId, org.id)).returning();
-    if (!row) throw notFound();
+    if (!row) throw new NotFound();
     await tx
       .update(webhookDeliveries)
       .set({ status: "failed", lastError: "The webhook was removed" })
@@ -150,7 +149,7 @@ export async function deleteWebhook(db: Database, org: OrgAccess, actor: AdminAc
 /** Queues a `webhook.test` delivery (not an audit event): it goes through the outbox like any other. */
 export async function queueTestDelivery(db: Database, org: OrgAccess, actor: AdminActor): Promise<WebhookDelivery> {
   const [hook] = await db.select({ orgId: webhooks.orgId }).from(webhooks).where(eq(webhooks.orgId, org.id));
-  if (!hook) throw notFound();
+  if (!hook) throw new NotFound();
   const [row] = await db
     .insert(webhookDeliveries)
     .values({
