@@ -1,4 +1,4 @@
-import type { ErrorCode } from "@oidc/shared";
+import { type ErrorCode, issuePath } from "@oidc/shared";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -70,7 +70,7 @@ export const serviceUnavailable = (message = "The database is not answering at t
 export function zodIssues(error: z.ZodError): Issue[] {
   const out: Issue[] = [];
   for (const issue of error.issues) {
-    const path = issue.path.map((p) => (typeof p === "number" ? p : String(p)));
+    const path = issuePath(issue.path);
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) out.push({ path: [...path, key], message: `Unknown field "${key}"` });
     } else {
