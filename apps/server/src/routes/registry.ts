@@ -1,10 +1,13 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { AppEnv, Deps } from "../http/context";
 import { clientIp } from "../http/middleware";
-import { RegistryError, type RegistryTokenRequest, type RegistryTokenService } from "../registry/service";
+import { rateLimit } from "../http/rate-limit";
+import { RegistryError, type RegistryTokenRequest, type RegistryTokenService, registryRateLimited } from "../registry/service";
+import type { TokenServices } from "../token";
 import { TokenError } from "../token/errors";
-import { BodyTooLarge, MAX_TOKEN_REQUEST_BYTES, parseParams, readBody } from "./oauth";
+import { MAX_TOKEN_REQUEST_BYTES, parseParams } from "./oauth";
 
 /** The registry's error body (SPEC §9); 401s name our realm so clients know to send Basic credentials. */
 function errorResponse(c: Context<AppEnv>, service: RegistryTokenService, error: RegistryError) {
@@ -37,7 +40,19 @@ function basicCredentials(header: string | undefined): { username: string; passw
  * `GET /token` (Basic auth, `service`, repeated `scope`: docker, skopeo), `POST /token` (form
  * `grant_type=password`: containerd, buildkit) and `GET /ca.pem` (the registry's `rootcertbundle`).
  */
-export function registryRoutes(deps: Deps, service: RegistryTokenService) {
+export function registryRoutes(deps: Deps, services: TokenServices) {
+  const service = services.registry;
+  // The exchange's per-client budget, counted before anything else (SPEC §9: one budget).
+  const limited = rateLimit(
+    services.ipLimiter,
+    (c) => clientIp(c, deps.env.trustProxy) ?? "unknown",
+    (c, retryAfterSeconds) => errorResponse(c, service, registryRateLimited(retryAfterSeconds)),
+  );
+  const limitedBody = bodyLimit({
+    maxSize: MAX_TOKEN_REQUEST_BYTES,
+    onError: (c) =>
+      errorResponse(c, service, new RegistryError(400, "INVALID_REQUEST", `The body is larger than ${MAX_TOKEN_REQUEST_BYTES} bytes`)),
+  });
   const answer = async (c: Context<AppEnv>, request: () => Promise<RegistryTokenRequest>) => {
     try {
       const result = await service.issue(await request(), { ip: clientIp(c, deps.env.trustProxy), requestId: c.get("requestId") });
@@ -52,7 +67,7 @@ export function registryRoutes(deps: Deps, service: RegistryTokenService) {
   };
 
   return new Hono<AppEnv>()
-    .get("/token", (c) =>
+    .get("/token", limited, (c) =>
       answer(c, async () => {
         const query = new URL(c.req.url).searchParams;
         const credentials = basicCredentials(c.req.header("authorization"));
@@ -64,14 +79,12 @@ export function registryRoutes(deps: Deps, service: RegistryTokenService) {
         };
       }),
     )
-    .post("/token", (c) =>
+    .post("/token", limited, limitedBody, (c) =>
       answer(c, async () => {
         let params: URLSearchParams;
         try {
-          params = parseParams(c.req.header("content-type") ?? "", await readBody(c));
+          params = parseParams(c.req.header("content-type") ?? "", await c.req.text());
         } catch (error) {
-          if (error instanceof BodyTooLarge)
-            throw new RegistryError(400, "INVALID_REQUEST", `The body is larger than ${MAX_TOKEN_REQUEST_BYTES} bytes`);
           if (error instanceof TokenError) throw new RegistryError(400, "INVALID_REQUEST", error.description);
           throw error;
         }

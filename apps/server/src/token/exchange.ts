@@ -7,7 +7,7 @@ import type { DatabaseHandle } from "../db/client";
 import { currentScope, requestScope } from "../db/deadline";
 import { connections, organizations, orgPolicies, rulesets, usedJtis } from "../db/schema";
 import type { Env } from "../env";
-import { RateLimiter } from "../http/rate-limit";
+import { type Limiter, pruneRateLimits, rateLimitStore } from "../http/rate-limit";
 import { onPolicyChange } from "../policy/service";
 import { invalidGrant, invalidRequest, TokenError, unavailable } from "./errors";
 import { Gate } from "./gate";
@@ -119,8 +119,6 @@ function rowsOf(result: unknown): Record<string, unknown>[] {
  * and event in one statement, then the signed access token.
  */
 export class TokenService {
-  private readonly ipLimiter: RateLimiter;
-  private readonly connectionLimiter: RateLimiter;
   private readonly gate: Gate;
   private readonly recorder: ExchangeRecorder;
   private readonly touched = new Map<string, number>();
@@ -135,9 +133,9 @@ export class TokenService {
     private readonly log: Logger,
     readonly jwks: JwksCache,
     readonly keys: SigningKeyStore,
+    /** TOKEN_RATE_LIMIT_CONNECTION: per connection, once it is known (the registry realm shares it: SPEC §9). */
+    readonly connectionLimiter: Limiter,
   ) {
-    this.ipLimiter = new RateLimiter(env.tokenRateLimitIp, 60_000);
-    this.connectionLimiter = new RateLimiter(env.tokenRateLimitConnection, 60_000);
     this.gate = new Gate(Math.max(1, env.databasePoolSize));
     // A policy change (committed in this process) drops the org's cached configurations at once;
     // other processes see it within CONFIG_CACHE_MS.
@@ -155,32 +153,6 @@ export class TokenService {
       Math.max(1, Math.min(2, env.databasePoolSize - 1)),
       postgresArrays(database),
     );
-  }
-
-  /** Per-client limit, before any parsing. */
-  limitIp(ip: string | null) {
-    const hit = this.ipLimiter.hit(`ip:${ip ?? "unknown"}`);
-    if (!hit.ok)
-      throw new TokenError(
-        429,
-        "invalid_request",
-        "rate_limited",
-        `Too many token requests; retry in ${hit.retryAfterSeconds} s`,
-        hit.retryAfterSeconds,
-      );
-  }
-
-  /** Per-connection limit, once the connection is known (the registry realm shares it: SPEC §9). */
-  limitConnection(connectionId: string) {
-    const hit = this.connectionLimiter.hit(connectionId);
-    if (!hit.ok)
-      throw new TokenError(
-        429,
-        "invalid_request",
-        "rate_limited",
-        `Too many token requests for this connection; retry in ${hit.retryAfterSeconds} s`,
-        hit.retryAfterSeconds,
-      );
   }
 
   private db<T>(fn: () => Promise<T>): Promise<T> {
@@ -327,12 +299,17 @@ export class TokenService {
     const id = connectionId.toLowerCase();
     let connection = await this.connection(id, false);
     if (!connection) throw requestError ?? invalidGrant("unknown_connection", "Unknown connection");
-    try {
-      this.limitConnection(connection.id);
-    } catch (error) {
+    const limited = await this.connectionLimiter.hit(connection.id);
+    if (!limited.ok) {
+      const error = new TokenError(
+        429,
+        "invalid_request",
+        "rate_limited",
+        `Too many token requests for this connection; retry in ${limited.retryAfterSeconds} s`,
+        limited.retryAfterSeconds,
+      );
       // One event per connection and limiter window says it is being limited; a flood writes no more.
-      if (error instanceof TokenError && this.firstLimitedInWindow(connection.id))
-        await this.deny(connection, error, ctx, parsed?.claims, false);
+      if (this.firstLimitedInWindow(connection.id)) await this.deny(connection, error, ctx, parsed?.claims, false);
       throw error;
     }
 
@@ -622,6 +599,11 @@ export class TokenService {
     if (now - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now;
     void this.pruneUsedJtis().catch((error) => this.log.warn({ err: error }, "could not prune used_jtis"));
+    // The shared rate-limit store's expired windows (RATE_LIMIT_STORE=postgres), on the same schedule.
+    if (rateLimitStore(this.env) === "postgres")
+      void this.gate
+        .run(() => pruneRateLimits(this.database.db, PRUNE_BATCH))
+        .catch((error) => this.log.warn({ err: error }, "could not prune rate_limits"));
   }
 
   async pruneUsedJtis(): Promise<number> {
