@@ -37,19 +37,20 @@ class RateLimiterOurPostgres extends RateLimiterDrizzle {
   }
 
   async _upsert(key: string, points: number, msDuration: number, forceExpire = false) {
-    const now = new Date();
-    const newExpire = msDuration > 0 ? new Date(now.getTime() + msDuration) : null;
-    const expired = sql`${rateLimits.expire} <= ${now}`;
+    // Times are the database's (now()): every instance counts against one clock, and no JS Date
+    // goes through a raw parameter (drizzle replaces postgres.js's timestamp serialiser).
+    const expire = msDuration > 0 ? sql`now() + ${msDuration} * interval '1 millisecond'` : null;
+    const expired = sql`${rateLimits.expire} <= now()`;
     const [row] = await this.db
       .insert(rateLimits)
-      .values({ key, points, expire: newExpire })
+      .values({ key, points, expire })
       .onConflictDoUpdate({
         target: rateLimits.key,
         set: forceExpire
-          ? { points, expire: newExpire }
+          ? { points: sql`excluded.points`, expire: sql`excluded.expire` }
           : {
-              points: sql`case when ${expired} then ${points} else ${rateLimits.points} + ${points} end`,
-              expire: sql`case when ${expired} then ${newExpire}::timestamptz else ${rateLimits.expire} end`,
+              points: sql`case when ${expired} then excluded.points else ${rateLimits.points} + excluded.points end`,
+              expire: sql`case when ${expired} then excluded.expire else ${rateLimits.expire} end`,
             },
       })
       .returning({ points: rateLimits.points, expire: rateLimits.expire });
@@ -60,7 +61,7 @@ class RateLimiterOurPostgres extends RateLimiterDrizzle {
     const [row] = await this.db
       .select({ points: rateLimits.points, expire: rateLimits.expire })
       .from(rateLimits)
-      .where(and(eq(rateLimits.key, key), or(gt(rateLimits.expire, new Date()), isNull(rateLimits.expire))))
+      .where(and(eq(rateLimits.key, key), or(gt(rateLimits.expire, sql`now()`), isNull(rateLimits.expire))))
       .limit(1);
     return row ?? null;
   }
@@ -89,8 +90,8 @@ function redisClient(url: string): Redis {
   let client = redisClients.get(url);
   if (!client) {
     client = new Redis(url, {
-      // Unreachable: fail at once (the memory limiter decides) rather than queue behind a reconnect.
-      enableOfflineQueue: false,
+      // While (re)connecting a command waits at most STORE_TIMEOUT_MS and is not retried: then the
+      // memory limiter decides (withInsurance), so an unreachable Redis never holds a request.
       commandTimeout: STORE_TIMEOUT_MS,
       maxRetriesPerRequest: 0,
       retryStrategy: (times) => Math.min(times * 200, 5000),
@@ -134,24 +135,13 @@ export class RateLimits {
     if (points <= 0) return { hit: async () => ({ ok: true }) };
     const opts = { keyPrefix: `rl:${name}`, points, duration: RATE_LIMIT_WINDOW_SECONDS };
     const memory = new RateLimiterMemory(opts);
-    const limiter =
+    if (this.store === "memory") return new CoalescedLimiter(points, (key, n) => settle(memory.consume(key, n)));
+    const store =
       this.store === "postgres"
         ? new RateLimiterOurPostgres(this.deps.database.db, opts)
-        : this.store === "redis"
-          ? new RateLimiterRedis({ ...opts, storeClient: redisClient(this.deps.env.redisUrl as string), rejectIfRedisNotReady: true })
-          : memory;
+        : new RateLimiterRedis({ ...opts, storeClient: redisClient(this.deps.env.redisUrl as string) });
     const warn = (error: unknown) => this.warn(error);
-    return {
-      async hit(key) {
-        try {
-          await (limiter === memory ? memory.consume(key) : withInsurance(limiter.consume(key), memory, key, warn));
-          return { ok: true };
-        } catch (error) {
-          if (error instanceof RateLimiterRes) return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)) };
-          throw error;
-        }
-      },
-    };
+    return new CoalescedLimiter(points, (key, n) => withInsurance(settle(store.consume(key, n)), memory, key, n, warn));
   }
 
   private warn(error: unknown) {
@@ -165,41 +155,98 @@ export class RateLimits {
   }
 }
 
+/** The window's count after a consume, whether over the limit or not (the library rejects with it when over). */
+type Count = { consumed: number; msBeforeNext: number };
+
+async function settle(consume: Promise<RateLimiterRes>): Promise<Count> {
+  try {
+    const res = await consume;
+    return { consumed: res.consumedPoints, msBeforeNext: res.msBeforeNext };
+  } catch (error) {
+    if (error instanceof RateLimiterRes) return { consumed: error.consumedPoints, msBeforeNext: error.msBeforeNext };
+    throw error;
+  }
+}
+
 /**
- * The store's answer (a RateLimiterRes, rejected when over the limit), or the memory limiter's when
- * the store fails or takes longer than STORE_TIMEOUT_MS: a frozen database must not hold a request
- * for the limit's sake. The library's `insuranceLimiter` does the first half of this silently; done
- * here it is logged and covers a store that hangs too.
+ * The store's count, or the memory limiter's when the store fails or takes longer than
+ * STORE_TIMEOUT_MS: a frozen database must not hold a request for the limit's sake. The library's
+ * `insuranceLimiter` does the first half of this silently; done here it is logged and covers a
+ * store that hangs too.
  */
 async function withInsurance(
-  consume: Promise<RateLimiterRes>,
+  count: Promise<Count>,
   memory: RateLimiterMemory,
   key: string,
+  n: number,
   warn: (e: unknown) => void,
-): Promise<RateLimiterRes> {
+): Promise<Count> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<"late">((resolve) => {
     timer = setTimeout(() => resolve("late"), STORE_TIMEOUT_MS);
   });
   try {
     const first = await Promise.race([
-      consume.then(
+      count.then(
         (r) => ({ r }),
         (e: unknown) => ({ e }),
       ),
       late,
     ]);
-    if (first === "late") {
-      consume.catch(() => {});
-      warn(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`));
-      return await memory.consume(key);
-    }
-    if ("r" in first) return first.r;
-    if (first.e instanceof RateLimiterRes) throw first.e;
-    warn(first.e);
-    return await memory.consume(key);
+    if (first !== "late" && "r" in first) return first.r;
+    count.catch(() => {});
+    warn(first === "late" ? new Error(`no answer within ${STORE_TIMEOUT_MS} ms`) : first.e);
+    return await settle(memory.consume(key, n));
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Group commit for counters: while one consume of a key is on its way, further hits on that key in
+ * this process wait and go together as one consume of n points, each told from the total whether
+ * it is within the limit. Under load a hot key (one runner network's address, one busy connection)
+ * costs one statement at a time per process instead of one per request queueing on the same row lock.
+ */
+class CoalescedLimiter implements Limiter {
+  private readonly waiting = new Map<string, ((result: LimitResult) => void)[]>();
+  private readonly running = new Set<string>();
+
+  constructor(
+    private readonly points: number,
+    private readonly consume: (key: string, n: number) => Promise<Count>,
+  ) {}
+
+  hit(key: string): Promise<LimitResult> {
+    return new Promise((resolve) => {
+      const queue = this.waiting.get(key);
+      if (queue) queue.push(resolve);
+      else this.waiting.set(key, [resolve]);
+      if (!this.running.has(key)) void this.flush(key);
+    });
+  }
+
+  private async flush(key: string) {
+    const batch = this.waiting.get(key);
+    if (!batch?.length) return;
+    this.waiting.delete(key);
+    this.running.add(key);
+    try {
+      let count: Count;
+      try {
+        count = await this.consume(key, batch.length);
+      } catch {
+        // Neither the store nor memory answered (cannot happen with memory): fail open.
+        count = { consumed: 0, msBeforeNext: 0 };
+      }
+      const retryAfterSeconds = Math.max(1, Math.ceil(count.msBeforeNext / 1000));
+      // The i-th hit of the batch is hit number consumed − n + 1 + i of the window.
+      for (const [i, resolve] of batch.entries())
+        resolve(count.consumed - batch.length + 1 + i <= this.points ? { ok: true } : { ok: false, retryAfterSeconds });
+    } finally {
+      this.running.delete(key);
+      if (this.waiting.has(key)) void this.flush(key);
+    }
   }
 }
 
