@@ -6,6 +6,7 @@ import { clientIp } from "../http/middleware";
 import { rateLimit } from "../http/rate-limit";
 import type { TokenServices } from "../token";
 import { invalidRequest, TokenError } from "../token/errors";
+import { parseExchangeRequest } from "../token/request";
 
 /** Largest request body of the token endpoint (SPEC §6.2). */
 export const MAX_TOKEN_REQUEST_BYTES = 64 * 1024;
@@ -74,7 +75,10 @@ export function oauthRoutes(deps: Deps, services: TokenServices) {
     async (c) => {
       try {
         const params = parseParams(c.req.header("content-type") ?? "", await c.req.text());
-        const result = await service.exchange(params, { ip: clientIp(c, deps.env.trustProxy), requestId: c.get("requestId") });
+        const result = await service.exchange(parseExchangeRequest(params, deps.env), {
+          ip: clientIp(c, deps.env.trustProxy),
+          requestId: c.get("requestId"),
+        });
         c.header("Cache-Control", "no-store");
         c.header("Pragma", "no-cache");
         return c.json(result, 200);

@@ -1,3 +1,4 @@
+import { RegistryTokenFormSchema } from "@oidc/shared";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -8,6 +9,8 @@ import { RegistryError, type RegistryTokenRequest, type RegistryTokenService, re
 import type { TokenServices } from "../token";
 import { TokenError } from "../token/errors";
 import { MAX_TOKEN_REQUEST_BYTES, parseParams } from "./oauth";
+
+const RegistryCredentialsSchema = RegistryTokenFormSchema.pick({ grant_type: true, username: true, password: true });
 
 /** The registry's error body (SPEC §9); 401s name our realm so clients know to send Basic credentials. */
 function errorResponse(c: Context<AppEnv>, service: RegistryTokenService, error: RegistryError) {
@@ -88,25 +91,25 @@ export function registryRoutes(deps: Deps, services: TokenServices) {
           if (error instanceof TokenError) throw new RegistryError(400, "INVALID_REQUEST", error.description);
           throw error;
         }
+        // grant_type (one, `password`), username and password once each: the shared form schema;
+        // `service` and `scope` may repeat and are checked by the service (SPEC §9).
         const grantType = params.getAll("grant_type");
-        if (grantType.length !== 1 || grantType[0] !== "password")
-          throw new RegistryError(
-            400,
-            "INVALID_REQUEST",
-            grantType[0] === "refresh_token"
-              ? "This service issues no refresh tokens: send grant_type=password with the access token as the password"
-              : "Send grant_type=password with the access token as the password",
-          );
         const single = (name: string) => {
           const all = params.getAll(name);
           if (all.length > 1) throw new RegistryError(400, "INVALID_REQUEST", `The parameter ${name} is given more than once`);
           return all[0];
         };
+        const form = RegistryCredentialsSchema.safeParse({
+          grant_type: grantType.length === 1 ? grantType[0] : undefined,
+          username: single("username"),
+          password: single("password"),
+        });
+        if (!form.success) throw new RegistryError(400, "INVALID_REQUEST", form.error.issues[0]?.message ?? "Malformed request");
         return {
           service: params.getAll("service"),
           scope: params.getAll("scope"),
-          username: single("username"),
-          password: single("password"),
+          username: form.data.username,
+          password: form.data.password,
         };
       }),
     )

@@ -1,4 +1,12 @@
-import { decideExchange, type evaluateRulesets, type Grant, githubServerUrl, type RulesetRule } from "@oidc/shared";
+import {
+  ACCESS_TOKEN_TYPE,
+  DEFAULT_EXPIRES_IN_SECONDS,
+  decideExchange,
+  type evaluateRulesets,
+  type Grant,
+  githubServerUrl,
+  type RulesetRule,
+} from "@oidc/shared";
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { SignJWT } from "jose";
 import type { Logger } from "pino";
@@ -9,20 +17,15 @@ import { connections, organizations, orgPolicies, rulesets, usedJtis } from "../
 import type { Env } from "../env";
 import { type Limiter, pruneRateLimits, rateLimitStore } from "../http/rate-limit";
 import { onPolicyChange } from "../policy/service";
+import { ACCESS_TOKEN_TYP } from "./access";
 import { invalidGrant, invalidRequest, TokenError, unavailable } from "./errors";
 import { Gate } from "./gate";
 import type { JwksCache } from "./jwks";
 import { ACCESS_TOKEN_ALG, newJti, type SigningKeyStore } from "./keys";
 import { ExchangeRecorder, RecordAbandoned, RecordRefused } from "./recorder";
+import type { ExchangeRequest } from "./request";
 import { checkClaims, type ParsedToken, parseSubjectToken, type VerifiedClaims, verifySignature } from "./verify";
 
-export const GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
-export const SUBJECT_TOKEN_TYPES = ["urn:ietf:params:oauth:token-type:id_token", "urn:ietf:params:oauth:token-type:jwt"];
-export const ISSUED_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
-const REQUESTED_TOKEN_TYPES = [ISSUED_TOKEN_TYPE, "urn:ietf:params:oauth:token-type:jwt"];
-export const DEFAULT_EXPIRES_IN = 300;
-const MIN_EXPIRES_IN = 300;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** `lastUsedAt` of a connection or ruleset is written at most once per this interval (per process, and in SQL). */
 export const LAST_USED_INTERVAL_SECONDS = 60;
 /** Connection configurations are cached this long, at most this many (oldest evicted first). */
@@ -61,12 +64,6 @@ interface ConnectionConfig {
   policyMaxTokenTtlSeconds: number;
   rulesets: (RulesetRule & { id: string })[];
 }
-
-const single = (params: URLSearchParams, name: string): string | undefined => {
-  const all = params.getAll(name);
-  if (all.length > 1) throw invalidRequest(`The parameter ${name} is given more than once`);
-  return all[0];
-};
 
 const clip = (v: unknown, max = 300) => (typeof v === "string" ? v.slice(0, max) : typeof v === "number" ? String(v) : null);
 
@@ -232,55 +229,14 @@ export class TokenService {
     };
   }
 
-  async exchange(params: URLSearchParams, ctx: ExchangeContext): Promise<ExchangeResult> {
-    // 1. The request's shape; the first problem is kept until we know whether the connection exists.
-    let requestError: TokenError | undefined;
-    let expiresIn = DEFAULT_EXPIRES_IN;
-    let subjectToken: string | undefined;
-    let connectionId: string | undefined;
-    try {
-      const grantType = single(params, "grant_type");
-      subjectToken = single(params, "subject_token");
-      const tokenType = single(params, "subject_token_type");
-      connectionId = single(params, "connection_id");
-      const requestedExpiry = single(params, "expires_in");
-      const requestedType = single(params, "requested_token_type");
-      const audience = single(params, "audience");
-      const resource = single(params, "resource");
-      if (!grantType) throw invalidRequest("The grant_type parameter is missing");
-      if (grantType !== GRANT_TYPE)
-        throw new TokenError(400, "unsupported_grant_type", "malformed_request", `Only the grant type ${GRANT_TYPE} is supported`);
-      if (!connectionId) throw invalidRequest("The connection_id parameter is missing");
-      if (!UUID.test(connectionId)) throw invalidRequest("The connection_id is not a connection ID (a UUID)");
-      if (!subjectToken) throw invalidRequest("The subject_token parameter is missing");
-      if (!tokenType) throw invalidRequest("The subject_token_type parameter is missing");
-      if (!SUBJECT_TOKEN_TYPES.includes(tokenType))
-        throw invalidRequest(`The subject_token_type must be ${SUBJECT_TOKEN_TYPES[0]} (or ${SUBJECT_TOKEN_TYPES[1]})`);
-      if (requestedType !== undefined && !REQUESTED_TOKEN_TYPES.includes(requestedType))
-        throw invalidRequest(`The requested_token_type must be ${ISSUED_TOKEN_TYPE}`);
-      if (requestedExpiry !== undefined) {
-        // Whole seconds ≥ 300; more than the connection allows is capped below, not refused (SPEC §6.1).
-        const n = /^[0-9]{1,15}$/.test(requestedExpiry) ? Number(requestedExpiry) : Number.NaN;
-        if (!(n >= MIN_EXPIRES_IN)) throw invalidRequest(`The expires_in must be a whole number of seconds, at least ${MIN_EXPIRES_IN}`);
-        expiresIn = n;
-      }
-      for (const [name, value] of [
-        ["audience", audience],
-        ["resource", resource],
-      ] as const) {
-        if (value !== undefined && value !== this.env.accessTokenAudience && value !== this.env.publicUrl)
-          throw new TokenError(
-            400,
-            "invalid_target",
-            "invalid_target",
-            `This service issues tokens only for ${this.env.accessTokenAudience}; drop the ${name} parameter`,
-          );
-      }
-    } catch (error) {
-      if (!(error instanceof TokenError)) throw error;
-      requestError = error;
-    }
-    if (!connectionId || !UUID.test(connectionId)) throw requestError;
+  async exchange(request: ExchangeRequest, ctx: ExchangeContext): Promise<ExchangeResult> {
+    // 1. The request's shape (validated at the route): its first problem is kept until we know
+    // whether the connection exists; without a connection ID there is nothing more to learn.
+    const requestError = request.ok ? undefined : request.error;
+    const connectionId = request.connectionId;
+    if (!connectionId) throw requestError;
+    const subjectToken = request.ok ? request.subjectToken : undefined;
+    const expiresIn = request.ok ? request.expiresIn : DEFAULT_EXPIRES_IN_SECONDS;
 
     // 2. Cheap structural checks on the token, before any I/O.
     let parsed: ParsedToken | undefined;
@@ -454,7 +410,7 @@ export class TokenService {
     this.maybePrune();
     return {
       access_token: accessToken,
-      issued_token_type: ISSUED_TOKEN_TYPE,
+      issued_token_type: ACCESS_TOKEN_TYPE,
       token_type: "Bearer",
       expires_in: ttl,
       scope: scopeString(connection.orgSlug, decision.access),
@@ -484,7 +440,7 @@ export class TokenService {
       // iat in milliseconds: the revocation check compares it with tokensValidAfter (SPEC §6.4).
       iat_ms: issuedAtMs,
     })
-      .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid, typ: "at+jwt" })
+      .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid, typ: ACCESS_TOKEN_TYP })
       .setIssuer(this.env.publicUrl)
       .setSubject(claims.sub)
       .setAudience(this.env.accessTokenAudience)

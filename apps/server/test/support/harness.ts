@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@oidc/shared";
 import pino from "pino";
 import postgres from "postgres";
 import { createApp } from "../../src/app";
@@ -171,8 +172,8 @@ export function connectionBody(overrides: Record<string, unknown> = {}) {
 
 // ---- Token service (SPEC §6) helpers ----
 
-export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
-export const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
+/** The RFC 8693 names, from their one home in packages/shared. */
+export { ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE as TOKEN_EXCHANGE_GRANT } from "@oidc/shared";
 /** The development issuer of the test deployment (DEV_ISSUER=1). */
 export const DEV_ISSUER_URL = `${PUBLIC_URL}/dev-issuer`;
 
@@ -212,7 +213,7 @@ export async function exchangeToken(
 /** The form a workflow sends for `subjectToken` to `connectionId`. */
 export function exchangeParams(connectionId: string, subjectToken: string, extra: Record<string, string | undefined> = {}) {
   return {
-    grant_type: TOKEN_EXCHANGE_GRANT,
+    grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
     subject_token_type: ID_TOKEN_TYPE,
     subject_token: subjectToken,
     connection_id: connectionId,
