@@ -1,3 +1,4 @@
+import { ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@oidc/shared";
 import { queryOptions, useMutation, useQuery } from "@tanstack/react-query";
 import { ApiError, toApiError } from "../../../lib/api-client";
 
@@ -48,8 +49,8 @@ export const useMintAndExchange = () =>
         body: JSON.stringify({ claims }),
       })) as { token: string };
       const form = new URLSearchParams({
-        grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-        subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+        grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
+        subject_token_type: ID_TOKEN_TYPE,
         subject_token: minted.token,
         connection_id: connectionId,
       });
