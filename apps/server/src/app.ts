@@ -7,6 +7,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv, Deps } from "./http/context";
 import { errorBody, RETRY_AFTER_SECONDS, serviceUnavailable, toErrorResponse } from "./http/errors";
 import { apiRateLimit, databaseDeadline, loadSession, orgAccess, requestContext, requireUser, sameOriginWrites } from "./http/middleware";
+import { RateLimits } from "./http/rate-limit";
 import { configureMetrics, setDatabasePoolSize } from "./metrics";
 import { apiTokenRoutes } from "./routes/api-tokens";
 import { authRoutes } from "./routes/auth";
@@ -43,14 +44,14 @@ const apiBodyLimit: MiddlewareHandler<AppEnv> = (c, next) =>
   c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next);
 
 /** The admin API (SPEC §5), mounted at /api; its type is what the console's client is typed with. */
-function apiRoutes(deps: Deps) {
+function apiRoutes(deps: Deps, limits: RateLimits) {
   return new Hono<AppEnv>()
-    .use(apiRateLimit(deps))
+    .use(apiRateLimit(deps, limits))
     .use(sameOriginWrites(deps))
     .use(loadSession(deps))
     .use("/orgs/*", requireUser)
     .use("/orgs/:org/*", orgAccess(deps))
-    .route("/", authRoutes(deps))
+    .route("/", authRoutes(deps, limits))
     .route("/", configRoutes(deps))
     .route("/", connectionRoutes(deps))
     .route("/", repositoryRoutes(deps))
@@ -145,17 +146,19 @@ export function createApp(deps: Deps) {
   // The token service (SPEC §6). Its Bearer resource check sits under /api but before the admin
   // API's session/CSRF middleware, which it does not use.
   const devIssuer = deps.env.devIssuer ? devIssuerRoutes(new DevIssuer(deps.env, () => deps.database.db)) : undefined;
-  const token = createTokenServices(deps, devIssuer ? { localIssuer: devIssuer } : {});
-  app.route("/api/v1", resourceRoutes(deps, token));
+  // Every rate limit of this app, on one store (RATE_LIMIT_STORE): shared across instances or not.
+  const limits = new RateLimits(deps);
+  const token = createTokenServices(deps, limits, devIssuer ? { localIssuer: devIssuer } : {});
+  app.route("/api/v1", resourceRoutes(deps, token, limits));
   // Public documentation (SPEC §10), before the admin API's session and CSRF middleware.
   app.route("/api", docsRoutes(deps));
 
-  const routes = app.route("/api", apiRoutes(deps));
+  const routes = app.route("/api", apiRoutes(deps, limits));
   // Token service routes (SPEC §6) are mounted here.
-  app.route("/oauth", oauthRoutes(deps, token.exchange));
+  app.route("/oauth", oauthRoutes(deps, token));
   app.route("/.well-known", wellKnownRoutes(deps, token.keys));
   // The registry token service (SPEC §9).
-  app.route("/registry", registryRoutes(deps, token.registry));
+  app.route("/registry", registryRoutes(deps, token));
   if (devIssuer) app.route("/dev-issuer", devIssuer);
 
   mountConsole(app, deps);

@@ -65,6 +65,11 @@ const RawEnv = z.object({
     .string()
     .regex(/^[\x21-\x7e]{32,256}$/, "must be 32 to 256 printable characters without spaces (e.g. $(openssl rand -hex 32))")
     .optional(),
+  RATE_LIMIT_STORE: z.enum(["memory", "postgres", "redis"], { message: "must be memory, postgres or redis" }).optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional(),
 });
 
 /**
@@ -127,6 +132,13 @@ export interface Env {
   oldKeyEncryptionKeys: Kek[];
   /** The registry's `service` (SPEC §9): REGISTRY_SERVICE, default the host and port of PUBLIC_URL. */
   registryService: string;
+  /**
+   * Where rate limits are counted (RATE_LIMIT_STORE); undefined: memory on the embedded database,
+   * postgres on PostgreSQL (see `rateLimitStore` in http/rate-limit.ts and docs/operations.md).
+   */
+  rateLimitStore: "memory" | "postgres" | "redis" | undefined;
+  /** REDIS_URL: required with RATE_LIMIT_STORE=redis. */
+  redisUrl: string | undefined;
   /** On SIGTERM, in-flight requests get this long to finish (SPEC §13). */
   shutdownGraceSeconds: number;
   /** Webhook outbox (SPEC §12): poll interval, retry backoff (base, doubled, capped) and attempts. */
@@ -144,6 +156,7 @@ const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   "KEY_ENCRYPTION_KEY",
   "KEY_ENCRYPTION_KEYS_OLD",
   "METRICS_TOKEN",
+  "REDIS_URL",
 ]);
 
 export class EnvError extends Error {
@@ -183,6 +196,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     else if (production && !issuer.startsWith("https://")) problems.push(`TRUSTED_ISSUERS: ${issuer} must use https in production`);
   }
   if (issuers.length === 0) problems.push("TRUSTED_ISSUERS: name at least one issuer");
+  if (e.RATE_LIMIT_STORE === "redis" && !e.REDIS_URL) problems.push("REDIS_URL: required with RATE_LIMIT_STORE=redis");
   const keks = keyEncryptionKeys(e.KEY_ENCRYPTION_KEY, e.KEY_ENCRYPTION_KEYS_OLD, production, problems);
   const metrics = metricsConfig(e, production, problems);
   if (problems.length) throw new EnvError(problems);
@@ -223,6 +237,8 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     oldKeyEncryptionKeys: keks.old,
     registryService: e.REGISTRY_SERVICE ?? new URL(publicUrl).host,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE,
+    rateLimitStore: e.RATE_LIMIT_STORE,
+    redisUrl: e.REDIS_URL,
     webhookPollMs: e.WEBHOOK_POLL_MS,
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
     webhookRetryCapMs: e.WEBHOOK_RETRY_CAP_MS,

@@ -9,6 +9,7 @@ import { type DatabaseHandle, openDatabase } from "./db/client";
 import { DATABASE_DEADLINE_MS, RequestScope, requestScope } from "./db/deadline";
 import type { Env } from "./env";
 import type { Deps } from "./http/context";
+import { closeRateLimitStores } from "./http/rate-limit";
 import { keyringOf } from "./keys/vault";
 import { clusterMetricsScraper, metricsText } from "./metrics";
 import { registryCaName } from "./registry/service";
@@ -143,6 +144,7 @@ export async function startServer(env: Env, log: Logger, database?: DatabaseHand
         await closed;
         await metricsServer?.close();
         await background.stop();
+        await closeRateLimitStores();
         await db.close();
         log.info({ ms: since() }, "stopping: database closed");
       })();

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storable, toRow } from "../src/audit/events";
-import { postgresArrays } from "../src/token/exchange";
+import { postgresArrays } from "../src/db/raw";
 import { type ExchangeRecord, ExchangeRecorder, RecordRefused } from "../src/token/recorder";
 import { query } from "./admin-support";
 import {

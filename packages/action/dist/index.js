@@ -3,6 +3,12 @@
 // src/main.ts
 import { randomUUID } from "node:crypto";
 import { appendFileSync } from "node:fs";
+
+// ../shared/src/rfc8693.ts
+var TOKEN_EXCHANGE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
+var ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
+
+// src/main.ts
 var nodeRuntime = () => ({
   env: process.env,
   fetch: globalThis.fetch,
@@ -14,8 +20,6 @@ var nodeRuntime = () => ({
 });
 var ActionError = class extends Error {
 };
-var GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
-var ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
 var MAX_ATTEMPTS = 4;
 var MAX_RETRY_WAIT_SECONDS = 30;
 var TIMEOUT_MS = 3e4;
@@ -125,7 +129,7 @@ async function run(rt) {
       rt.log(`::add-mask::${escapeData(idToken)}`);
     }
     const params = new URLSearchParams({
-      grant_type: GRANT_TYPE,
+      grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
       subject_token_type: ID_TOKEN_TYPE,
       subject_token: idToken,
       connection_id: connectionId

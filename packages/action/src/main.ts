@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { appendFileSync } from "node:fs";
+// Plain constants, inlined by the bundle (esbuild): the action ships without dependencies.
+import { TOKEN_EXCHANGE_GRANT_TYPE as GRANT_TYPE, ID_TOKEN_TYPE } from "@oidc/shared/rfc8693";
 
 /** What the action needs from the runner; the real one is in index.ts, tests pass their own. */
 export interface Runtime {
@@ -23,8 +25,6 @@ export const nodeRuntime = (): Runtime => ({
 
 export class ActionError extends Error {}
 
-const GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
-const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
 const MAX_ATTEMPTS = 4;
 const MAX_RETRY_WAIT_SECONDS = 30;
 const TIMEOUT_MS = 30_000;

@@ -5,6 +5,7 @@ export * from "./issues";
 export * from "./lints";
 export * from "./matcher";
 export * from "./policy";
+export * from "./rfc8693";
 export * from "./schemas/api-tokens";
 export * from "./schemas/auth";
 export * from "./schemas/common";

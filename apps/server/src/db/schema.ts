@@ -226,6 +226,21 @@ export const orgPolicies = pgTable(
   ],
 );
 
+/**
+ * Shared rate-limit counters (RATE_LIMIT_STORE=postgres): one row per limiter key and fixed window,
+ * written by one upsert per hit (`http/rate-limit.ts`). UNLOGGED in the migration: no WAL and no
+ * flush per hit; a crash loses at most one window's counts, which is harmless for a limit.
+ */
+export const rateLimits = pgTable(
+  "rate_limits",
+  {
+    key: text("key").primaryKey(),
+    points: integer("points").notNull(),
+    expire: ts("expire"),
+  },
+  (t) => [index("rate_limits_expire_idx").on(t.expire)],
+);
+
 /** Replay protection (SPEC §6.2): an `(issuer, jti)` is claimed once, kept until `exp` + tolerance. */
 export const usedJtis = pgTable(
   "used_jtis",

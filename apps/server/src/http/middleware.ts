@@ -12,7 +12,7 @@ import { observeRequest } from "../metrics";
 import { findMembership } from "../orgs/membership";
 import type { AppEnv, Deps } from "./context";
 import { ApiError } from "./errors";
-import { RateLimiter } from "./rate-limit";
+import { type RateLimits, rateLimit } from "./rate-limit";
 import { readSessionId, sessionCookieName } from "./session-cookie";
 
 /** The caller's address: the socket's, or the first X-Forwarded-For hop with TRUST_PROXY=1. */
@@ -86,23 +86,19 @@ export function sameOriginWrites(deps: Deps): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Too many requests from one client: 429 `rate_limited` with Retry-After. */
-export function rateLimit(limiter: RateLimiter, keyOf: (c: Context<AppEnv>) => string): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const result = limiter.hit(keyOf(c));
-    if (!result.ok) {
-      throw new ApiError(429, "rate_limited", `Too many requests; try again in ${result.retryAfterSeconds} s`, undefined, {
-        "Retry-After": String(result.retryAfterSeconds),
-      });
-    }
-    await next();
+/** Too many requests from one client, in the SPEC's error body (/api, login): 429 `rate_limited` with Retry-After. */
+export function apiRateLimited(message = "Too many requests") {
+  return (_c: Context<AppEnv>, retryAfterSeconds: number): never => {
+    throw new ApiError(429, "rate_limited", `${message}; try again in ${retryAfterSeconds} s`, undefined, {
+      "Retry-After": String(retryAfterSeconds),
+    });
   };
 }
 
-export function apiRateLimit(deps: Deps): MiddlewareHandler<AppEnv> {
+/** API_RATE_LIMIT requests a minute per client address on /api. */
+export function apiRateLimit(deps: Deps, limits: RateLimits): MiddlewareHandler<AppEnv> {
   if (deps.env.apiRateLimit <= 0) return (_c, next) => next();
-  const limiter = new RateLimiter(deps.env.apiRateLimit, 60_000);
-  return rateLimit(limiter, (c) => `ip:${clientIp(c, deps.env.trustProxy) ?? "unknown"}`);
+  return rateLimit(limits.limiter("api", deps.env.apiRateLimit), (c) => clientIp(c, deps.env.trustProxy) ?? "unknown", apiRateLimited());
 }
 
 const ORG_PATH = /^\/api\/orgs\/([a-z0-9-]{1,64})(?:\/|$)/;

@@ -484,6 +484,8 @@ export const OPERATIONS: Operation[] = [
       200: { description: "A registry token", schema: RegistryTokenResponseSchema },
       400: { description: "Unknown service or malformed request", schema: RegistryErrorSchema },
       401: { description: "No valid access token; WWW-Authenticate: Basic", schema: RegistryErrorSchema },
+      429: { description: "Too many requests (the token endpoint's budgets); Retry-After", schema: RegistryErrorSchema },
+      503: { description: "Temporarily unavailable; Retry-After", schema: RegistryErrorSchema },
     },
   },
   {
@@ -495,8 +497,10 @@ export const OPERATIONS: Operation[] = [
     body: { schema: RegistryTokenFormSchema, type: "form" },
     responses: {
       200: { description: "A registry token", schema: RegistryTokenResponseSchema },
-      400: { description: "Unknown service or malformed request", schema: RegistryErrorSchema },
+      400: { description: "Unknown service, malformed request or a body over 64 KiB", schema: RegistryErrorSchema },
       401: { description: "No valid access token", schema: RegistryErrorSchema },
+      429: { description: "Too many requests (the token endpoint's budgets); Retry-After", schema: RegistryErrorSchema },
+      503: { description: "Temporarily unavailable; Retry-After", schema: RegistryErrorSchema },
     },
   },
   {

@@ -7,7 +7,6 @@ import { connections, events } from "../db/schema";
 import type { Env } from "../env";
 import { keyringOf } from "../keys/vault";
 import { InvalidAccessToken, verifyAccessToken } from "../token/access";
-import { TokenError } from "../token/errors";
 import type { TokenService } from "../token/exchange";
 import { ACCESS_TOKEN_ALG, ensureRegistryCa, newJti, type RegistryCa, type SigningKeyStore } from "../token/keys";
 import { issueLeafCertificate } from "./certificates";
@@ -105,11 +104,6 @@ export class RegistryTokenService {
   }
 
   async issue(request: RegistryTokenRequest, ctx: { ip: string | null; requestId: string }): Promise<RegistryTokenResponse> {
-    try {
-      this.exchange.limitIp(ctx.ip);
-    } catch (error) {
-      throw rateLimited(error);
-    }
     // 1. The request's shape: cheap, before any verification.
     if (request.service.length > 1) throw badRequest("The service parameter is given more than once");
     const service = request.service[0];
@@ -135,11 +129,8 @@ export class RegistryTokenService {
       this.log.error({ err: error }, "registry token: cannot verify the access token");
       throw new RegistryError(503, "UNAVAILABLE", "The token service cannot check the access token at the moment; try again", 5);
     }
-    try {
-      this.exchange.limitConnection(claims.connection_id);
-    } catch (error) {
-      throw rateLimited(error);
-    }
+    const limited = await this.exchange.connectionLimiter.hit(claims.connection_id);
+    if (!limited.ok) throw registryRateLimited(limited.retryAfterSeconds, "Too many token requests for this connection");
     // 3. What is asked ∩ what is granted; the event; the signed token.
     const access = intersectAccess(scopes, Array.isArray(claims.access) ? claims.access : []);
     const scope = canonicalScope(scopes);
@@ -210,11 +201,9 @@ export class RegistryTokenService {
   }
 }
 
-function rateLimited(error: unknown): RegistryError {
-  if (error instanceof TokenError && error.status === 429)
-    return new RegistryError(429, "TOOMANYREQUESTS", error.description, error.retryAfterSeconds);
-  throw error;
-}
+/** 429 in the registry's format (SPEC §9), with Retry-After. */
+export const registryRateLimited = (retryAfterSeconds: number, what = "Too many token requests") =>
+  new RegistryError(429, "TOOMANYREQUESTS", `${what}; retry in ${retryAfterSeconds} s`, retryAfterSeconds);
 
 /** The CA's name in its certificate: the deployment it belongs to. */
 export function registryCaName(env: Env): string {

@@ -4,27 +4,26 @@ import { endSession, startSession } from "../auth/sessions";
 import { authenticate, loadMe } from "../auth/users";
 import type { AppEnv, Deps } from "../http/context";
 import { ApiError } from "../http/errors";
-import { clientIp, rateLimit, requireUser } from "../http/middleware";
-import { RateLimiter } from "../http/rate-limit";
+import { apiRateLimited, clientIp, requireUser } from "../http/middleware";
+import { type RateLimits, rateLimit } from "../http/rate-limit";
 import { clearSessionCookie, readSessionId, setSessionCookie } from "../http/session-cookie";
 import { jsonBody } from "../http/validate";
 
-export function authRoutes(deps: Deps) {
+export function authRoutes(deps: Deps, limits: RateLimits) {
   const { db } = deps.database;
-  const byIp = new RateLimiter(deps.env.loginRateLimit, 60_000);
-  const byEmail = new RateLimiter(deps.env.loginRateLimit, 60_000);
+  const byIp = limits.limiter("login-ip", deps.env.loginRateLimit);
+  const byEmail = limits.limiter("login-email", deps.env.loginRateLimit);
+  const tooManyAttempts = apiRateLimited("Too many sign-in attempts");
   return new Hono<AppEnv>()
     .post(
       "/auth/login",
-      rateLimit(byIp, (c) => `login-ip:${clientIp(c, deps.env.trustProxy) ?? "unknown"}`),
+      rateLimit(byIp, (c) => clientIp(c, deps.env.trustProxy) ?? "unknown", tooManyAttempts),
       jsonBody(LoginInputSchema),
       async (c) => {
         const { email, password } = c.req.valid("json");
-        const limited = byEmail.hit(email.toLowerCase());
-        if (!limited.ok)
-          throw new ApiError(429, "rate_limited", `Too many sign-in attempts; try again in ${limited.retryAfterSeconds} s`, undefined, {
-            "Retry-After": String(limited.retryAfterSeconds),
-          });
+        // By email once the body is parsed: a function call through the same limiter abstraction.
+        const limited = await byEmail.hit(email.toLowerCase());
+        if (!limited.ok) tooManyAttempts(c, limited.retryAfterSeconds);
         const userId = await authenticate(db, email, password);
         if (!userId) throw new ApiError(401, "invalid_credentials", "Wrong email or password");
         const id = await startSession(db, deps.env.sessionTtlSeconds, userId, readSessionId(c, deps.env));

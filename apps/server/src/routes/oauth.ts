@@ -1,37 +1,16 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { AppEnv, Deps } from "../http/context";
 import { clientIp } from "../http/middleware";
+import { rateLimit } from "../http/rate-limit";
 import { countExchange } from "../metrics";
+import type { TokenServices } from "../token";
 import { invalidRequest, TokenError } from "../token/errors";
-import type { TokenService } from "../token/exchange";
+import { parseExchangeRequest } from "../token/request";
 
 /** Largest request body of the token endpoint (SPEC §6.2). */
 export const MAX_TOKEN_REQUEST_BYTES = 64 * 1024;
-
-export class BodyTooLarge extends Error {}
-
-/** The body as text, refusing more than the limit before reading it (declared length) or while reading it (chunked). */
-export async function readBody(c: Context<AppEnv>): Promise<string> {
-  const declared = c.req.header("content-length");
-  if (declared !== undefined && Number(declared) > MAX_TOKEN_REQUEST_BYTES) throw new BodyTooLarge();
-  const stream = c.req.raw.body;
-  if (!stream) return "";
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_TOKEN_REQUEST_BYTES) {
-      await reader.cancel();
-      throw new BodyTooLarge();
-    }
-    chunks.push(value);
-  }
-  return chunks.length === 1 ? Buffer.from(chunks[0] as Uint8Array).toString("utf8") : Buffer.concat(chunks).toString("utf8");
-}
 
 /** Form (RFC 8693) or JSON, as one parameter list. */
 export function parseParams(contentType: string, text: string): URLSearchParams {
@@ -66,32 +45,51 @@ export function errorResponse(c: Context<AppEnv>, error: TokenError) {
 }
 
 /** `POST /oauth/token` (SPEC §6.1): RFC 8693 token exchange. */
-export function oauthRoutes(deps: Deps, service: TokenService) {
-  return new Hono<AppEnv>().post("/token", async (c) => {
-    const ip = clientIp(c, deps.env.trustProxy);
-    try {
-      service.limitIp(ip);
-      let text: string;
+export function oauthRoutes(deps: Deps, services: TokenServices) {
+  const service = services.exchange;
+  return new Hono<AppEnv>().post(
+    "/token",
+    // Per client address, before the body is read (SPEC §6.2).
+    rateLimit(
+      services.ipLimiter,
+      (c) => clientIp(c, deps.env.trustProxy) ?? "unknown",
+      (c, retryAfterSeconds) =>
+        errorResponse(
+          c,
+          new TokenError(
+            429,
+            "invalid_request",
+            "rate_limited",
+            `Too many token requests; retry in ${retryAfterSeconds} s`,
+            retryAfterSeconds,
+          ),
+        ),
+    ),
+    // A declared length over the limit is refused before reading, a chunked body while reading.
+    bodyLimit({
+      maxSize: MAX_TOKEN_REQUEST_BYTES,
+      onError: (c) =>
+        errorResponse(
+          c,
+          new TokenError(413, "invalid_request", "malformed_request", `The request body is larger than ${MAX_TOKEN_REQUEST_BYTES} bytes`),
+        ),
+    }),
+    async (c) => {
       try {
-        text = await readBody(c);
+        const params = parseParams(c.req.header("content-type") ?? "", await c.req.text());
+        const result = await service.exchange(parseExchangeRequest(params, deps.env), {
+          ip: clientIp(c, deps.env.trustProxy),
+          requestId: c.get("requestId"),
+        });
+        c.header("Cache-Control", "no-store");
+        c.header("Pragma", "no-cache");
+        countExchange(200);
+        return c.json(result, 200);
       } catch (error) {
-        if (error instanceof BodyTooLarge)
-          return errorResponse(
-            c,
-            new TokenError(413, "invalid_request", "malformed_request", `The request body is larger than ${MAX_TOKEN_REQUEST_BYTES} bytes`),
-          );
-        throw error;
+        if (error instanceof TokenError) return errorResponse(c, error);
+        (c.get("log") ?? deps.log).error({ err: error }, "token exchange failed");
+        return errorResponse(c, new TokenError(500, "server_error", "malformed_request", "Something went wrong on our side; try again"));
       }
-      const params = parseParams(c.req.header("content-type") ?? "", text);
-      const result = await service.exchange(params, { ip, requestId: c.get("requestId") });
-      c.header("Cache-Control", "no-store");
-      c.header("Pragma", "no-cache");
-      countExchange(200);
-      return c.json(result, 200);
-    } catch (error) {
-      if (error instanceof TokenError) return errorResponse(c, error);
-      (c.get("log") ?? deps.log).error({ err: error }, "token exchange failed");
-      return errorResponse(c, new TokenError(500, "server_error", "malformed_request", "Something went wrong on our side; try again"));
-    }
-  });
+    },
+  );
 }

@@ -1,10 +1,16 @@
+import { RegistryTokenFormSchema } from "@oidc/shared";
 import type { Context } from "hono";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { AppEnv, Deps } from "../http/context";
 import { clientIp } from "../http/middleware";
-import { RegistryError, type RegistryTokenRequest, type RegistryTokenService } from "../registry/service";
+import { rateLimit } from "../http/rate-limit";
+import { RegistryError, type RegistryTokenRequest, type RegistryTokenService, registryRateLimited } from "../registry/service";
+import type { TokenServices } from "../token";
 import { TokenError } from "../token/errors";
-import { BodyTooLarge, MAX_TOKEN_REQUEST_BYTES, parseParams, readBody } from "./oauth";
+import { MAX_TOKEN_REQUEST_BYTES, parseParams } from "./oauth";
+
+const RegistryCredentialsSchema = RegistryTokenFormSchema.pick({ grant_type: true, username: true, password: true });
 
 /** The registry's error body (SPEC §9); 401s name our realm so clients know to send Basic credentials. */
 function errorResponse(c: Context<AppEnv>, service: RegistryTokenService, error: RegistryError) {
@@ -37,7 +43,19 @@ function basicCredentials(header: string | undefined): { username: string; passw
  * `GET /token` (Basic auth, `service`, repeated `scope`: docker, skopeo), `POST /token` (form
  * `grant_type=password`: containerd, buildkit) and `GET /ca.pem` (the registry's `rootcertbundle`).
  */
-export function registryRoutes(deps: Deps, service: RegistryTokenService) {
+export function registryRoutes(deps: Deps, services: TokenServices) {
+  const service = services.registry;
+  // The exchange's per-client budget, counted before anything else (SPEC §9: one budget).
+  const limited = rateLimit(
+    services.ipLimiter,
+    (c) => clientIp(c, deps.env.trustProxy) ?? "unknown",
+    (c, retryAfterSeconds) => errorResponse(c, service, registryRateLimited(retryAfterSeconds)),
+  );
+  const limitedBody = bodyLimit({
+    maxSize: MAX_TOKEN_REQUEST_BYTES,
+    onError: (c) =>
+      errorResponse(c, service, new RegistryError(400, "INVALID_REQUEST", `The body is larger than ${MAX_TOKEN_REQUEST_BYTES} bytes`)),
+  });
   const answer = async (c: Context<AppEnv>, request: () => Promise<RegistryTokenRequest>) => {
     try {
       const result = await service.issue(await request(), { ip: clientIp(c, deps.env.trustProxy), requestId: c.get("requestId") });
@@ -52,7 +70,7 @@ export function registryRoutes(deps: Deps, service: RegistryTokenService) {
   };
 
   return new Hono<AppEnv>()
-    .get("/token", (c) =>
+    .get("/token", limited, (c) =>
       answer(c, async () => {
         const query = new URL(c.req.url).searchParams;
         const credentials = basicCredentials(c.req.header("authorization"));
@@ -64,36 +82,34 @@ export function registryRoutes(deps: Deps, service: RegistryTokenService) {
         };
       }),
     )
-    .post("/token", (c) =>
+    .post("/token", limited, limitedBody, (c) =>
       answer(c, async () => {
         let params: URLSearchParams;
         try {
-          params = parseParams(c.req.header("content-type") ?? "", await readBody(c));
+          params = parseParams(c.req.header("content-type") ?? "", await c.req.text());
         } catch (error) {
-          if (error instanceof BodyTooLarge)
-            throw new RegistryError(400, "INVALID_REQUEST", `The body is larger than ${MAX_TOKEN_REQUEST_BYTES} bytes`);
           if (error instanceof TokenError) throw new RegistryError(400, "INVALID_REQUEST", error.description);
           throw error;
         }
+        // grant_type (one, `password`), username and password once each: the shared form schema;
+        // `service` and `scope` may repeat and are checked by the service (SPEC §9).
         const grantType = params.getAll("grant_type");
-        if (grantType.length !== 1 || grantType[0] !== "password")
-          throw new RegistryError(
-            400,
-            "INVALID_REQUEST",
-            grantType[0] === "refresh_token"
-              ? "This service issues no refresh tokens: send grant_type=password with the access token as the password"
-              : "Send grant_type=password with the access token as the password",
-          );
         const single = (name: string) => {
           const all = params.getAll(name);
           if (all.length > 1) throw new RegistryError(400, "INVALID_REQUEST", `The parameter ${name} is given more than once`);
           return all[0];
         };
+        const form = RegistryCredentialsSchema.safeParse({
+          grant_type: grantType.length === 1 ? grantType[0] : undefined,
+          username: single("username"),
+          password: single("password"),
+        });
+        if (!form.success) throw new RegistryError(400, "INVALID_REQUEST", form.error.issues[0]?.message ?? "Malformed request");
         return {
           service: params.getAll("service"),
           scope: params.getAll("scope"),
-          username: single("username"),
-          password: single("password"),
+          username: form.data.username,
+          password: form.data.password,
         };
       }),
     )

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv, Deps } from "../http/context";
 import { errorBody, RETRY_AFTER_SECONDS } from "../http/errors";
 import { clientIp } from "../http/middleware";
-import { RateLimiter } from "../http/rate-limit";
+import { type RateLimits, rateLimit } from "../http/rate-limit";
 import type { TokenServices } from "../token";
 import { InvalidAccessToken, verifyAccessToken } from "../token/access";
 
@@ -11,14 +11,13 @@ import { InvalidAccessToken, verifyAccessToken } from "../token/access";
  * §6.5): 200 `{repository, actions}`, 401 for a missing/invalid/expired/revoked token, 403 when the
  * token grants nothing on the repository. No session, no cookies: a machine API.
  */
-export function resourceRoutes(deps: Deps, services: TokenServices) {
-  const limiter = new RateLimiter(deps.env.apiRateLimit, 60_000);
-  return new Hono<AppEnv>().get("/repositories/:org/:repo/access", async (c) => {
-    const hit = limiter.hit(`ip:${clientIp(c, deps.env.trustProxy) ?? "unknown"}`);
-    if (!hit.ok) {
-      c.header("Retry-After", String(hit.retryAfterSeconds));
-      return c.json(errorBody("rate_limited", `Too many requests; try again in ${hit.retryAfterSeconds} s`), 429);
-    }
+export function resourceRoutes(deps: Deps, services: TokenServices, limits: RateLimits) {
+  const limited = rateLimit(
+    limits.limiter("resource", deps.env.apiRateLimit),
+    (c) => clientIp(c, deps.env.trustProxy) ?? "unknown",
+    (c, retryAfterSeconds) => c.json(errorBody("rate_limited", `Too many requests; try again in ${retryAfterSeconds} s`), 429),
+  );
+  return new Hono<AppEnv>().get("/repositories/:org/:repo/access", limited, async (c) => {
     const authorization = c.req.header("authorization") ?? "";
     const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization);
     const unauthenticated = (message: string, error?: string) => {

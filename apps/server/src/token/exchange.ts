@@ -1,36 +1,33 @@
-import { decideExchange, type EventDetails, type evaluateRulesets, type Grant, githubServerUrl, type RulesetRule } from "@oidc/shared";
-import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
-import { SignJWT } from "jose";
+import {
+  ACCESS_TOKEN_TYPE,
+  DEFAULT_EXPIRES_IN_SECONDS,
+  decideExchange,
+  type EventDetails,
+  type evaluateRulesets,
+  type Grant,
+} from "@oidc/shared";
 import type { Logger } from "pino";
-import { type Actor, recordEvent, storableText, toRow } from "../audit/events";
+import { recordEvent } from "../audit/events";
 import type { DatabaseHandle } from "../db/client";
 import { currentScope, requestScope } from "../db/deadline";
-import { connections, organizations, orgPolicies, rulesets, usedJtis } from "../db/schema";
+import { pruneUsedJtis, touchLastUsed } from "../db/exchange-records";
+import { postgresArrays } from "../db/raw";
 import type { Env } from "../env";
-import { RateLimiter } from "../http/rate-limit";
+import { type Limiter, pruneRateLimits, rateLimitStore } from "../http/rate-limit";
 import { watchGate } from "../metrics";
-import { onPolicyChange } from "../policy/service";
+import { CONFIG_DEPENDENT, type ConnectionConfig, ConnectionConfigCache } from "./config-cache";
 import { invalidGrant, invalidRequest, TokenError, unavailable } from "./errors";
+import { deniedEvent, exchangedEvent, jobOf, repositoryKey } from "./events";
 import { Gate } from "./gate";
+import { signAccessToken } from "./issue";
 import type { JwksCache } from "./jwks";
-import { ACCESS_TOKEN_ALG, newJti, type SigningKeyStore } from "./keys";
+import { newJti, type SigningKeyStore } from "./keys";
 import { ExchangeRecorder, RecordAbandoned, RecordRefused } from "./recorder";
+import type { ExchangeRequest } from "./request";
 import { checkClaims, type ParsedToken, parseSubjectToken, type VerifiedClaims, verifySignature } from "./verify";
 
-export const GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
-export const SUBJECT_TOKEN_TYPES = ["urn:ietf:params:oauth:token-type:id_token", "urn:ietf:params:oauth:token-type:jwt"];
-export const ISSUED_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
-const REQUESTED_TOKEN_TYPES = [ISSUED_TOKEN_TYPE, "urn:ietf:params:oauth:token-type:jwt"];
-export const DEFAULT_EXPIRES_IN = 300;
-const MIN_EXPIRES_IN = 300;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** `lastUsedAt` of a connection or ruleset is written at most once per this interval (per process, and in SQL). */
 export const LAST_USED_INTERVAL_SECONDS = 60;
-/** Connection configurations are cached this long, at most this many (oldest evicted first). */
-const CONFIG_CACHE_MS = 30_000;
-const CONFIG_CACHE_SIZE = 10_000;
-/** Refusals that a cached configuration could cause wrongly: confirmed against a fresh read first. */
-const CONFIG_DEPENDENT = new Set<string>(["connection_inactive", "untrusted_issuer", "no_matching_ruleset", "ruleset_expired"]);
 /** Expired `used_jtis` rows are pruned at most this often, this many at a time. */
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_BATCH = 5000;
@@ -48,51 +45,6 @@ export interface ExchangeResult {
   scope: string;
 }
 
-interface ConnectionConfig {
-  id: string;
-  version: number;
-  /** Came from the in-memory cache (not re-read for this request). */
-  cached: boolean;
-  orgId: string;
-  orgSlug: string;
-  issuer: string;
-  status: "active" | "inactive";
-  maxTokenTtlSeconds: number;
-  /** The organisation policy's cap (SPEC §11): tokens live at most min(this, maxTokenTtlSeconds). */
-  policyMaxTokenTtlSeconds: number;
-  rulesets: (RulesetRule & { id: string })[];
-}
-
-const single = (params: URLSearchParams, name: string): string | undefined => {
-  const all = params.getAll(name);
-  if (all.length > 1) throw invalidRequest(`The parameter ${name} is given more than once`);
-  return all[0];
-};
-
-const clip = (v: unknown, max = 300) => (typeof v === "string" ? v.slice(0, max) : typeof v === "number" ? String(v) : null);
-
-/** Which repository first use counts (SPEC §12): by `repository_id` when present, else by name. */
-function repositoryKey(job: { repository: string | null; repositoryId: string | null }) {
-  const repository = job.repository === null ? null : storableText(job.repository);
-  if (job.repositoryId) return { repoKey: `id:${storableText(job.repositoryId)}`, repository };
-  return { repoKey: repository === null ? null : `name:${repository.toLowerCase()}`, repository };
-}
-
-/** The source job, as recorded in events (clipped: these are the caller's strings). */
-function jobOf(claims: Record<string, unknown>) {
-  return {
-    sub: clip(claims.sub),
-    repository: clip(claims.repository),
-    repositoryId: clip(claims.repository_id, 32),
-    ref: clip(claims.ref),
-    sha: clip(claims.sha, 64),
-    workflow: clip(claims.workflow),
-    jobWorkflowRef: clip(claims.job_workflow_ref),
-    runId: clip(claims.run_id, 32),
-    runAttempt: clip(claims.run_attempt, 8),
-  };
-}
-
 export function scopeString(orgSlug: string, access: readonly Grant[]): string {
   // Resources are stored as `<org>/<repo>` (the org's own), so the scope names them as they are.
   return access
@@ -100,34 +52,17 @@ export function scopeString(orgSlug: string, access: readonly Grant[]): string {
     .join(" ");
 }
 
-/** The postgres.js client under drizzle, for the recorder's prepared array statement; none on PGlite. */
-export function postgresArrays(database: DatabaseHandle): ((text: string, params: unknown[]) => Promise<unknown>) | undefined {
-  const client = (
-    database.db as unknown as { $client?: { unsafe?: (t: string, p: unknown[], o: { prepare: boolean }) => Promise<unknown> } }
-  ).$client;
-  if (database.kind !== "postgres" || typeof client?.unsafe !== "function") return undefined;
-  // A batch serves many requests: it runs outside any one request's scope (SPEC §13 deadline).
-  return (text, params) => requestScope.exit(() => client.unsafe?.(text, params, { prepare: true }) as Promise<unknown>);
-}
-
-function rowsOf(result: unknown): Record<string, unknown>[] {
-  if (Array.isArray(result)) return result as Record<string, unknown>[];
-  return ((result as { rows?: Record<string, unknown>[] }).rows ?? []) as Record<string, unknown>[];
-}
-
 /**
  * The token exchange (SPEC §6): request checks, connection, verification, decision, replay claim
  * and event in one statement, then the signed access token.
  */
 export class TokenService {
-  private readonly ipLimiter: RateLimiter;
-  private readonly connectionLimiter: RateLimiter;
   private readonly gate: Gate;
   private readonly recorder: ExchangeRecorder;
   private readonly touched = new Map<string, number>();
   /** When each connection's rate limit was last recorded as token.denied (one per window). */
   private readonly limitNoted = new Map<string, number>();
-  private readonly configs = new Map<string, { config: ConnectionConfig; at: number }>();
+  private readonly configs: ConnectionConfigCache;
   private lastPrune = Date.now();
 
   constructor(
@@ -136,20 +71,12 @@ export class TokenService {
     private readonly log: Logger,
     readonly jwks: JwksCache,
     readonly keys: SigningKeyStore,
+    /** TOKEN_RATE_LIMIT_CONNECTION: per connection, once it is known (the registry realm shares it: SPEC §9). */
+    readonly connectionLimiter: Limiter,
   ) {
-    this.ipLimiter = new RateLimiter(env.tokenRateLimitIp, 60_000);
-    this.connectionLimiter = new RateLimiter(env.tokenRateLimitConnection, 60_000);
     this.gate = new Gate(Math.max(1, env.databasePoolSize));
     watchGate(this.gate);
-    // A policy change (committed in this process) drops the org's cached configurations at once;
-    // other processes see it within CONFIG_CACHE_MS.
-    // Held weakly: a service that is gone (tests start many) unsubscribes at the next change.
-    const cache = new WeakRef(this.configs);
-    const unsubscribe = onPolicyChange((orgId) => {
-      const configs = cache.deref();
-      if (!configs) return unsubscribe();
-      for (const [id, entry] of configs) if (entry.config.orgId === orgId) configs.delete(id);
-    });
+    this.configs = new ConnectionConfigCache(database.db, (fn) => this.db(fn));
     this.recorder = new ExchangeRecorder(
       // A batch serves many requests: it runs outside any one request's scope (SPEC §13 deadline).
       (query) => requestScope.exit(() => this.gate.run(() => this.database.db.execute(query))),
@@ -157,32 +84,6 @@ export class TokenService {
       Math.max(1, Math.min(2, env.databasePoolSize - 1)),
       postgresArrays(database),
     );
-  }
-
-  /** Per-client limit, before any parsing. */
-  limitIp(ip: string | null) {
-    const hit = this.ipLimiter.hit(`ip:${ip ?? "unknown"}`);
-    if (!hit.ok)
-      throw new TokenError(
-        429,
-        "invalid_request",
-        "rate_limited",
-        `Too many token requests; retry in ${hit.retryAfterSeconds} s`,
-        hit.retryAfterSeconds,
-      );
-  }
-
-  /** Per-connection limit, once the connection is known (the registry realm shares it: SPEC §9). */
-  limitConnection(connectionId: string) {
-    const hit = this.connectionLimiter.hit(connectionId);
-    if (!hit.ok)
-      throw new TokenError(
-        429,
-        "invalid_request",
-        "rate_limited",
-        `Too many token requests for this connection; retry in ${hit.retryAfterSeconds} s`,
-        hit.retryAfterSeconds,
-      );
   }
 
   private db<T>(fn: () => Promise<T>): Promise<T> {
@@ -193,124 +94,14 @@ export class TokenService {
     });
   }
 
-  /** A connection's configuration: cached (`fresh` false) or read now, which also refreshes the cache. */
-  private async connection(id: string, fresh: boolean): Promise<ConnectionConfig | null> {
-    const now = Date.now();
-    const hit = fresh ? undefined : this.configs.get(id);
-    if (hit && now - hit.at < CONFIG_CACHE_MS) return { ...hit.config, cached: true };
-    const config = await this.loadConnection(id);
-    this.configs.delete(id);
-    if (config) {
-      if (this.configs.size >= CONFIG_CACHE_SIZE) this.configs.delete(this.configs.keys().next().value as string);
-      this.configs.set(id, { config, at: now });
-    }
-    return config;
-  }
-
-  private async loadConnection(id: string): Promise<ConnectionConfig | null> {
-    const rows = await this.db(() =>
-      this.database.db
-        .select({
-          id: connections.id,
-          orgId: connections.orgId,
-          orgSlug: organizations.slug,
-          issuer: connections.issuer,
-          status: connections.status,
-          version: connections.version,
-          maxTokenTtlSeconds: connections.maxTokenTtlSeconds,
-          policyMaxTokenTtlSeconds: orgPolicies.maxTokenTtlSeconds,
-          rulesetId: rulesets.id,
-          label: rulesets.label,
-          subject: rulesets.subject,
-          conditions: rulesets.conditions,
-          resources: rulesets.resources,
-          scopes: rulesets.scopes,
-          mode: rulesets.mode,
-          expiresAt: rulesets.expiresAt,
-        })
-        .from(connections)
-        .innerJoin(organizations, eq(organizations.id, connections.orgId))
-        .leftJoin(orgPolicies, eq(orgPolicies.orgId, connections.orgId))
-        .leftJoin(rulesets, eq(rulesets.connectionId, connections.id))
-        .where(eq(connections.id, id))
-        .orderBy(asc(rulesets.position)),
-    );
-    const first = rows[0];
-    if (!first) return null;
-    return {
-      id: first.id,
-      version: first.version,
-      cached: false,
-      orgId: first.orgId,
-      orgSlug: first.orgSlug,
-      issuer: first.issuer,
-      status: first.status,
-      maxTokenTtlSeconds: first.maxTokenTtlSeconds,
-      policyMaxTokenTtlSeconds: first.policyMaxTokenTtlSeconds ?? first.maxTokenTtlSeconds,
-      rulesets: rows
-        .filter((r) => r.rulesetId !== null)
-        .map((r) => ({
-          id: r.rulesetId as string,
-          label: r.label as string,
-          subject: r.subject as string,
-          conditions: r.conditions ?? [],
-          resources: r.resources ?? [],
-          scopes: r.scopes ?? [],
-          mode: r.mode ?? "enforce",
-          expiresAt: r.expiresAt ? r.expiresAt.toISOString() : null,
-        })),
-    };
-  }
-
-  async exchange(params: URLSearchParams, ctx: ExchangeContext): Promise<ExchangeResult> {
-    // 1. The request's shape; the first problem is kept until we know whether the connection exists.
-    let requestError: TokenError | undefined;
-    let expiresIn = DEFAULT_EXPIRES_IN;
-    let subjectToken: string | undefined;
-    let connectionId: string | undefined;
-    try {
-      const grantType = single(params, "grant_type");
-      subjectToken = single(params, "subject_token");
-      const tokenType = single(params, "subject_token_type");
-      connectionId = single(params, "connection_id");
-      const requestedExpiry = single(params, "expires_in");
-      const requestedType = single(params, "requested_token_type");
-      const audience = single(params, "audience");
-      const resource = single(params, "resource");
-      if (!grantType) throw invalidRequest("The grant_type parameter is missing");
-      if (grantType !== GRANT_TYPE)
-        throw new TokenError(400, "unsupported_grant_type", "malformed_request", `Only the grant type ${GRANT_TYPE} is supported`);
-      if (!connectionId) throw invalidRequest("The connection_id parameter is missing");
-      if (!UUID.test(connectionId)) throw invalidRequest("The connection_id is not a connection ID (a UUID)");
-      if (!subjectToken) throw invalidRequest("The subject_token parameter is missing");
-      if (!tokenType) throw invalidRequest("The subject_token_type parameter is missing");
-      if (!SUBJECT_TOKEN_TYPES.includes(tokenType))
-        throw invalidRequest(`The subject_token_type must be ${SUBJECT_TOKEN_TYPES[0]} (or ${SUBJECT_TOKEN_TYPES[1]})`);
-      if (requestedType !== undefined && !REQUESTED_TOKEN_TYPES.includes(requestedType))
-        throw invalidRequest(`The requested_token_type must be ${ISSUED_TOKEN_TYPE}`);
-      if (requestedExpiry !== undefined) {
-        // Whole seconds ≥ 300; more than the connection allows is capped below, not refused (SPEC §6.1).
-        const n = /^[0-9]{1,15}$/.test(requestedExpiry) ? Number(requestedExpiry) : Number.NaN;
-        if (!(n >= MIN_EXPIRES_IN)) throw invalidRequest(`The expires_in must be a whole number of seconds, at least ${MIN_EXPIRES_IN}`);
-        expiresIn = n;
-      }
-      for (const [name, value] of [
-        ["audience", audience],
-        ["resource", resource],
-      ] as const) {
-        if (value !== undefined && value !== this.env.accessTokenAudience && value !== this.env.publicUrl)
-          throw new TokenError(
-            400,
-            "invalid_target",
-            "invalid_target",
-            `This service issues tokens only for ${this.env.accessTokenAudience}; drop the ${name} parameter`,
-          );
-      }
-    } catch (error) {
-      if (!(error instanceof TokenError)) throw error;
-      requestError = error;
-    }
-    if (!connectionId || !UUID.test(connectionId)) throw requestError;
+  async exchange(request: ExchangeRequest, ctx: ExchangeContext): Promise<ExchangeResult> {
+    // 1. The request's shape (validated at the route): its first problem is kept until we know
+    // whether the connection exists; without a connection ID there is nothing more to learn.
+    const requestError = request.ok ? undefined : request.error;
+    const connectionId = request.connectionId;
+    if (!connectionId) throw requestError;
+    const subjectToken = request.ok ? request.subjectToken : undefined;
+    const expiresIn = request.ok ? request.expiresIn : DEFAULT_EXPIRES_IN_SECONDS;
 
     // 2. Cheap structural checks on the token, before any I/O.
     let parsed: ParsedToken | undefined;
@@ -327,14 +118,19 @@ export class TokenService {
     // 3. The connection: from a short-lived cache for the success path (the statement that records
     // the exchange re-checks its version and status), read afresh before any refusal that depends on it.
     const id = connectionId.toLowerCase();
-    let connection = await this.connection(id, false);
+    let connection = await this.configs.get(id, false);
     if (!connection) throw requestError ?? invalidGrant("unknown_connection", "Unknown connection");
-    try {
-      this.limitConnection(connection.id);
-    } catch (error) {
+    const limited = await this.connectionLimiter.hit(connection.id);
+    if (!limited.ok) {
+      const error = new TokenError(
+        429,
+        "invalid_request",
+        "rate_limited",
+        `Too many token requests for this connection; retry in ${limited.retryAfterSeconds} s`,
+        limited.retryAfterSeconds,
+      );
       // One event per connection and limiter window says it is being limited; a flood writes no more.
-      if (error instanceof TokenError && this.firstLimitedInWindow(connection.id))
-        await this.deny(connection, error, ctx, parsed?.claims, false);
+      if (this.firstLimitedInWindow(connection.id)) await this.deny(connection, error, ctx, parsed?.claims, false);
       throw error;
     }
 
@@ -377,7 +173,7 @@ export class TokenService {
       } catch (error) {
         if (!(error instanceof TokenError)) throw error;
         if (attempt < 2 && (error.reason === "connection_changed" || (connection.cached && CONFIG_DEPENDENT.has(error.reason)))) {
-          const fresh = await this.connection(id, true);
+          const fresh = await this.configs.get(id, true);
           if (!fresh) throw invalidGrant("unknown_connection", "Unknown connection");
           connection = fresh;
           continue;
@@ -402,33 +198,16 @@ export class TokenService {
     // re-activation that follows it (tokensValidAfter), one decided on a later read is not.
     const issuedAtMs = Date.now();
     const jti = newJti();
-    const access = decision.access.map((g) => ({ type: "repository" as const, name: g.resource, actions: g.scopes }));
     const job = jobOf(claims);
-    const event = toRow({
-      orgId: connection.orgId,
-      connectionId: connection.id,
-      type: "token.exchanged",
-      actor: this.actor(claims, true),
-      outcome: "success",
-      details: {
-        rulesets: decision.matched,
-        access: decision.access,
-        repository: job.repository,
-        repositoryId: job.repositoryId,
-        ref: job.ref,
-        sha: job.sha,
-        workflow: job.workflow,
-        jobWorkflowRef: job.jobWorkflowRef,
-        runId: job.runId,
-        runAttempt: job.runAttempt,
-        serverUrl: this.serverUrl(connection.issuer),
-        subject: job.sub,
-        expiresIn: ttl,
-        tokenId: jti,
-        requestId: ctx.requestId,
-        ...(decision.audit ? { audit: decision.audit } : {}),
-      },
+    const event = exchangedEvent({
+      connection,
+      claims,
+      decision,
+      ttl,
+      tokenId: jti,
+      requestId: ctx.requestId,
       ip: ctx.ip,
+      devIssuerUrl: this.env.devIssuerUrl,
     });
     const claimExpires = new Date((claims.exp + this.env.clockToleranceSeconds) * 1000).toISOString();
     // SPEC §13: an exchange already answered 503 (deadline) is not recorded, so its jti stays usable;
@@ -466,7 +245,7 @@ export class TokenService {
         if (!(error instanceof RecordAbandoned)) this.log.error({ err: error }, "token exchange: could not record the exchange");
         throw unavailable("database_unavailable", "The service cannot record the exchange at the moment; try again later");
       });
-    const signed = this.sign(connection, claims, decision, access, jti, issuedAtMs, ttl);
+    const signed = signAccessToken(this.env, this.keys, { connection, claims, decision, jti, issuedAtMs, ttl });
     // Both run together; the token leaves only when its jti is recorded.
     const [outcome, accessToken] = await Promise.all([scope ? scope.track(recorded) : recorded, signed.catch((e: unknown) => e as Error)]);
     if (!outcome.current) throw new TokenError(503, "temporarily_unavailable", "connection_changed", "The connection changed");
@@ -479,58 +258,11 @@ export class TokenService {
     this.maybePrune();
     return {
       access_token: accessToken,
-      issued_token_type: ISSUED_TOKEN_TYPE,
+      issued_token_type: ACCESS_TOKEN_TYPE,
       token_type: "Bearer",
       expires_in: ttl,
       scope: scopeString(connection.orgSlug, decision.access),
     };
-  }
-
-  private async sign(
-    connection: ConnectionConfig,
-    claims: VerifiedClaims,
-    decision: ReturnType<typeof evaluateRulesets>,
-    access: { type: "repository"; name: string; actions: string[] }[],
-    jti: string,
-    issuedAtMs: number,
-    ttl: number,
-  ): Promise<string> {
-    const { kid, key } = await this.keys.signingKey();
-    const now = Math.floor(issuedAtMs / 1000);
-    return new SignJWT({
-      org: connection.orgSlug,
-      connection_id: connection.id,
-      rulesets: decision.matched,
-      access,
-      repository: claims.repository,
-      ref: claims.ref,
-      sha: claims.sha,
-      run_id: claims.run_id,
-      // iat in milliseconds: the revocation check compares it with tokensValidAfter (SPEC §6.4).
-      iat_ms: issuedAtMs,
-    })
-      .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid, typ: "at+jwt" })
-      .setIssuer(this.env.publicUrl)
-      .setSubject(claims.sub)
-      .setAudience(this.env.accessTokenAudience)
-      .setIssuedAt(now)
-      .setExpirationTime(now + ttl)
-      .setJti(jti)
-      .sign(key);
-  }
-
-  /**
-   * The GitHub web address of the connection's (trusted) issuer, so the console can link an event
-   * to its workflow run; the development issuer imitates github.com.
-   */
-  private serverUrl(issuer: string): string | null {
-    return issuer === this.env.devIssuerUrl ? "https://github.com" : githubServerUrl(issuer);
-  }
-
-  private actor(claims: Record<string, unknown> | undefined, verified: boolean): Actor {
-    if (!claims || !verified) return { type: "workflow", id: null, name: "unverified workflow" };
-    const name = clip(claims.job_workflow_ref) ?? clip(claims.workflow_ref) ?? clip(claims.repository) ?? clip(claims.sub) ?? "workflow";
-    return { type: "workflow", id: clip(claims.sub), name };
   }
 
   private firstLimitedInWindow(connectionId: string): boolean {
@@ -559,23 +291,20 @@ export class TokenService {
     const reason = error.reason;
     if (reason === "database_unavailable" || reason === "connection_changed" || reason === "unknown_connection") return;
     await this.db(() =>
-      recordEvent(this.database.db, {
-        orgId: connection.orgId,
-        connectionId: connection.id,
-        type: "token.denied",
-        actor: this.actor(claims, verified),
-        outcome: "failure",
-        reason,
-        details: {
-          error: error.error,
-          description: error.description,
-          requestId: ctx.requestId,
+      recordEvent(
+        this.database.db,
+        deniedEvent({
+          connection,
+          error,
+          reason,
+          claims,
           verified,
-          ...(claims ? { job: { ...jobOf(claims), serverUrl: this.serverUrl(connection.issuer) } } : {}),
-          ...extra,
-        },
-        ip: ctx.ip,
-      }),
+          extra,
+          requestId: ctx.requestId,
+          ip: ctx.ip,
+          devIssuerUrl: this.env.devIssuerUrl,
+        }),
+      ),
     ).catch((failure: unknown) => this.log.warn({ err: failure }, "token exchange: could not record token.denied"));
   }
 
@@ -597,21 +326,10 @@ export class TokenService {
     if (!touchConnection && !dueRulesets.length) return;
     if (this.touched.size > 10_000)
       for (const [k, v] of this.touched) if (now - v > LAST_USED_INTERVAL_SECONDS * 1000) this.touched.delete(k);
-    const stale = (column: typeof connections.lastUsedAt | typeof rulesets.lastUsedAt) =>
-      or(isNull(column), lt(column, sql`now() - make_interval(secs => ${LAST_USED_INTERVAL_SECONDS})`));
     try {
-      await this.gate.run(async () => {
-        if (touchConnection)
-          await this.database.db
-            .update(connections)
-            .set({ lastUsedAt: sql`now()` })
-            .where(and(eq(connections.id, connectionId), stale(connections.lastUsedAt)));
-        if (dueRulesets.length)
-          await this.database.db
-            .update(rulesets)
-            .set({ lastUsedAt: sql`now()` })
-            .where(and(inArray(rulesets.id, dueRulesets), stale(rulesets.lastUsedAt)));
-      });
+      await this.gate.run(() =>
+        touchLastUsed(this.database.db, touchConnection ? connectionId : undefined, dueRulesets, LAST_USED_INTERVAL_SECONDS),
+      );
     } catch (error) {
       // The token is recorded and valid; a missed lastUsedAt is retried at the next exchange.
       this.touched.delete(connectionId);
@@ -626,15 +344,14 @@ export class TokenService {
     if (now - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now;
     void this.pruneUsedJtis().catch((error) => this.log.warn({ err: error }, "could not prune used_jtis"));
+    // The shared rate-limit store's expired windows (RATE_LIMIT_STORE=postgres), on the same schedule.
+    if (rateLimitStore(this.env) === "postgres")
+      void this.gate
+        .run(() => pruneRateLimits(this.database.db, PRUNE_BATCH))
+        .catch((error) => this.log.warn({ err: error }, "could not prune rate_limits"));
   }
 
-  async pruneUsedJtis(): Promise<number> {
-    const result = await this.gate.run(() =>
-      this.database.db.execute(sql`
-        delete from ${usedJtis} where (issuer, jti) in (
-          select issuer, jti from ${usedJtis} where expires_at < now() limit ${PRUNE_BATCH}
-        ) returning 1`),
-    );
-    return rowsOf(result).length;
+  pruneUsedJtis(): Promise<number> {
+    return this.gate.run(() => pruneUsedJtis(this.database.db, PRUNE_BATCH));
   }
 }

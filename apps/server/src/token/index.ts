@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import type { AppEnv, Deps } from "../http/context";
+import type { Limiter, RateLimits } from "../http/rate-limit";
 import { keyringOf } from "../keys/vault";
 import { RegistryTokenService } from "../registry/service";
 import { TokenService } from "./exchange";
@@ -11,6 +12,11 @@ export interface TokenServices {
   keys: SigningKeyStore;
   jwks: JwksCache;
   registry: RegistryTokenService;
+  /**
+   * TOKEN_RATE_LIMIT_IP: per client address, before any parsing, on /oauth/token and the registry
+   * realm alike (SPEC §9: one budget). The per-connection one is `exchange.connectionLimiter`.
+   */
+  ipLimiter: Limiter;
 }
 
 /**
@@ -18,7 +24,11 @@ export interface TokenServices {
  * development issuer's own documents in-process (no socket: works under app.request() in tests
  * and in every cluster worker alike); everything else goes through `fetch`.
  */
-export function createTokenServices(deps: Deps, options: { fetch?: FetchLike; localIssuer?: Hono<AppEnv> } = {}): TokenServices {
+export function createTokenServices(
+  deps: Deps,
+  limits: RateLimits,
+  options: { fetch?: FetchLike; localIssuer?: Hono<AppEnv> } = {},
+): TokenServices {
   const { env, log } = deps;
   const baseFetch: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
   const devPrefix = `${env.devIssuerUrl}/`;
@@ -41,6 +51,12 @@ export function createTokenServices(deps: Deps, options: { fetch?: FetchLike; lo
     () => keyringOf(env),
     (error) => log.warn({ err: error }, "could not reload signing keys"),
   );
-  const exchange = new TokenService(env, deps.database, log, jwks, keys);
-  return { exchange, keys, jwks, registry: new RegistryTokenService(env, deps.database, log, keys, exchange) };
+  const exchange = new TokenService(env, deps.database, log, jwks, keys, limits.limiter("token-connection", env.tokenRateLimitConnection));
+  return {
+    exchange,
+    keys,
+    jwks,
+    registry: new RegistryTokenService(env, deps.database, log, keys, exchange),
+    ipLimiter: limits.limiter("token-ip", env.tokenRateLimitIp),
+  };
 }

@@ -1,9 +1,8 @@
 import type { Usage } from "@oidc/shared";
 import { sql } from "drizzle-orm";
 import type { Executor } from "../db/client";
+import { rowsOf } from "../db/raw";
 
-type Rows = Record<string, unknown>[];
-const rowsOf = (result: unknown): Rows => (Array.isArray(result) ? result : ((result as { rows?: Rows }).rows ?? [])) as Rows;
 const iso = (v: unknown) => (v == null ? null : new Date(v as string).toISOString());
 
 /**

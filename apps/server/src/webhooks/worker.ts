@@ -5,6 +5,7 @@ import { isIP } from "node:net";
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Database } from "../db/client";
+import { rowsOf } from "../db/raw";
 import type { Env } from "../env";
 import { guardedLookup, isPublicAddress } from "./address";
 import { openSecret } from "./service";
@@ -43,9 +44,6 @@ export function workerOptions(env: Env): WorkerOptions {
 export const backoffMs = (attempts: number, base: number, cap: number) => Math.min(cap, base * 2 ** Math.max(0, attempts - 1));
 
 export const signBody = (secret: string, body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-
-type Rows = Record<string, unknown>[];
-const rowsOf = (result: unknown): Rows => (Array.isArray(result) ? result : ((result as { rows?: Rows }).rows ?? [])) as Rows;
 
 interface Claimed {
   id: number;

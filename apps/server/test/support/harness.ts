@@ -191,6 +191,8 @@ export function connectionBody(overrides: Record<string, unknown> = {}) {
 
 // ---- Token service (SPEC §6) helpers ----
 
+/** The RFC 8693 names, from their one home in packages/shared. */
+export { ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE as TOKEN_EXCHANGE_GRANT } from "@oidc/shared";
 /** The development issuer of the test deployment (DEV_ISSUER=1). */
 export const DEV_ISSUER_URL = `${PUBLIC_URL}/dev-issuer`;
 

@@ -1,33 +1,62 @@
 /**
- * Wire formats of the token service (SPEC §6) and the registry token service (SPEC §9), for the
- * OpenAPI document. The endpoints parse their own (form) bodies; these schemas describe them.
+ * Wire formats of the token service (SPEC §6) and the registry token service (SPEC §9). The token
+ * endpoint validates its parameters with `TokenExchangeRequestSchema` (the OpenAPI document shows
+ * the same schema); the registry realm's form with `RegistryTokenFormSchema`.
  */
 import { z } from "zod";
+import {
+  ACCESS_TOKEN_TYPE,
+  ID_TOKEN_TYPE,
+  JWT_TOKEN_TYPE,
+  REQUESTED_TOKEN_TYPES,
+  SUBJECT_TOKEN_TYPES,
+  TOKEN_EXCHANGE_GRANT_TYPE,
+} from "../rfc8693";
 
-/** RFC 8693's identifiers, written once for the server, the console, the tests and the e2e suite. */
-export const TOKEN_EXCHANGE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
-/** The subject token types we accept: an OIDC ID token, or a JWT. */
-export const ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token";
-export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
-/** The issued token type. */
-export const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+/** The least `expires_in` a caller may ask for (SPEC §6.1); more than the connection allows is capped, not refused. */
+export const MIN_EXPIRES_IN_SECONDS = 300;
+/** What an access token lives when `expires_in` is not given (SPEC §6.1), capped like any request. */
+export const DEFAULT_EXPIRES_IN_SECONDS = 300;
 
-/** `POST /oauth/token` (RFC 8693), form-encoded or JSON. */
+const BAD_EXPIRES_IN = `The expires_in must be a whole number of seconds, at least ${MIN_EXPIRES_IN_SECONDS}`;
+const missing = (name: string) => `The ${name} parameter is missing`;
+/** An absent or empty parameter is "missing"; anything else gets `wrong`. */
+const messages = (name: string, wrong: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined || issue.input === "" ? missing(name) : wrong;
+
+/**
+ * `POST /oauth/token` (RFC 8693), form-encoded or JSON, one value per parameter (the route refuses
+ * repeats first). The fields are in the order they are checked: the first issue is the one the
+ * caller is told (the grant type first, then the connection, then the token).
+ */
 export const TokenExchangeRequestSchema = z.object({
-  grant_type: z.literal(TOKEN_EXCHANGE_GRANT_TYPE),
-  subject_token: z.string().describe("The GitHub Actions OIDC ID token"),
-  subject_token_type: z.enum([ID_TOKEN_TYPE, JWT_TOKEN_TYPE]),
-  connection_id: z.uuid().describe("The connection ID"),
+  grant_type: z.literal(TOKEN_EXCHANGE_GRANT_TYPE, {
+    error: messages("grant_type", `Only the grant type ${TOKEN_EXCHANGE_GRANT_TYPE} is supported`),
+  }),
+  connection_id: z
+    .guid({ error: messages("connection_id", "The connection_id is not a connection ID (a UUID)") })
+    .describe("The connection ID"),
+  subject_token: z
+    .string({ error: missing("subject_token") })
+    .min(1, missing("subject_token"))
+    .describe("The GitHub Actions OIDC ID token"),
+  subject_token_type: z.enum(SUBJECT_TOKEN_TYPES, {
+    error: messages("subject_token_type", `The subject_token_type must be ${ID_TOKEN_TYPE} (or ${JWT_TOKEN_TYPE})`),
+  }),
+  requested_token_type: z.enum(REQUESTED_TOKEN_TYPES, { error: `The requested_token_type must be ${ACCESS_TOKEN_TYPE}` }).optional(),
   expires_in: z
-    .string()
-    .regex(/^[0-9]+$/)
+    .string({ error: BAD_EXPIRES_IN })
+    .regex(/^[0-9]{1,15}$/, BAD_EXPIRES_IN)
+    .refine((v) => Number(v) >= MIN_EXPIRES_IN_SECONDS, BAD_EXPIRES_IN)
     .optional()
-    .describe("Whole seconds ≥ 300, default 300; capped at the connection's maxTokenTtlSeconds"),
-  requested_token_type: z.string().optional(),
-  audience: z.string().optional(),
-  resource: z.string().optional(),
-  scope: z.string().optional(),
+    .describe(
+      `Whole seconds ≥ ${MIN_EXPIRES_IN_SECONDS}, default ${MIN_EXPIRES_IN_SECONDS}; capped at the connection's maxTokenTtlSeconds`,
+    ),
+  audience: z.string().optional().describe("When given: this service's access-token audience (or its public URL)"),
+  resource: z.string().optional().describe("When given: this service's access-token audience (or its public URL)"),
+  scope: z.string().optional().describe("Ignored: what a token grants comes from the connection's rulesets"),
 });
+export type TokenExchangeRequest = z.infer<typeof TokenExchangeRequestSchema>;
 
 export const TokenExchangeResponseSchema = z.object({
   access_token: z.string(),
@@ -71,13 +100,21 @@ export const RegistryTokenQuerySchema = z.object({
   offline_token: z.string().optional(),
 });
 
-/** `POST /registry/token`: the containerd/buildkit form. */
+/**
+ * `POST /registry/token`: the containerd/buildkit form. `service` and `scope` may be repeated (the
+ * realm reads every value); the others are given once. A missing password is a 401, not a 400.
+ */
 export const RegistryTokenFormSchema = z.object({
-  grant_type: z.literal("password"),
-  username: z.string(),
-  password: z.string().describe("An access token from /oauth/token"),
-  service: z.string(),
-  scope: z.string().optional().describe("Scopes separated by spaces"),
+  grant_type: z.literal("password", {
+    error: (issue) =>
+      issue.input === "refresh_token"
+        ? "This service issues no refresh tokens: send grant_type=password with the access token as the password"
+        : "Send grant_type=password with the access token as the password",
+  }),
+  username: z.string().optional().describe("Any name (recorded with the event)"),
+  password: z.string().optional().describe("An access token from /oauth/token"),
+  service: z.string().describe("Must equal the deployment's REGISTRY_SERVICE"),
+  scope: z.string().optional().describe("Scopes separated by spaces; may be repeated"),
   client_id: z.string().optional(),
   access_type: z.string().optional(),
 });
