@@ -40,6 +40,7 @@ import {
   DEV_ISSUER_URL,
   exchangeParams,
   exchangeToken,
+  granted,
   mintIdToken,
   TEST_KEK,
   testEnv,
@@ -79,7 +80,7 @@ async function exchangeThrough(deps: Parameters<typeof createApp>[0]) {
   const idToken = await mintIdToken(app);
   const res = await exchangeToken(app, exchangeParams(created.body.id, idToken));
   expect(res.status).toBe(200);
-  return { idTokenKid: decodeProtectedHeader(idToken).kid, accessTokenKid: decodeProtectedHeader(res.body.access_token).kid };
+  return { idTokenKid: decodeProtectedHeader(idToken).kid, accessTokenKid: decodeProtectedHeader(granted(res).access_token).kid };
 }
 
 // Each test starts a real server (migrations, the demo seed's scrypt hashes): slow on a busy machine.

@@ -13,6 +13,7 @@ import {
   type ExchangeFixture,
   exchangeParams,
   exchangeToken,
+  granted,
   mintIdToken,
   PUBLIC_URL,
   type TestApp,
@@ -81,7 +82,7 @@ describe.each(DB_KINDS)("registry token service (%s)", (kind) => {
   async function accessToken(id = connectionId): Promise<string> {
     const res = await f.exchange(id, {}, { expires_in: "900" });
     expect(res.status).toBe(200);
-    return res.body.access_token;
+    return granted(res).access_token;
   }
 
   const get = (query: string, authorization?: string, app = t.app) =>
@@ -279,7 +280,7 @@ describe.each(DB_KINDS)("registry token service (%s)", (kind) => {
     const fresh = createApp(t.deps);
     expect((await call(fresh, "/registry/ca.pem")).body).toBe(caPem);
     const access = await exchangeToken(fresh, exchangeParams(connectionId, await mintIdToken(fresh)));
-    const res = await get(`service=${SERVICE}&scope=repository:octo-org/api:pull`, basic(access.body.access_token), fresh);
+    const res = await get(`service=${SERVICE}&scope=repository:octo-org/api:pull`, basic(granted(access).access_token), fresh);
     expect(res.status).toBe(200);
     const { header, leaf } = await verifyRegistryToken(res.body.token, caPem);
     expect(header.kid).toBe(kid);
@@ -325,7 +326,7 @@ describe("registry token service: database down", () => {
     expect(ca.status).toBe(503);
     expect(ca.headers.get("retry-after")).toBe("5");
     const realm = await call(fresh, `/registry/token?service=${SERVICE}&scope=repository:octo-org/api:pull`, {
-      headers: { authorization: basic(exchanged.body.access_token) },
+      headers: { authorization: basic(granted(exchanged).access_token) },
     });
     expect(realm.status).toBe(503);
     expect(realm.headers.get("retry-after")).toBe("5");

@@ -12,6 +12,7 @@ import {
   type ExchangeFixture,
   exchangeParams,
   exchangeToken,
+  granted,
   mintIdToken,
   PUBLIC_URL,
   type TestApp,
@@ -75,7 +76,7 @@ describe.each(DB_KINDS)("token exchange (%s)", (kind) => {
     expect(config.issuer).toBe(PUBLIC_URL);
     const jwks = await (await t.app.request(new URL(config.jwks_uri).pathname)).json();
     expect(JSON.stringify(jwks)).not.toMatch(/"d"/);
-    const { payload, protectedHeader } = await jwtVerify(res.body.access_token, createLocalJWKSet(jwks as any), {
+    const { payload, protectedHeader } = await jwtVerify(granted(res).access_token, createLocalJWKSet(jwks as any), {
       issuer: PUBLIC_URL,
       audience: PUBLIC_URL,
       algorithms: ["ES256"],
@@ -108,7 +109,7 @@ describe.each(DB_KINDS)("token exchange (%s)", (kind) => {
     expect(otherOrg.status).toBe(403);
     expect((await admin.get("/api/v1/repositories/octo-org/api/access")).status).toBe(401);
     expect((await admin.get("/api/v1/repositories/octo-org/api/access", { authorization: "Bearer abc.def.ghi" })).status).toBe(401);
-    const tampered = `${res.body.access_token.slice(0, -4)}AAAA`;
+    const tampered = `${granted(res).access_token.slice(0, -4)}AAAA`;
     expect((await admin.get("/api/v1/repositories/octo-org/api/access", { authorization: `Bearer ${tampered}` })).status).toBe(401);
   });
 
@@ -129,7 +130,7 @@ describe.each(DB_KINDS)("token exchange (%s)", (kind) => {
       const res = await exchange({}, { expires_in: asked });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(res.body.expires_in).toBe(900);
-      const payload = JSON.parse(Buffer.from(res.body.access_token.split(".")[1], "base64url").toString());
+      const payload = JSON.parse(Buffer.from(granted(res).access_token.split(".")[1] as string, "base64url").toString());
       expect(payload.exp - payload.iat).toBe(900);
     }
     const json = await exchangeToken(t.app, exchangeParams(connectionId, await mintIdToken(t.app)), { json: true });
@@ -375,8 +376,8 @@ describe.each(DB_KINDS)("token exchange (%s)", (kind) => {
       vi.setSystemTime(second + 700);
       const after = await exchangeToken(t.app, exchangeParams(id, await mintIdToken(t.app)));
       expect(after.status).toBe(200);
-      expect((await access(after.body.access_token)).status).toBe(200);
-      const refused = await access(before.body.access_token);
+      expect((await access(granted(after).access_token)).status).toBe(200);
+      const refused = await access(granted(before).access_token);
       expect(refused.status).toBe(401);
       expect(refused.headers.get("www-authenticate")).toMatch(/deactivated after it was issued/);
     } finally {

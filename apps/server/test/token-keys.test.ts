@@ -11,6 +11,7 @@ import {
   DEV_ISSUER_URL,
   exchangeParams,
   exchangeToken,
+  granted,
   mintIdToken,
   PUBLIC_URL,
   type TestApp,
@@ -35,7 +36,7 @@ describe("access-token signing keys", () => {
   it("creates one key on first use and rotates with keys:rotate, keeping the old key published", async () => {
     const before = await exchangeToken(t.app, exchangeParams(connectionId, await mintIdToken(t.app)));
     expect(before.status).toBe(200);
-    const oldKid = decodeProtectedHeader(before.body.access_token).kid;
+    const oldKid = decodeProtectedHeader(granted(before).access_token).kid;
     const initial = await jwksOf(t.app);
     expect(initial.keys.map((k) => k.kid)).toEqual([oldKid]);
     expect(initial.keys[0]?.d).toBeUndefined();
@@ -54,12 +55,12 @@ describe("access-token signing keys", () => {
     const other = createApp(t.deps);
     const after = await exchangeToken(other, exchangeParams(connectionId, await mintIdToken(other)));
     expect(after.status).toBe(200);
-    const newKid = decodeProtectedHeader(after.body.access_token).kid;
+    const newKid = decodeProtectedHeader(granted(after).access_token).kid;
     expect(newKid).not.toBe(oldKid);
     const published = await jwksOf(other);
     expect(published.keys.map((k) => k.kid).sort()).toEqual([oldKid, newKid].sort());
 
-    for (const token of [before.body.access_token, after.body.access_token]) {
+    for (const token of [granted(before).access_token, granted(after).access_token]) {
       await jwtVerify(token, createLocalJWKSet(published as any), { issuer: PUBLIC_URL, audience: PUBLIC_URL });
       // Both apps accept both tokens: an unknown kid reloads the keys from the database.
       for (const app of [t.app, other]) {

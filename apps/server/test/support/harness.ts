@@ -1,8 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { type Connection, type ConnectionCreate, ConnectionSchema, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@oidc/shared";
+import {
+  type Connection,
+  type ConnectionCreate,
+  ConnectionSchema,
+  ID_TOKEN_TYPE,
+  type OAuthErrorSchema,
+  TOKEN_EXCHANGE_GRANT_TYPE,
+  TokenExchangeResponseSchema,
+} from "@oidc/shared";
 import { testClient } from "hono/testing";
 import pino from "pino";
 import postgres from "postgres";
+import type { z } from "zod";
 import { createApp } from "../../src/app";
 import { type DatabaseHandle, openDatabase } from "../../src/db/client";
 import { type Env, parseEnv } from "../../src/env";
@@ -207,12 +216,15 @@ export async function mintIdToken(app: TestApp["app"], claims: Record<string, un
   return ((await res.json()) as { token: string }).token;
 }
 
+/** What POST /oauth/token answers: the RFC 8693 response (200), or an RFC 6749 error; read the fields the status says are there. */
+export type TokenAnswer = Partial<z.infer<typeof TokenExchangeResponseSchema> & z.infer<typeof OAuthErrorSchema>>;
+
 /** POST /oauth/token as a workflow would (form-encoded unless `json` is set). */
 export async function exchangeToken(
   app: TestApp["app"],
   params: Record<string, string | undefined>,
   options: { json?: boolean; headers?: Record<string, string> } = {},
-): Promise<Response2<any>> {
+): Promise<Response2<TokenAnswer>> {
   const defined = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Record<string, string>;
   const res = await app.request("/oauth/token", {
     method: "POST",
@@ -226,7 +238,13 @@ export async function exchangeToken(
   } catch {
     // not JSON
   }
-  return { status: res.status, headers: res.headers, body };
+  return { status: res.status, headers: res.headers, body: body as TokenAnswer };
+}
+
+/** The RFC 8693 answer of an exchange that must have been granted (else throws with the status and the error). */
+export function granted(res: Response2<TokenAnswer>): z.infer<typeof TokenExchangeResponseSchema> {
+  if (res.status !== 200) throw new Error(`the exchange was refused: ${res.status} ${JSON.stringify(res.body)}`);
+  return TokenExchangeResponseSchema.parse(res.body);
 }
 
 /** The form a workflow sends for `subjectToken` to `connectionId`. */
