@@ -10,6 +10,7 @@ import {
   DEV_ISSUER_URL,
   exchangeParams,
   exchangeToken,
+  granted,
   mintIdToken,
   PASSWORD,
   PUBLIC_URL,
@@ -156,7 +157,7 @@ run("two server processes on one PostgreSQL database", { timeout: 180_000 }, () 
     const id = await create();
     const first = await exchange(a, id, await mintIdToken(a.app));
     expect(first.status).toBe(200);
-    const accessToken = first.body.access_token as string;
+    const accessToken = granted(first).access_token;
     // B has the connection's configuration cached (30 s) and the token verified once.
     expect((await exchange(b, id, await mintIdToken(b.app))).status).toBe(200);
     expect((await resourceCheck(b, accessToken)).status).toBe(200);
@@ -178,7 +179,7 @@ run("two server processes on one PostgreSQL database", { timeout: 180_000 }, () 
     const id = await create();
     const before = await exchange(b, id, await mintIdToken(b.app));
     expect(before.status).toBe(200);
-    const oldKid = kidOf(before.body.access_token);
+    const oldKid = kidOf(granted(before).access_token);
 
     const rotated = spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", "keys:rotate"], {
       cwd: ROOT,
@@ -195,13 +196,13 @@ run("two server processes on one PostgreSQL database", { timeout: 180_000 }, () 
     await adminA.login(ADMIN);
     const after = await exchange(a, id, await mintIdToken(a.app));
     expect(after.status).toBe(200);
-    const newKid = kidOf(after.body.access_token);
+    const newKid = kidOf(granted(after).access_token);
     expect(newKid).not.toBe(oldKid);
 
     // B meets an unknown kid, reloads the published keys, and verifies it.
-    expect((await resourceCheck(b, after.body.access_token)).status).toBe(200);
-    expect((await realm(b, after.body.access_token)).status).toBe(200);
-    expect((await resourceCheck(b, before.body.access_token)).status).toBe(200);
+    expect((await resourceCheck(b, granted(after).access_token)).status).toBe(200);
+    expect((await realm(b, granted(after).access_token)).status).toBe(200);
+    expect((await resourceCheck(b, granted(before).access_token)).status).toBe(200);
     const jwks = (await (await fetch(`${b.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
     expect(jwks.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
   });
