@@ -166,6 +166,16 @@ export const rulesets = pgTable(
   ],
 );
 
+/** A ruleset's rule columns (label, subject, conditions, resources, scopes, mode), for the selections that read rules. */
+export const rulesetRuleColumns = {
+  label: rulesets.label,
+  subject: rulesets.subject,
+  conditions: rulesets.conditions,
+  resources: rulesets.resources,
+  scopes: rulesets.scopes,
+  mode: rulesets.mode,
+};
+
 export const events = pgTable(
   "events",
   {

@@ -11,7 +11,7 @@ import {
 import { asc, eq } from "drizzle-orm";
 import { recordEvent, userIdOf } from "../audit/events";
 import type { Database, Executor } from "../db/client";
-import { connections, organizations, orgPolicies, rulesets, users } from "../db/schema";
+import { connections, organizations, orgPolicies, rulesetRuleColumns, rulesets, users } from "../db/schema";
 import type { ActorContext, OrgAccess } from "../domain/context";
 import { checkVersion, type ExpectedVersion, NotFound, PolicyViolation } from "../domain/errors";
 
@@ -150,12 +150,7 @@ export async function dryRunPolicy(db: Executor, orgId: string, settings: OrgPol
       id: connections.id,
       name: connections.name,
       maxTokenTtlSeconds: connections.maxTokenTtlSeconds,
-      label: rulesets.label,
-      subject: rulesets.subject,
-      conditions: rulesets.conditions,
-      resources: rulesets.resources,
-      scopes: rulesets.scopes,
-      mode: rulesets.mode,
+      ...rulesetRuleColumns,
     })
     .from(connections)
     .innerJoin(rulesets, eq(rulesets.connectionId, connections.id))

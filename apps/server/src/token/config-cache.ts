@@ -1,7 +1,7 @@
 import type { ConnectionStatus, RulesetRule } from "@oidc/shared";
 import { asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { connections, organizations, orgPolicies, rulesets } from "../db/schema";
+import { connections, organizations, orgPolicies, rulesetRuleColumns, rulesets } from "../db/schema";
 import { onPolicyChange } from "../policy/service";
 
 /** Connection configurations are cached this long, at most this many (oldest evicted first). */
@@ -77,12 +77,7 @@ export class ConnectionConfigCache {
           maxTokenTtlSeconds: connections.maxTokenTtlSeconds,
           policyMaxTokenTtlSeconds: orgPolicies.maxTokenTtlSeconds,
           rulesetId: rulesets.id,
-          label: rulesets.label,
-          subject: rulesets.subject,
-          conditions: rulesets.conditions,
-          resources: rulesets.resources,
-          scopes: rulesets.scopes,
-          mode: rulesets.mode,
+          ...rulesetRuleColumns,
           expiresAt: rulesets.expiresAt,
         })
         .from(connections)

@@ -109,15 +109,8 @@ export const TokenExchangedDetailsSchema = z.object({
   /** Labels of the rulesets that matched. */
   rulesets: z.array(z.string()),
   access: z.array(GrantSchema),
-  repository: claimed,
-  repositoryId: claimed,
-  ref: claimed,
-  sha: claimed,
-  workflow: claimed,
-  jobWorkflowRef: claimed,
-  runId: claimed,
-  runAttempt: claimed,
-  serverUrl: z.string().nullable(),
+  /** The source job's fields, flat (its `sub` is `subject`). */
+  ...EventJobSchema.omit({ sub: true }).shape,
   subject: claimed,
   /** The access token's lifetime, seconds. */
   expiresIn: z.number().int(),
