@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, type QueryOptions } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -10,6 +10,7 @@ import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { currentScope, DATABASE_DEADLINE_MS, DeadlineExceeded } from "./deadline";
 import { lockDataDir } from "./lock";
+import { isReadStatement, pglitePreparedQuery } from "./pglite-prepared";
 import * as schema from "./schema";
 
 export type Schema = typeof schema;
@@ -159,6 +160,8 @@ function trackPostgres(client: postgres.Sql): postgres.Sql {
 
 /** The same for PGlite: in-process, but its calls queue behind each other and can be slow. */
 function trackPglite(client: PGlite): PGlite {
+  // Reads outside a transaction are parsed and planned once (named prepared statements).
+  const prepared = pglitePreparedQuery(client);
   return new Proxy(client, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown;
@@ -166,7 +169,11 @@ function trackPglite(client: PGlite): PGlite {
       const bound = (value as (...a: unknown[]) => unknown).bind(target);
       if (prop !== "query" && prop !== "exec" && prop !== "transaction") return bound;
       return (...args: unknown[]) => {
-        const result = bound(...args) as Promise<unknown>;
+        const result = (
+          prop === "query" && typeof args[0] === "string" && isReadStatement(args[0])
+            ? prepared(args[0], args[1] as unknown[] | undefined, args[2] as QueryOptions | undefined)
+            : bound(...args)
+        ) as Promise<unknown>;
         return currentScope()?.track(result) ?? result;
       };
     },
