@@ -1,11 +1,4 @@
-import {
-  ConnectionCreateSchema,
-  ConnectionPatchSchema,
-  issuesByPath,
-  MAX_TOKEN_TTL,
-  type RulesetPatchSchema,
-  type Scope,
-} from "@oidc/shared";
+import { ConnectionCreateSchema, ConnectionPatchSchema, MAX_TOKEN_TTL, type RulesetPatchSchema, type Scope } from "@oidc/shared";
 import type { z } from "zod";
 import { bodyResolver } from "../../../lib/form";
 import type { Connection } from "../api/get-connection";
@@ -98,18 +91,6 @@ export const patchBody = (draft: ConnectionDraft) => ({
   maxTokenTtlSeconds: draft.maxTokenTtlSeconds,
   rulesets: draft.rulesets.map((r) => ({ ...(r.id ? { id: r.id } : {}), ...rulesetBody(r) })),
 });
-
-/** Validates the draft with the shared create schema: the parsed body, or errors keyed "rulesets.0.subject". */
-export function validateCreate(draft: ConnectionDraft) {
-  const parsed = ConnectionCreateSchema.safeParse(createBody(draft));
-  return parsed.success ? { ok: true as const, body: parsed.data } : { ok: false as const, errors: issuesByPath(parsed.error.issues) };
-}
-
-/** The PATCH body for an edit, validated with the shared patch schema; kept rulesets keep their id. */
-export function validatePatch(draft: ConnectionDraft) {
-  const parsed = ConnectionPatchSchema.safeParse(patchBody(draft));
-  return parsed.success ? { ok: true as const, body: parsed.data } : { ok: false as const, errors: issuesByPath(parsed.error.issues) };
-}
 
 /**
  * The form library's resolvers: the draft is turned into the request body and checked with the

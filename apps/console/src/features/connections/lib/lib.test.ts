@@ -1,9 +1,21 @@
+import { ConnectionCreateSchema, ConnectionPatchSchema, issuesByPath } from "@oidc/shared";
 import { describe, expect, it } from "vitest";
-import { emptyDraft, emptyRuleset, validateCreate, validatePatch } from "./draft";
+import { type ConnectionDraft, createBody, emptyDraft, emptyRuleset, patchBody } from "./draft";
 import { exampleOwner, exampleSubjects, previewRuleset } from "./examples";
 import { parseTestInput } from "./jwt";
 import { workflowSnippet } from "./snippet";
 import { groupWarnings } from "./warnings";
+
+/** What the forms' resolvers check (draft.ts): the draft's body against the shared schema, errors keyed "rulesets.0.subject". */
+function validateCreate(draft: ConnectionDraft) {
+  const parsed = ConnectionCreateSchema.safeParse(createBody(draft));
+  return parsed.success ? { ok: true as const, body: parsed.data } : { ok: false as const, errors: issuesByPath(parsed.error.issues) };
+}
+
+function validatePatch(draft: ConnectionDraft) {
+  const parsed = ConnectionPatchSchema.safeParse(patchBody(draft));
+  return parsed.success ? { ok: true as const, body: parsed.data } : { ok: false as const, errors: issuesByPath(parsed.error.issues) };
+}
 
 const valid = () => {
   const d = emptyDraft();
