@@ -130,6 +130,8 @@ interface Figures {
   p99: number;
   errors: number;
   non2xx: number;
+  /** Answers by HTTP status, e.g. "200×20811 503×811". */
+  statuses: string;
   seconds: number;
   /** Load, steal, and the measured process tree's CPU and peak RSS during the run. */
   during?: RunConditions;
@@ -174,6 +176,9 @@ async function load(
     p99: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    statuses: Object.entries((result as any).statusCodeStats ?? {})
+      .map(([code, stats]) => `${code}×${(stats as { count: number }).count}`)
+      .join(" "),
     seconds: Math.round(seconds * 10) / 10,
     during,
   };
@@ -201,6 +206,7 @@ function print(rows: Figures[]) {
   log("");
   log(COLUMNS.map(([h, w]) => cell(h, w)).join(" "));
   for (const r of rows) log(COLUMNS.map(([, w, f]) => cell(f(r), w)).join(" "));
+  for (const r of rows) if (r.non2xx) log(`${r.name}: answers by status ${r.statuses}`);
   log(
     "(CPU ms/req: user + system CPU of the measured server's processes — the ceiling's, or the server's primary and workers — per answered request)",
   );

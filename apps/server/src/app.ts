@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
-import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { type Context, Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
+import { bodyLimit } from "./http/body";
 import type { AppEnv, Deps } from "./http/context";
 import { errorBody, RETRY_AFTER_SECONDS, serviceUnavailable, toErrorResponse } from "./http/errors";
 import { apiRateLimit, databaseDeadline, loadSession, orgAccess, requestContext, requireUser, sameOriginWrites } from "./http/middleware";
@@ -31,17 +31,11 @@ const API_BODY_LIMIT = 1024 * 1024;
 /** `/readyz` answers 503 when the database has not answered a ping within this (SPEC §13: within 1 s). */
 const READY_TIMEOUT_MS = 500;
 
-const limitBody = bodyLimit({
+/** The admin API's body limit (GET and HEAD have none: not read). */
+const apiBodyLimit = bodyLimit({
   maxSize: API_BODY_LIMIT,
   onError: (c) => c.json(errorBody("payload_too_large", "The request body is larger than 1 MiB"), 413),
 });
-/**
- * GET and HEAD have no body (@hono/node-server gives them none): skipped, because asking for the
- * body makes @hono/node-server build a full `Request` for every read (≈ 4 % of a list request's
- * CPU in the profile, docs/performance.md).
- */
-const apiBodyLimit: MiddlewareHandler<AppEnv> = (c, next) =>
-  c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next);
 
 /** The admin API (SPEC §5), mounted at /api; its type is what the console's client is typed with. */
 function apiRoutes(deps: Deps, limits: RateLimits) {

@@ -6,9 +6,10 @@ import { startServer } from "../src/server";
 import { createTestDatabase, type TestDatabase, testEnv } from "./support/harness";
 
 /**
- * The token endpoints' 64 KiB body limit (Hono's `bodyLimit`) over a real socket: a body sent in
- * chunks (no Content-Length) is refused once it passes the limit, and so is a declared length,
- * each in the endpoint's own error format.
+ * The body limits (`src/http/body.ts`: the body is read from Node's request, not through a WHATWG
+ * `Request`) over a real socket: a body sent in chunks (no Content-Length) is refused once it
+ * passes the limit, and so is a declared length, each in the endpoint's own error format; a body
+ * under the limit arrives whole, however it is cut into chunks.
  */
 
 interface Answer {
@@ -16,7 +17,7 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-function post(url: string, path: string, chunks: string[], headers: Record<string, string> = {}): Promise<Answer> {
+function post(url: string, path: string, chunks: (string | Buffer)[], headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
       `${url}${path}`,
@@ -43,7 +44,7 @@ describe("token endpoints: 64 KiB body limit over a real socket", () => {
   beforeAll(async () => {
     db = await createTestDatabase("pglite");
     const handle: DatabaseHandle = { ...db.handle, close: async () => {} };
-    server = await startServer(testEnv({ PORT: "0", HOST: "127.0.0.1", TOKEN_RATE_LIMIT_IP: "0" }), pino({ level: "silent" }), handle);
+    server = await startServer(testEnv({ PORT: "0", HOST: "127.0.0.1", TOKEN_RATE_LIMIT_IP: "0", DEV_ISSUER: "1" }), pino({ level: "silent" }), handle);
   }, 120_000);
   afterAll(async () => {
     await server?.stop(1000);
@@ -74,5 +75,23 @@ describe("token endpoints: 64 KiB body limit over a real socket", () => {
     expect(refused.body).toMatchObject({
       errors: [{ code: "INVALID_REQUEST", message: expect.stringMatching(/larger than 65536 bytes/) }],
     });
+  });
+
+  it("/api: a chunked body over 1 MiB is 413 payload_too_large in the API's error format", async () => {
+    const chunks = ['{"email":"a@example.com","password":"', ...Array.from({ length: 260 }, () => "y".repeat(4096)), '"}'];
+    const refused = await post(server.url, "/api/auth/login", chunks, { "content-type": "application/json" });
+    expect(refused.status).toBe(413);
+    expect(refused.body).toMatchObject({ error: { code: "payload_too_large" } });
+  });
+
+  it("a body cut into chunks inside a multi-byte character is read whole (dev issuer mints the claims it was sent)", async () => {
+    const body = Buffer.from(JSON.stringify({ claims: { sub: "repo:octo-org/caf\u00e9:ref:refs/heads/\u6f22\u5b57" } }), "utf8");
+    const cut = body.indexOf(Buffer.from("\u6f22", "utf8")) + 1; // inside the 3-byte character
+    const minted = await post(server.url, "/dev-issuer/token", [body.subarray(0, cut), body.subarray(cut)], {
+      "content-type": "application/json",
+    });
+    expect(minted.status).toBe(200);
+    const payload = JSON.parse(Buffer.from(String(minted.body.token).split(".")[1] ?? "", "base64url").toString("utf8"));
+    expect(payload.sub).toBe("repo:octo-org/caf\u00e9:ref:refs/heads/\u6f22\u5b57");
   });
 });

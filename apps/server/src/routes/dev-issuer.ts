@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { bodyLimit } from "../http/body";
 import type { AppEnv } from "../http/context";
 import type { DevIssuer } from "../token/dev-issuer";
 

@@ -1,7 +1,7 @@
 import { RegistryTokenFormSchema } from "@oidc/shared";
 import type { Context } from "hono";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { bodyLimit } from "../http/body";
 import type { AppEnv, Deps } from "../http/context";
 import { clientIp } from "../http/middleware";
 import { rateLimit } from "../http/rate-limit";
