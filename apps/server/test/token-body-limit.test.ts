@@ -44,7 +44,11 @@ describe("token endpoints: 64 KiB body limit over a real socket", () => {
   beforeAll(async () => {
     db = await createTestDatabase("pglite");
     const handle: DatabaseHandle = { ...db.handle, close: async () => {} };
-    server = await startServer(testEnv({ PORT: "0", HOST: "127.0.0.1", TOKEN_RATE_LIMIT_IP: "0", DEV_ISSUER: "1" }), pino({ level: "silent" }), handle);
+    server = await startServer(
+      testEnv({ PORT: "0", HOST: "127.0.0.1", TOKEN_RATE_LIMIT_IP: "0", DEV_ISSUER: "1" }),
+      pino({ level: "silent" }),
+      handle,
+    );
   }, 120_000);
   afterAll(async () => {
     await server?.stop(1000);
