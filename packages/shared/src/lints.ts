@@ -146,7 +146,12 @@ interface Language {
   grammar: Grammar;
   /** Per state, the distinct states a wildcard character can lead to, each with one such character. */
   wildcardMoves: readonly (readonly { to: number; c: string }[])[];
+  /** `findSubject`'s answers by pattern: it is pure, and the same rulesets are linted at every read (GET lints them all). */
+  found: Map<string, string | null>;
 }
+
+/** Patterns remembered per language; past it the memory starts again (a bound, not an LRU: a full clear is cheap and rare). */
+const FOUND_MEMO_SIZE = 2000;
 
 function language(grammar: Grammar): Language {
   const wildcardMoves = Array.from({ length: STATES }, (_, s) => {
@@ -157,7 +162,7 @@ function language(grammar: Grammar): Language {
     }
     return [...moves].map(([to, c]) => ({ to, c }));
   });
-  return { grammar, wildcardMoves };
+  return { grammar, wildcardMoves, found: new Map() };
 }
 
 const SUBJECTS = language({ ids: "strict", context: "any" });
@@ -166,11 +171,21 @@ const SUBJECT_HEADS = language({ ids: "strict", context: "head" });
 const MIXED_ID_SUBJECTS = language({ ids: "mixed", context: "any" });
 const SUBJECTS_WITHOUT_CONTEXT = language({ ids: "mixed", context: "loose" });
 
+/** A string of the language that the pattern matches, or null when there is none (remembered per pattern). */
+function findSubject(pattern: string, lang: Language): string | null {
+  const known = lang.found.get(pattern);
+  if (known !== undefined) return known;
+  const found = searchSubject(pattern, lang);
+  if (lang.found.size >= FOUND_MEMO_SIZE) lang.found.clear();
+  lang.found.set(pattern, found);
+  return found;
+}
+
 /**
- * A string of the language that the pattern matches, or null when there is none. Breadth-first
- * search over (pattern position, automaton state): at most (|pattern| + 1) × STATES nodes.
+ * Breadth-first search over (pattern position, automaton state) for a string of the language the
+ * pattern matches: at most (|pattern| + 1) × STATES nodes.
  */
-function findSubject(pattern: string, { grammar, wildcardMoves }: Language): string | null {
+function searchSubject(pattern: string, { grammar, wildcardMoves }: Language): string | null {
   const tokens = Array.from(pattern);
   const n = tokens.length;
   const from = new Int32Array((n + 1) * STATES).fill(-1);
