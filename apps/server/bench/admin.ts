@@ -20,6 +20,7 @@ import { createRequire } from "node:module";
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
+import { postgresTarget } from "../src/db/client";
 import { fmt, loadWarning, type RunConditions, treeUsage, watchRun } from "./proc";
 
 /** The part of autocannon's API used here (the package ships no types). */
@@ -175,7 +176,7 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
   let drop = async () => {};
   if (kind === "postgres") {
     const name = `oidc_bench_${randomBytes(5).toString("hex")}`;
-    const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+    const sql = postgres(postgresTarget(adminUrl).url, { max: 1, onnotice: () => {}, path: postgresTarget(adminUrl).path });
     await sql.unsafe(`create database "${name}"`);
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;

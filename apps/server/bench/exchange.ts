@@ -27,6 +27,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import postgres from "postgres";
+import { postgresTarget } from "../src/db/client";
 import { openPrivateJwk, parseKek } from "../src/keys/vault";
 import { freePort } from "../test/support/net";
 import { fmt, loadWarning, median, type RunConditions, treeUsage, watchRun } from "./proc";
@@ -213,7 +214,7 @@ function print(rows: Figures[]) {
 }
 
 async function main() {
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  const admin = postgres(postgresTarget(ADMIN_URL).url, { max: 1, onnotice: () => {}, path: postgresTarget(ADMIN_URL).path });
   const dbName = `oidc_bench_${randomBytes(5).toString("hex")}`;
   await admin.unsafe(`create database "${dbName}"`);
   const dbUrl = new URL(ADMIN_URL);
@@ -287,7 +288,7 @@ async function main() {
     if (created.status !== 201) throw new Error(`creating the connection: ${created.status} ${await created.text()}`);
     const connectionId = ((await created.json()) as { id: string }).id;
 
-    const sql = postgres(dbUrl.toString(), { max: 1, onnotice: () => {} });
+    const sql = postgres(postgresTarget(dbUrl.toString()).url, { max: 1, onnotice: () => {}, path: postgresTarget(dbUrl.toString()).path });
     const [devKey] = await sql<{ kid: string; private_jwk: Record<string, unknown>; public_jwk: Record<string, unknown> }[]>`
       select kid, private_jwk, public_jwk from signing_keys where purpose = 'dev-issuer' limit 1`;
     if (!devKey) throw new Error("no development issuer key");

@@ -71,6 +71,19 @@ const BACKOFF_MAX_S = 0.5;
 export const STATEMENT_TIMEOUT_MS = DATABASE_DEADLINE_MS;
 export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
+/**
+ * libpq's `?host=/directory` (a Unix-domain socket, e.g. `postgres://app@localhost/db?host=/var/run/postgresql`),
+ * which postgres.js's URL parser would send to the server as a setting: its `path` option instead.
+ * On one machine a socket costs less CPU per query than loopback TCP (docs/operations.md).
+ */
+export function postgresTarget(url: string): { url: string; path?: string } {
+  const parsed = new URL(url);
+  const host = parsed.searchParams.get("host");
+  if (!host?.startsWith("/")) return { url };
+  parsed.searchParams.delete("host");
+  return { url: parsed.toString(), path: `${host.replace(/\/+$/, "")}/.s.PGSQL.${parsed.port || "5432"}` };
+}
+
 export function postgresOptions(poolSize: number) {
   return {
     max: poolSize,
@@ -184,7 +197,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   const folder = migrationsFolder();
   if (options.databaseUrl) {
     const url = options.databaseUrl;
-    const client = postgres(url, postgresOptions(options.poolSize ?? 10));
+    const target = postgresTarget(url);
+    const client = postgres(target.url, { ...postgresOptions(options.poolSize ?? 10), ...(target.path ? { path: target.path } : {}) });
     const tracked = trackPostgres(client);
     const db = guardTransactions(drizzlePostgres(tracked, { schema }) as unknown as Database);
     return {
@@ -192,7 +206,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       kind: "postgres",
       // Migrations may run longer than a request's statement timeout: their own connection, without it.
       migrate: async () => {
-        const migrator = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: "oidc-connections migrate" } });
+        const migrator = postgres(target.url, {
+          max: 1,
+          onnotice: () => {},
+          connection: { application_name: "oidc-connections migrate" },
+          ...(target.path ? { path: target.path } : {}),
+        });
         try {
           await migratePostgres(drizzlePostgres(migrator, { schema }), { migrationsFolder: folder });
         } finally {
