@@ -31,4 +31,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM reaches node directly (exec form): in-flight requests finish, then the pool closes.
-CMD ["node", "dist/index.js"]
+# --max-semi-space-size: the same node flags as apps/server's `start` script (docs/operations.md,
+# "Node's young generation"; test/node-flags.test.ts keeps them equal).
+CMD ["node", "--max-semi-space-size=32", "dist/index.js"]

@@ -21,7 +21,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { postgresTarget } from "../src/db/client";
-import { fmt, loadWarning, type RunConditions, treeUsage, watchRun } from "./proc";
+import { fmt, loadWarning, productionNodeFlags, type RunConditions, treeUsage, watchRun } from "./proc";
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface AutocannonResult {
@@ -123,7 +123,8 @@ interface Row {
 
 function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; ready: Ready }> {
   const child = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: [...(process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? []), "--import", "tsx"],
+    // Production's node flags (apps/server's start script), then any extra ones (they win).
+    execArgv: [...productionNodeFlags(), ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? []), "--import", "tsx"],
     env: { PATH: process.env.PATH ?? "", BENCH_ROLE: "server", ...env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -260,7 +261,7 @@ async function main() {
   const kinds = (process.env.BENCH_KINDS ?? "pglite,postgres").split(",") as ("pglite" | "postgres")[];
   const adminUrl = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
   process.stdout.write(
-    `admin API bench: ${CONNECTIONS_IN_ORG} connections in octo-org, ${seconds} s per run, closed loop, server in a child process (WORKERS=${process.env.WORKERS ?? "1"} on PostgreSQL, node ${process.version}, ${availableParallelism()} cores, load avg ${loadavg()[0]!.toFixed(1)})\n`,
+    `admin API bench: ${CONNECTIONS_IN_ORG} connections in octo-org, ${seconds} s per run, closed loop, server in a child process (WORKERS=${process.env.WORKERS ?? "1"} on PostgreSQL, node ${process.version} ${[...productionNodeFlags(), process.env.BENCH_SERVER_NODE_FLAGS ?? ""].join(" ").trim()}, ${availableParallelism()} cores, load avg ${loadavg()[0]!.toFixed(1)})\n`,
   );
   const rows: Row[] = [];
   for (const kind of kinds) rows.push(...(await benchKind(kind, adminUrl, seconds, concurrencies)));

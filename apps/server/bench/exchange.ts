@@ -30,7 +30,7 @@ import postgres from "postgres";
 import { postgresTarget } from "../src/db/client";
 import { openPrivateJwk, parseKek } from "../src/keys/vault";
 import { freePort } from "../test/support/net";
-import { fmt, loadWarning, median, type RunConditions, treeUsage, watchRun } from "./proc";
+import { fmt, loadWarning, median, productionNodeFlags, type RunConditions, treeUsage, watchRun } from "./proc";
 
 const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 20_000);
@@ -46,7 +46,9 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 function startProcess(script: string, env: Record<string, string>): ChildProcess {
   const extra = process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...(script.startsWith("src/") ? extra : []), "--import", "tsx", script], {
+  // The server and the ceiling run with production's node flags; the extra ones (profiling) only on the server.
+  const flags = [...productionNodeFlags(), ...(script.startsWith("src/") ? extra : [])];
+  const child = spawn(process.execPath, [...flags, "--import", "tsx", script], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "inherit"],
@@ -223,7 +225,7 @@ async function main() {
   const warning = loadWarning();
   if (warning) log(warning);
   log(
-    `exchange bench: ${PAIRS} pairs of ${DURATION} s runs, ${CONNECTIONS} clients, node ${process.version}, ${availableParallelism()} cores, load avg ${loadavg()
+    `exchange bench: ${PAIRS} pairs of ${DURATION} s runs, ${CONNECTIONS} clients, node ${process.version} ${[...productionNodeFlags(), process.env.BENCH_SERVER_NODE_FLAGS ?? ""].join(" ").trim()}, ${availableParallelism()} cores, load avg ${loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")}`,
   );

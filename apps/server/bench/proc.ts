@@ -152,3 +152,26 @@ export function loadWarning(): string | undefined {
     ? `WARNING: load average ${load.toFixed(2)} ≥ 1 at start: the machine is busy; these figures are not quotable (compare CPU per request and same-run ratios only)`
     : undefined;
 }
+
+/**
+ * The node flags the server runs with in production: those of apps/server's `start` script (the
+ * Dockerfile and the root `pnpm start` use the same: test/node-flags.test.ts). The benches start
+ * the server, and the ceiling, with them; BENCH_SERVER_NODE_FLAGS come after and so win.
+ */
+export function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { scripts: { start: string } };
+  return startFlags(pkg.scripts.start);
+}
+
+/** The `--flags` between `node` and the script in a start command such as `node --x=1 dist/index.js`. */
+export function startFlags(command: string): string[] {
+  const words = command.split(/\s+/);
+  const node = words.indexOf("node");
+  if (node < 0) return [];
+  const flags: string[] = [];
+  for (const word of words.slice(node + 1)) {
+    if (!word.startsWith("--")) break;
+    flags.push(word);
+  }
+  return flags;
+}
