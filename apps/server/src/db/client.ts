@@ -74,7 +74,7 @@ export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 /**
  * libpq's `?host=/directory` (a Unix-domain socket, e.g. `postgres://app@localhost/db?host=/var/run/postgresql`),
  * which postgres.js's URL parser would send to the server as a setting: its `path` option instead.
- * On one machine a socket costs less CPU per query than loopback TCP (docs/operations.md).
+ * For a PostgreSQL that listens only on its socket (docs/operations.md).
  */
 export function postgresTarget(url: string): { url: string; path?: string } {
   const parsed = new URL(url);
