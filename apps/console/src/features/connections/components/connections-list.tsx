@@ -1,4 +1,3 @@
-import { ConnectionStatusSchema } from "@oidc/shared";
 import { memo, useEffect, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { ErrorMessage } from "../../../components/errors/error-view";
@@ -9,6 +8,7 @@ import { useToast } from "../../../components/ui/toast";
 import { absoluteTime, relativeTime } from "../../../lib/format";
 import { paths } from "../../../lib/paths";
 import { type ConnectionSummary, useConnections } from "../api/get-connections";
+import { statusFilterOf } from "../api/keys";
 import { DeleteDialog } from "./delete-dialog";
 import { StatusDialog } from "./status-dialog";
 
@@ -93,7 +93,8 @@ const ConnectionRow = memo(function ConnectionRow({
 /** The org's connections: search, status filter, keyset paging ("Show more"), row actions for owners. */
 export function ConnectionsList({ org, canManage }: { org: string; canManage: boolean }) {
   const [params, setParams] = useSearchParams();
-  const status = ConnectionStatusSchema.safeParse(params.get("status")).data;
+  // Not the shared zod schema: the list would load zod and every shared schema for one enum check.
+  const status = statusFilterOf(params.get("status"));
   // The URL holds what was typed (so a reload or a shared link keeps it); the query follows it 250 ms later.
   // Only typing changes the URL: a timer never navigates, so it cannot cancel a click on a link.
   const search = params.get("q") ?? "";
