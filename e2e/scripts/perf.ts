@@ -2,6 +2,7 @@
 // 1,000 connections through the API, and measures the list in headless Chromium.
 // Run: pnpm --filter @oidc/e2e perf   (after `pnpm build`)
 import { spawn } from "node:child_process";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { chromium, request } from "@playwright/test";
 import { CHROMIUM_ARGS, chromiumPath } from "../support/env";
@@ -10,6 +11,10 @@ const PORT = Number(process.env.PERF_PORT ?? 3219);
 const BASE = `http://localhost:${PORT}`;
 const PASSWORD = "perf-demo-password";
 const COUNT = Number(process.env.PERF_CONNECTIONS ?? 1000);
+
+// As the server benches do (apps/server/bench/proc.ts): say how busy the machine was.
+const loadAtStart = loadavg()[0] ?? 0;
+console.log(`load average ${loadAtStart.toFixed(2)} at start`);
 
 const server = spawn(process.execPath, [fileURLToPath(new URL("./serve.mjs", import.meta.url))], {
   env: {
@@ -129,6 +134,9 @@ try {
   console.log(`  interactive (row actions menu opens):       ${median(results.interactive)} ms`);
   console.log(`  all ${COUNT} rows loaded with "Show more" ×${Math.ceil(COUNT / 100) - 1}:   ${median(results.all)} ms`);
   console.log(`  search over the loaded list → 1 row:        ${median(results.filter)} ms (includes 250 ms debounce + request)`);
+  console.log(`load average ${loadAtStart.toFixed(2)} at start, ${(loadavg()[0] ?? 0).toFixed(2)} at the end`);
+  if (loadAtStart >= 1)
+    console.log(`WARNING: load average ${loadAtStart.toFixed(2)} ≥ 1 at start: the machine is busy; these figures are not quotable`);
   await api.dispose();
 } finally {
   server.kill("SIGTERM");
