@@ -1,13 +1,12 @@
 import { meQueryOptions } from "../features/auth/api/get-me";
 import { connectionsQueryOptions } from "../features/connections/api/get-connections";
-import type { ListFilters } from "../features/connections/api/keys";
+import { type ListFilters, statusFilterOf } from "../features/connections/api/keys";
 import { queryClient } from "./query";
 
 /** The list's filters as its URL carries them (the list route's loader reads them the same way). */
 export function listFiltersOf(url: URL): ListFilters {
-  const status = url.searchParams.get("status");
   return {
-    status: status === "active" || status === "inactive" ? status : undefined,
+    status: statusFilterOf(url.searchParams.get("status")),
     q: url.searchParams.get("q")?.trim() || undefined,
   };
 }

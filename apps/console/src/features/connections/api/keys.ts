@@ -6,6 +6,10 @@ export interface ListFilters {
   q?: string | undefined;
 }
 
+/** A `status` search parameter as a filter: "active", "inactive", or none (anything else). */
+export const statusFilterOf = (value: string | null): ConnectionStatus | undefined =>
+  value === "active" || value === "inactive" ? value : undefined;
+
 export const connectionKeys = {
   all: (org: string) => ["orgs", org, "oidc-connections"] as const,
   lists: (org: string) => [...connectionKeys.all(org), "list"] as const,
