@@ -19,9 +19,8 @@ import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import postgres from "postgres";
-import { postgresTarget } from "../src/db/client";
-import { fmt, loadWarning, productionNodeFlags, type RunConditions, treeUsage, watchRun } from "./proc";
+import { connectPostgres } from "../src/db/client";
+import { fmt, loadWarning, type RunConditions, serverNodeFlags, treeUsage, watchRun } from "./proc";
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface AutocannonResult {
@@ -123,8 +122,7 @@ interface Row {
 
 function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; ready: Ready }> {
   const child = fork(fileURLToPath(import.meta.url), [], {
-    // Production's node flags (apps/server's start script), then any extra ones (they win).
-    execArgv: [...productionNodeFlags(), ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? []), "--import", "tsx"],
+    execArgv: [...serverNodeFlags(), "--import", "tsx"],
     env: { PATH: process.env.PATH ?? "", BENCH_ROLE: "server", ...env },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -177,7 +175,7 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
   let drop = async () => {};
   if (kind === "postgres") {
     const name = `oidc_bench_${randomBytes(5).toString("hex")}`;
-    const sql = postgres(postgresTarget(adminUrl).url, { max: 1, onnotice: () => {}, path: postgresTarget(adminUrl).path });
+    const sql = connectPostgres(adminUrl, { max: 1, onnotice: () => {} });
     await sql.unsafe(`create database "${name}"`);
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;
@@ -261,7 +259,7 @@ async function main() {
   const kinds = (process.env.BENCH_KINDS ?? "pglite,postgres").split(",") as ("pglite" | "postgres")[];
   const adminUrl = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
   process.stdout.write(
-    `admin API bench: ${CONNECTIONS_IN_ORG} connections in octo-org, ${seconds} s per run, closed loop, server in a child process (WORKERS=${process.env.WORKERS ?? "1"} on PostgreSQL, node ${process.version} ${[...productionNodeFlags(), process.env.BENCH_SERVER_NODE_FLAGS ?? ""].join(" ").trim()}, ${availableParallelism()} cores, load avg ${loadavg()[0]!.toFixed(1)})\n`,
+    `admin API bench: ${CONNECTIONS_IN_ORG} connections in octo-org, ${seconds} s per run, closed loop, server in a child process (WORKERS=${process.env.WORKERS ?? "1"} on PostgreSQL, node ${process.version} ${serverNodeFlags().join(" ")}, ${availableParallelism()} cores, load avg ${loadavg()[0]!.toFixed(1)})\n`,
   );
   const rows: Row[] = [];
   for (const kind of kinds) rows.push(...(await benchKind(kind, adminUrl, seconds, concurrencies)));

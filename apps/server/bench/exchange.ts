@@ -26,11 +26,10 @@ import { createPrivateKey, randomBytes, randomUUID, sign as rsaSign } from "node
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import postgres from "postgres";
-import { postgresTarget } from "../src/db/client";
+import { connectPostgres } from "../src/db/client";
 import { openPrivateJwk, parseKek } from "../src/keys/vault";
 import { freePort } from "../test/support/net";
-import { fmt, loadWarning, median, productionNodeFlags, type RunConditions, treeUsage, watchRun } from "./proc";
+import { fmt, loadWarning, median, productionNodeFlags, type RunConditions, serverNodeFlags, treeUsage, watchRun } from "./proc";
 
 const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 20_000);
@@ -45,9 +44,8 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 function startProcess(script: string, env: Record<string, string>): ChildProcess {
-  const extra = process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
   // The server and the ceiling run with production's node flags; the extra ones (profiling) only on the server.
-  const flags = [...productionNodeFlags(), ...(script.startsWith("src/") ? extra : [])];
+  const flags = script.startsWith("src/") ? serverNodeFlags() : productionNodeFlags();
   const child = spawn(process.execPath, [...flags, "--import", "tsx", script], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -216,7 +214,7 @@ function print(rows: Figures[]) {
 }
 
 async function main() {
-  const admin = postgres(postgresTarget(ADMIN_URL).url, { max: 1, onnotice: () => {}, path: postgresTarget(ADMIN_URL).path });
+  const admin = connectPostgres(ADMIN_URL, { max: 1, onnotice: () => {} });
   const dbName = `oidc_bench_${randomBytes(5).toString("hex")}`;
   await admin.unsafe(`create database "${dbName}"`);
   const dbUrl = new URL(ADMIN_URL);
@@ -225,7 +223,7 @@ async function main() {
   const warning = loadWarning();
   if (warning) log(warning);
   log(
-    `exchange bench: ${PAIRS} pairs of ${DURATION} s runs, ${CONNECTIONS} clients, node ${process.version} ${[...productionNodeFlags(), process.env.BENCH_SERVER_NODE_FLAGS ?? ""].join(" ").trim()}, ${availableParallelism()} cores, load avg ${loadavg()
+    `exchange bench: ${PAIRS} pairs of ${DURATION} s runs, ${CONNECTIONS} clients, node ${process.version} ${serverNodeFlags().join(" ")}, ${availableParallelism()} cores, load avg ${loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")}`,
   );
@@ -290,7 +288,7 @@ async function main() {
     if (created.status !== 201) throw new Error(`creating the connection: ${created.status} ${await created.text()}`);
     const connectionId = ((await created.json()) as { id: string }).id;
 
-    const sql = postgres(postgresTarget(dbUrl.toString()).url, { max: 1, onnotice: () => {}, path: postgresTarget(dbUrl.toString()).path });
+    const sql = connectPostgres(dbUrl.toString(), { max: 1, onnotice: () => {} });
     const [devKey] = await sql<{ kid: string; private_jwk: Record<string, unknown>; public_jwk: Record<string, unknown> }[]>`
       select kid, private_jwk, public_jwk from signing_keys where purpose = 'dev-issuer' limit 1`;
     if (!devKey) throw new Error("no development issuer key");

@@ -163,6 +163,11 @@ export function productionNodeFlags(): string[] {
   return startFlags(pkg.scripts.start);
 }
 
+/** The server's node flags in a bench: production's, then BENCH_SERVER_NODE_FLAGS (e.g. profiling), which win. */
+export function serverNodeFlags(): string[] {
+  return [...productionNodeFlags(), ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? [])];
+}
+
 /** The `--flags` between `node` and the script in a start command such as `node --x=1 dist/index.js`. */
 export function startFlags(command: string): string[] {
   const words = command.split(/\s+/);

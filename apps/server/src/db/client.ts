@@ -84,6 +84,12 @@ export function postgresTarget(url: string): { url: string; path?: string } {
   return { url: parsed.toString(), path: `${host.replace(/\/+$/, "")}/.s.PGSQL.${parsed.port || "5432"}` };
 }
 
+/** A postgres.js client for `url`, through its socket when the URL names one (`postgresTarget`). */
+export function connectPostgres(url: string, options: postgres.Options<Record<string, postgres.PostgresType>> = {}) {
+  const target = postgresTarget(url);
+  return postgres(target.url, target.path ? { ...options, path: target.path } : options);
+}
+
 export function postgresOptions(poolSize: number) {
   return {
     max: poolSize,
@@ -197,8 +203,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   const folder = migrationsFolder();
   if (options.databaseUrl) {
     const url = options.databaseUrl;
-    const target = postgresTarget(url);
-    const client = postgres(target.url, { ...postgresOptions(options.poolSize ?? 10), ...(target.path ? { path: target.path } : {}) });
+    const client = connectPostgres(url, postgresOptions(options.poolSize ?? 10));
     const tracked = trackPostgres(client);
     const db = guardTransactions(drizzlePostgres(tracked, { schema }) as unknown as Database);
     return {
@@ -206,12 +211,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       kind: "postgres",
       // Migrations may run longer than a request's statement timeout: their own connection, without it.
       migrate: async () => {
-        const migrator = postgres(target.url, {
-          max: 1,
-          onnotice: () => {},
-          connection: { application_name: "oidc-connections migrate" },
-          ...(target.path ? { path: target.path } : {}),
-        });
+        const migrator = connectPostgres(url, { max: 1, onnotice: () => {}, connection: { application_name: "oidc-connections migrate" } });
         try {
           await migratePostgres(drizzlePostgres(migrator, { schema }), { migrationsFolder: folder });
         } finally {

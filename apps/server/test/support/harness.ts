@@ -10,10 +10,9 @@ import {
 } from "@oidc/shared";
 import { testClient } from "hono/testing";
 import pino from "pino";
-import postgres from "postgres";
 import type { z } from "zod";
 import { createApp } from "../../src/app";
-import { type DatabaseHandle, openDatabase } from "../../src/db/client";
+import { connectPostgres, type DatabaseHandle, openDatabase } from "../../src/db/client";
 import { type Env, parseEnv } from "../../src/env";
 import type { Deps } from "../../src/http/context";
 import { seedDemo } from "../../src/seed";
@@ -48,7 +47,7 @@ export async function createTestDatabase(kind: DbKind, poolSize = 10): Promise<T
   const base = process.env.DATABASE_URL;
   if (!base) throw new Error("DATABASE_URL is not set");
   const name = `oidc_test_${randomBytes(6).toString("hex")}`;
-  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  const admin = connectPostgres(base, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database "${name}"`);
   const url = new URL(base);
   url.pathname = `/${name}`;
