@@ -10,16 +10,7 @@
  */
 import { loadavg } from "node:os";
 import { configureMetrics, countExchange, databaseWaitStarted, metricsText, observeRecorderBatch, observeRequest } from "../src/metrics";
-import {
-  ADMIN,
-  Client,
-  connectionBody,
-  createTestApp,
-  DEV_ISSUER_URL,
-  exchangeParams,
-  exchangeToken,
-  mintIdToken,
-} from "../test/support/harness";
+import { createExchangeFixture, DEV_ISSUER_URL, exchangeParams, exchangeToken, mintIdToken } from "../test/support/harness";
 
 const ITERATIONS = 1_000_000;
 const N = Number(process.env.METRICS_AB_N ?? 300);
@@ -48,18 +39,12 @@ for (let i = 0; i < 20; i++) await metricsText();
 const s = process.cpuUsage(s0);
 console.log(`scrape: ${((s.user + s.system) / 20 / 1000).toFixed(2)} ms CPU, ${(await metricsText()).body.length} bytes`);
 
-const t = await createTestApp("pglite", { DEV_ISSUER: "1", TOKEN_RATE_LIMIT_IP: "0", TOKEN_RATE_LIMIT_CONNECTION: "0" });
-const admin = new Client(t.app);
-await admin.login(ADMIN);
-const created = await admin.post(
-  "/api/orgs/octo-org/oidc-connections",
-  connectionBody({
-    name: "Metrics bench",
-    issuer: DEV_ISSUER_URL,
-    rulesets: [{ label: "main", subject: "repo:octo-org/api:ref:refs/heads/main", resources: ["octo-org/api"], scopes: ["pull"] }],
-  }),
-);
-const connectionId = created.body.id as string;
+const { t, createConnection } = await createExchangeFixture("pglite");
+const { id: connectionId } = await createConnection({
+  name: "Metrics bench",
+  issuer: DEV_ISSUER_URL,
+  rulesets: [{ label: "main", subject: "repo:octo-org/api:ref:refs/heads/main", resources: ["octo-org/api"], scopes: ["pull"] }],
+});
 
 async function exchanges(on: boolean) {
   configureMetrics(on);

@@ -2,9 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEnv } from "../src/env";
 import {
-  ADMIN,
-  Client,
-  connectionBody,
+  createExchangeFixture,
   createTestApp,
   DEV_ISSUER_URL,
   exchangeParams,
@@ -29,19 +27,13 @@ describe("GET /metrics (docs/operations.md)", () => {
   let connectionId: string;
 
   beforeAll(async () => {
-    t = await createTestApp("pglite", { DEV_ISSUER: "1", TOKEN_RATE_LIMIT_IP: "0", TOKEN_RATE_LIMIT_CONNECTION: "0" });
-    const admin = new Client(t.app);
-    await admin.login(ADMIN);
-    const created = await admin.post(
-      "/api/orgs/octo-org/oidc-connections",
-      connectionBody({
-        name: "Metrics",
-        issuer: DEV_ISSUER_URL,
-        rulesets: [{ label: "main", subject: "repo:octo-org/api:ref:refs/heads/main", resources: ["octo-org/api"], scopes: ["pull"] }],
-      }),
-    );
-    expect(created.status).toBe(201);
-    connectionId = created.body.id;
+    const f = await createExchangeFixture("pglite");
+    t = f.t;
+    ({ id: connectionId } = await f.createConnection({
+      name: "Metrics",
+      issuer: DEV_ISSUER_URL,
+      rulesets: [{ label: "main", subject: "repo:octo-org/api:ref:refs/heads/main", resources: ["octo-org/api"], scopes: ["pull"] }],
+    }));
   });
   afterAll(() => t.close());
 
