@@ -12,7 +12,7 @@ import { configureMetrics, setDatabasePoolSize } from "./metrics";
 import { apiTokenRoutes } from "./routes/api-tokens";
 import { authRoutes } from "./routes/auth";
 import { configRoutes } from "./routes/config";
-import { connectionRoutes } from "./routes/connections";
+import { connectionRoutes, sessionReadRoutes } from "./routes/connections";
 import { devIssuerRoutes } from "./routes/dev-issuer";
 import { docsRoutes } from "./routes/docs";
 import { publicMetricsRoutes } from "./routes/metrics";
@@ -39,19 +39,23 @@ const apiBodyLimit = bodyLimit({
 
 /** The admin API (SPEC §5), mounted at /api; its type is what the console's client is typed with. */
 function apiRoutes(deps: Deps, limits: RateLimits) {
-  return new Hono<AppEnv>()
-    .use(apiRateLimit(deps, limits))
-    .use(sameOriginWrites(deps))
-    .use(loadSession(deps))
-    .use("/orgs/*", requireUser)
-    .use("/orgs/:org/*", orgAccess(deps))
-    .route("/", authRoutes(deps, limits))
-    .route("/", configRoutes(deps))
-    .route("/", connectionRoutes(deps))
-    .route("/", repositoryRoutes(deps))
-    .route("/", apiTokenRoutes(deps))
-    .route("/", visibilityRoutes(deps))
-    .route("/", policyRoutes(deps));
+  return (
+    new Hono<AppEnv>()
+      .use(apiRateLimit(deps, limits))
+      .use(sameOriginWrites(deps))
+      // A member's two hot reads, folded into the session lookup; anything else goes on.
+      .route("/", sessionReadRoutes(deps))
+      .use(loadSession(deps))
+      .use("/orgs/*", requireUser)
+      .use("/orgs/:org/*", orgAccess(deps))
+      .route("/", authRoutes(deps, limits))
+      .route("/", configRoutes(deps))
+      .route("/", connectionRoutes(deps))
+      .route("/", repositoryRoutes(deps))
+      .route("/", apiTokenRoutes(deps))
+      .route("/", visibilityRoutes(deps))
+      .route("/", policyRoutes(deps))
+  );
 }
 
 /** Where the built console is: CONSOLE_DIR, or apps/console/dist beside this package. */

@@ -1,8 +1,16 @@
 import { eq } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AdminReads, CONNECTION_COLUMNS, PAGE_COLUMNS, readConnectionIn, STATEMENTS } from "../src/db/admin-reads";
-import { connections, organizations, orgPolicies, rulesets, users } from "../src/db/schema";
+import {
+  ACCESS_COLUMNS,
+  AdminReads,
+  CONNECTION_COLUMNS,
+  PAGE_COLUMNS,
+  readConnectionIn,
+  type SessionKey,
+  STATEMENTS,
+} from "../src/db/admin-reads";
+import { connections, memberships, organizations, orgPolicies, rulesets, sessions, users } from "../src/db/schema";
 import { seedDemo } from "../src/seed";
 import { createTestDatabase, DB_KINDS, type TestDatabase, testEnv } from "./support/harness";
 
@@ -60,6 +68,11 @@ describe.each(DB_KINDS)("admin reads match the schema and the migrations (%s)", 
   it("every statement names parameters the caller binds, and nothing else", () => {
     expect(new Set(STATEMENTS.connection.params)).toEqual(new Set(["orgId", "id"]));
     expect(new Set(STATEMENTS.connectionPage.params)).toEqual(new Set(["orgId", "limit", "status", "like", "cursorAt", "cursorId"]));
+    expect(new Set(STATEMENTS.sessionAccess.params)).toEqual(new Set(["hash", "now", "slug"]));
+    expect(new Set(STATEMENTS.sessionConnection.params)).toEqual(new Set(["hash", "now", "slug", "id"]));
+    expect(new Set(STATEMENTS.sessionConnectionPage.params)).toEqual(
+      new Set(["hash", "now", "slug", "limit", "status", "like", "cursorAt", "cursorId"]),
+    );
     for (const statement of Object.values(STATEMENTS)) expect(statement.text).toMatch(/^select /);
   });
 
@@ -114,6 +127,54 @@ describe.each(DB_KINDS)("admin reads match the schema and the migrations (%s)", 
     const plain = await reads.connectionPage({ orgId, limit: 100 });
     expect(plain.every((r) => r.rulesets === null)).toBe(true);
     await db.handle.db.update(orgPolicies).set({ requireGateForWrites: true }).where(eq(orgPolicies.orgId, orgId));
+  });
+  it("the folded statements answer the access columns and, for a member only, what the plain reads answer", async () => {
+    const d = db.handle.db;
+    const [member] = await d
+      .select({ id: users.id })
+      .from(users)
+      .innerJoin(memberships, eq(memberships.userId, users.id))
+      .where(eq(memberships.orgId, orgId))
+      .limit(1);
+    const [outsider] = await d.insert(users).values({ email: "outsider@example.com", name: "Outsider", passwordHash: "x" }).returning();
+    const expires = new Date(Date.now() + 60_000);
+    await d.insert(sessions).values([
+      { idHash: "member-session", userId: member!.id, expiresAt: expires },
+      { idHash: "outsider-session", userId: outsider!.id, expiresAt: expires },
+      { idHash: "dead-session", userId: member!.id, expiresAt: new Date(Date.now() - 1000) },
+    ]);
+    const key = (hash: string, slug = "octo-org"): SessionKey => ({ hash, slug, now: new Date().toISOString() });
+
+    const access = await reads.sessionAccess(key("member-session"));
+    expect(Object.keys(access ?? {}).sort()).toEqual([...ACCESS_COLUMNS].sort());
+    expect(access).toMatchObject({ userId: member!.id, orgId, orgSlug: "octo-org", role: expect.stringMatching(/^(owner|member)$/) });
+    expect(await reads.sessionAccess(key("dead-session"))).toBeUndefined();
+    expect(await reads.sessionAccess(key("no-such-session"))).toBeUndefined();
+    expect(await reads.sessionAccess(key("outsider-session"))).toMatchObject({ userId: outsider!.id, role: null });
+    expect(await reads.sessionAccess(key("member-session", "no-such-org"))).toMatchObject({ orgId: null, role: null });
+
+    const folded = await reads.sessionConnection(key("member-session"), connectionId);
+    expect(Object.keys(folded ?? {}).sort()).toEqual([...ACCESS_COLUMNS, ...CONNECTION_COLUMNS].sort());
+    const { userId, userEmail, userName, orgId: o, orgSlug, orgName, role, ...connection } = folded!;
+    expect({ userId, userEmail, userName, orgId: o, orgSlug, orgName, role }).toEqual(access);
+    expect(connection).toEqual(await reads.connection(orgId, connectionId));
+    // Not a member: the access, and nothing of the org's connection.
+    const outside = await reads.sessionConnection(key("outsider-session"), connectionId);
+    expect(outside).toMatchObject({ role: null, id: null, name: null, rulesets: null });
+    expect(await reads.sessionConnection(key("dead-session"), connectionId)).toBeUndefined();
+
+    const page = await reads.sessionConnectionPage(key("member-session"), { limit: 100 });
+    const plain = await reads.connectionPage({ orgId, limit: 100 });
+    expect(page.map(({ userId: _u, userEmail: _e, userName: _n, orgId: _o, orgSlug: _s, orgName: _on, role: _r, ...row }) => row)).toEqual(
+      plain,
+    );
+    const empty = await reads.sessionConnectionPage(key("member-session"), { limit: 100, like: "%no such connection%" });
+    expect(empty).toHaveLength(1);
+    expect(empty[0]).toMatchObject({ role: access!.role, id: null });
+    expect(await reads.sessionConnectionPage(key("outsider-session"), { limit: 100 })).toEqual([
+      expect.objectContaining({ role: null, id: null }),
+    ]);
+    expect(await reads.sessionConnectionPage(key("dead-session"), { limit: 100 })).toEqual([]);
   });
 });
 

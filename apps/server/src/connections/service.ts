@@ -24,6 +24,7 @@ import {
   AdminReads,
   type ConnectionPageRow,
   type ConnectionRow as ConnectionReadRow,
+  type PageValues,
   type PolicyOut,
   type RulesetOut,
   readConnectionIn,
@@ -76,7 +77,11 @@ export type ReadSource = AdminReads | Executor;
 /** The full connection (SPEC §5 GET), or undefined when it is not in this org: one statement. */
 export async function loadConnection(source: ReadSource, org: OrgAccess, id: string): Promise<Connection | undefined> {
   const row = source instanceof AdminReads ? await source.connection(org.id, id) : await readConnectionIn(source, org.id, id);
-  if (!row) return undefined;
+  return row ? connectionOf(org, row) : undefined;
+}
+
+/** GET's answer from its statement's row. */
+export function connectionOf(org: OrgAccess, row: ConnectionReadRow): Connection {
   const list = row.rulesets.map(fromRulesetOut);
   return {
     ...summaryOf(row, list),
@@ -117,15 +122,23 @@ const encodeCursor = (row: ConnectionPageRow) => Buffer.from(JSON.stringify([row
 
 /** Newest first, keyset-paginated on (createdAt, id); `q` searches name and description. One statement. */
 export async function listConnections(reads: AdminReads, orgId: string, options: ConnectionListOptions) {
+  return pageOf(await reads.connectionPage({ orgId, ...pageValues(options) }), options);
+}
+
+/** What a page's statement binds for these options (one more row than the limit: is there a next page?). */
+export function pageValues(options: ConnectionListOptions): PageValues {
   const cursor = options.cursor ? decodeCursor(options.cursor) : undefined;
-  const rows = await reads.connectionPage({
-    orgId,
+  return {
     limit: options.limit + 1,
     status: options.status,
     like: options.q ? `%${options.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%` : undefined,
     cursorAt: cursor?.createdAt.toISOString(),
     cursorId: cursor?.id,
-  });
+  };
+}
+
+/** The list's answer from its statement's rows. */
+export function pageOf(rows: ConnectionPageRow[], options: ConnectionListOptions) {
   const page = rows.slice(0, options.limit);
   const last = page[page.length - 1];
   return {

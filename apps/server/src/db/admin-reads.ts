@@ -23,7 +23,7 @@ import { POLICY_RULES } from "@oidc/shared";
 import { type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import { alias, PgDialect } from "drizzle-orm/pg-core";
 import type { DatabaseHandle, Executor } from "./client";
-import { connections, organizations, orgPolicies, rulesets, users } from "./schema";
+import { connections, memberships, organizations, orgPolicies, rulesets, sessions, users } from "./schema";
 
 /** A ruleset as the statements answer it (JSON built by the database). */
 export interface RulesetOut {
@@ -79,6 +79,27 @@ export interface ConnectionRow extends Omit<ConnectionPageRow, "rulesets"> {
   rulesets: RulesetOut[];
 }
 
+/**
+ * A live session's user and their membership of the org in the path (`role` null when they are not
+ * a member or the org does not exist; no row when the session is unknown or expired).
+ */
+export interface SessionAccessRow {
+  userId: string;
+  userEmail: string;
+  userName: string;
+  orgId: string | null;
+  orgSlug: string | null;
+  orgName: string | null;
+  role: "owner" | "member" | null;
+}
+
+/** GET one connection for a session: the access and, for a member only, the connection (null columns when none). */
+export type SessionConnectionRow = SessionAccessRow &
+  ({ [K in keyof ConnectionRow]: ConnectionRow[K] } | { [K in keyof ConnectionRow]: null });
+/** A list page for a session: the access on every row; one row with null connection columns when the page is empty or they are not a member. */
+export type SessionConnectionPageRow = SessionAccessRow &
+  ({ [K in keyof ConnectionPageRow]: ConnectionPageRow[K] } | { [K in keyof ConnectionPageRow]: null });
+
 /** The columns each statement answers, as the test checks them against a real database. */
 export const PAGE_COLUMNS = [
   "id",
@@ -102,6 +123,15 @@ export const CONNECTION_COLUMNS = [
   "createdBy",
   "updatedBy",
 ] as const satisfies readonly (keyof ConnectionRow)[];
+export const ACCESS_COLUMNS = [
+  "userId",
+  "userEmail",
+  "userName",
+  "orgId",
+  "orgSlug",
+  "orgName",
+  "role",
+] as const satisfies readonly (keyof SessionAccessRow)[];
 
 type Param = SQLWrapper | string | number | null;
 
@@ -185,6 +215,36 @@ export function connectionPageQuery(p: {
   limit ${p.limit}::int`;
 }
 
+/**
+ * The live session `hash` at `now` (SPEC §5: a session is valid until it expires or signs out):
+ * its user, and their membership of the org `slug`. The one definition of "who is calling, and
+ * may they see this org": the session middleware runs it alone, the folded reads below as their
+ * first part.
+ */
+export function sessionAccessQuery(p: { hash: Param; now: Param; slug: Param }): SQL {
+  return sql`select ${users.id} as "userId", ${users.email} as "userEmail", ${users.name} as "userName",
+    ${organizations.id} as "orgId", ${organizations.slug} as "orgSlug", ${organizations.name} as "orgName", ${memberships.role} as "role"
+  from ${sessions}
+  join ${users} on ${users.id} = ${sessions.userId}
+  left join ${organizations} on ${organizations.slug} = ${p.slug}::text
+  left join ${memberships} on ${memberships.orgId} = ${organizations.id} and ${memberships.userId} = ${users.id}
+  where ${sessions.idHash} = ${p.hash}::text and ${sessions.expiresAt} > ${p.now}::timestamptz
+  limit 1`;
+}
+
+/**
+ * A read folded into the session lookup: one statement, one round trip, instead of the session's
+ * and then the read's. The read's org is the membership's (null when there is none, so it reads
+ * nothing): what a caller may see is decided inside the statement, exactly as `orgAccess` decides
+ * it for the general path.
+ */
+function foldedIntoSession(access: { hash: Param; now: Param; slug: Param }, read: (orgId: SQL) => SQL): SQL {
+  const memberOrgId = sql`(case when ${sql.identifier("access")}."role" is not null then ${sql.identifier("access")}."orgId" end)`;
+  return sql`select ${sql.identifier("access")}.*, ${sql.identifier("folded")}.*
+  from (${sessionAccessQuery(access)}) as ${sql.identifier("access")}
+  left join lateral (${read(memberOrgId)}) as ${sql.identifier("folded")} on true`;
+}
+
 const dialect = new PgDialect();
 
 /** A statement rendered once: its text and, in order, the names of its parameters. */
@@ -212,6 +272,23 @@ export const STATEMENTS = {
     "cursorAt",
     "cursorId",
   ] as const),
+  sessionAccess: render("session_access", sessionAccessQuery, ["hash", "now", "slug"] as const),
+  sessionConnection: render("session_connection", (p) => foldedIntoSession(p, (orgId) => connectionQuery({ orgId, id: p.id })), [
+    "hash",
+    "now",
+    "slug",
+    "id",
+  ] as const),
+  sessionConnectionPage: render("session_connection_page", (p) => foldedIntoSession(p, (orgId) => connectionPageQuery({ ...p, orgId })), [
+    "hash",
+    "now",
+    "slug",
+    "limit",
+    "status",
+    "like",
+    "cursorAt",
+    "cursorId",
+  ] as const),
 };
 
 function bind<P extends string>(statement: Statement<P>, values: Partial<Record<P, unknown>>): unknown[] {
@@ -229,16 +306,48 @@ export class AdminReads {
     return row;
   }
 
-  connectionPage(values: {
-    orgId: string;
-    limit: number;
-    status?: string | undefined;
-    like?: string | undefined;
-    cursorAt?: string | undefined;
-    cursorId?: string | undefined;
-  }): Promise<ConnectionPageRow[]> {
+  connectionPage(values: PageValues & { orgId: string }): Promise<ConnectionPageRow[]> {
     return this.database.query<ConnectionPageRow>(STATEMENTS.connectionPage.text, bind(STATEMENTS.connectionPage, values));
   }
+
+  async sessionAccess(key: SessionKey): Promise<SessionAccessRow | undefined> {
+    const [row] = await this.database.query<SessionAccessRow>(STATEMENTS.sessionAccess.text, bind(STATEMENTS.sessionAccess, key));
+    return row;
+  }
+
+  /** No row: no live session. Otherwise its access, and the connection's columns (null unless a member's and found). */
+  async sessionConnection(key: SessionKey, id: string): Promise<SessionConnectionRow | undefined> {
+    const [row] = await this.database.query<SessionConnectionRow>(
+      STATEMENTS.sessionConnection.text,
+      bind(STATEMENTS.sessionConnection, { ...key, id }),
+    );
+    return row;
+  }
+
+  /** No rows: no live session. Otherwise the access on every row and the page's rows (one row of nulls when none). */
+  sessionConnectionPage(key: SessionKey, values: PageValues): Promise<SessionConnectionPageRow[]> {
+    return this.database.query<SessionConnectionPageRow>(
+      STATEMENTS.sessionConnectionPage.text,
+      bind(STATEMENTS.sessionConnectionPage, { ...key, ...values }),
+    );
+  }
+}
+
+/** The values a list page's statement binds (the filters of ConnectionListOptions, already decoded). */
+export interface PageValues {
+  limit: number;
+  status?: string | undefined;
+  like?: string | undefined;
+  cursorAt?: string | undefined;
+  cursorId?: string | undefined;
+}
+
+/** Who a session is, for the org `slug`: `AdminReads.sessionAccess` and the folded reads. */
+export interface SessionKey {
+  hash: string;
+  slug: string;
+  /** ISO 8601: sessions that expire before this are dead. */
+  now: string;
 }
 
 /** GET's statement inside a transaction (a write answers with what it is about to commit). */

@@ -6,6 +6,7 @@ import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
 import { findApiToken } from "../auth/api-tokens";
 import { findSession, findSessionWithOrg } from "../auth/sessions";
+import { AdminReads } from "../db/admin-reads";
 import { currentScope, DATABASE_DEADLINE_MS, RECORD_EXTRA_MS, RequestScope, requestScope } from "../db/deadline";
 import { Forbidden, NotFound } from "../domain/errors";
 import { observeRequest } from "../metrics";
@@ -101,7 +102,11 @@ export function apiRateLimit(deps: Deps, limits: RateLimits): MiddlewareHandler<
   return rateLimit(limits.limiter("api", deps.env.apiRateLimit), (c) => clientIp(c, deps.env.trustProxy) ?? "unknown", apiRateLimited());
 }
 
-const ORG_PATH = /^\/api\/orgs\/([a-z0-9-]{1,64})(?:\/|$)/;
+/** An org slug as the session middleware looks it up with the session (anything else: `orgAccess` alone decides). */
+const ORG_SLUG = "[a-z0-9-]{1,64}";
+const ORG_PATH = new RegExp(`^/api/orgs/(${ORG_SLUG})(?:/|$)`);
+const ORG_SLUG_ONLY = new RegExp(`^${ORG_SLUG}$`);
+export const isOrgSlug = (slug: string) => ORG_SLUG_ONLY.test(slug);
 
 const BEARER_ONLY_UNDER_ORGS = "API tokens work only under /api/orgs/<their organisation>/";
 
@@ -113,6 +118,7 @@ const BEARER_ONLY_UNDER_ORGS = "API tokens work only under /api/orgs/<their orga
  * `orgAccess` (one round trip, not two).
  */
 export function loadSession(deps: Deps): MiddlewareHandler<AppEnv> {
+  const reads = new AdminReads(deps.database);
   return async (c, next) => {
     const bearer = bearerToken(c);
     if (bearer !== undefined) {
@@ -130,7 +136,7 @@ export function loadSession(deps: Deps): MiddlewareHandler<AppEnv> {
     if (id) {
       const slug = ORG_PATH.exec(c.req.path)?.[1];
       if (slug) {
-        const found = await findSessionWithOrg(deps.database.db, id, slug);
+        const found = await findSessionWithOrg(reads, id, slug);
         if (found) {
           c.set("user", found.user);
           c.set("sessionHash", found.hash);

@@ -31,17 +31,25 @@ export const jsonBody = <S extends z.ZodType>(schema: S) =>
     },
   );
 
+/** The query string checked against a shared schema: one value per key (the last when repeated). */
+export function parseQuery<S extends z.ZodType>(schema: S, queries: Record<string, string[]>) {
+  const flat: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(queries)) flat[k] = v[v.length - 1];
+  return schema.safeParse(flat);
+}
+
 export const query = <S extends z.ZodType>(schema: S) =>
-  validator("query", (value) => {
-    const flat: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) flat[k] = Array.isArray(v) ? v[v.length - 1] : v;
-    const parsed = schema.safeParse(flat);
+  validator("query", (_value, c) => {
+    const parsed = parseQuery(schema, c.req.queries());
     if (!parsed.success) throw new ValidationFailed(zodIssues(parsed.error), "The query string is not valid; see issues");
     return parsed.data as z.output<S>;
   });
 
+/** Whether a path segment has the shape of a UUID (`uuidParam`'s test). */
+export const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+
 /** A malformed id is a 404 like an unknown one (same body). */
 export const uuidParam = (value: string) => {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) throw new NotFound();
+  if (!isUuid(value)) throw new NotFound();
   return value.toLowerCase();
 };

@@ -11,22 +11,93 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { decodeJwt } from "jose";
 import { auditSummary, listConnectionEvents } from "../audit/events";
-import { createConnection, deleteConnection, listConnections, patchConnection, requireConnection, setStatus } from "../connections/service";
-import { AdminReads } from "../db/admin-reads";
+import { accessOf, sessionKey } from "../auth/sessions";
+import {
+  connectionOf,
+  createConnection,
+  deleteConnection,
+  listConnections,
+  pageOf,
+  pageValues,
+  patchConnection,
+  requireConnection,
+  setStatus,
+} from "../connections/service";
+import { AdminReads, type ConnectionPageRow, type PageValues, type SessionAccessRow, type SessionKey } from "../db/admin-reads";
 import { ValidationFailed } from "../domain/errors";
 import type { AppEnv, Deps } from "../http/context";
-import { requireOwner } from "../http/middleware";
+import { bearerToken, isOrgSlug, requireOwner } from "../http/middleware";
 import { actorContext, expectedVersion } from "../http/request-values";
-import { jsonBody, query, uuidParam } from "../http/validate";
+import { readSessionId } from "../http/session-cookie";
+import { isUuid, jsonBody, parseQuery, query, uuidParam } from "../http/validate";
 
 const etag = (version: number) => `"${version}"`;
+
+const base = "/orgs/:org/oidc-connections";
+
+/**
+ * The console's two hot reads — a page of the list, one connection — for a signed-in user, each
+ * folded into the session lookup: one statement and one round trip instead of two
+ * (`db/admin-reads.ts`, docs/performance.md). Mounted in front of the session middleware, they
+ * answer only a member's success. Everything else — an API token, no session or a dead one, not a
+ * member, a query or id that is not valid, a connection that is not there — goes on (`next()`) to
+ * the general path below, which answers it as it always has: one place decides every error.
+ */
+export function sessionReadRoutes(deps: Deps) {
+  const reads = new AdminReads(deps.database);
+  /** The session and org to fold in, or undefined when the general path must decide. */
+  const keyOf = (c: Context<AppEnv>): SessionKey | undefined => {
+    if (bearerToken(c) !== undefined) return undefined;
+    const id = readSessionId(c, deps.env);
+    const slug = c.req.param("org") ?? "";
+    return id && isOrgSlug(slug) ? sessionKey(id, slug) : undefined;
+  };
+  /** What the session middleware and `orgAccess` would have set, from the folded statement's access columns. */
+  const signedIn = (c: Context<AppEnv>, key: SessionKey, row: SessionAccessRow) => {
+    const { user, org } = accessOf(row);
+    if (!org) return undefined;
+    c.set("user", user);
+    c.set("sessionHash", key.hash);
+    c.set("org", org);
+    return org;
+  };
+  // Middleware (`use`), not routes: they add nothing to the API's types (the console's client is
+  // typed by the general routes), and they answer GET only.
+  return new Hono<AppEnv>()
+    .use(base, async (c, next) => {
+      const key = c.req.method === "GET" ? keyOf(c) : undefined;
+      const options = parseQuery(ConnectionListQuerySchema, c.req.queries());
+      if (!key || !options.success) return next();
+      let values: PageValues;
+      try {
+        values = pageValues(options.data);
+      } catch {
+        return next(); // a cursor that is not one: 400, but only after the session (the general path)
+      }
+      const rows = await reads.sessionConnectionPage(key, values);
+      const first = rows[0];
+      const org = first && signedIn(c, key, first);
+      if (!first || !org) return next();
+      // An empty page is one row of access with null connection columns.
+      return c.json(pageOf(first.id === null ? [] : (rows as ConnectionPageRow[]), options.data), 200);
+    })
+    .use(`${base}/:id`, async (c, next) => {
+      const key = c.req.method === "GET" ? keyOf(c) : undefined;
+      const id = c.req.param("id") ?? "";
+      if (!key || !isUuid(id)) return next();
+      const row = await reads.sessionConnection(key, id.toLowerCase());
+      const org = row && signedIn(c, key, row);
+      if (!row || !org || row.id === null) return next();
+      c.header("ETag", etag(row.version));
+      return c.json(connectionOf(org, row), 200);
+    });
+}
 
 export function connectionRoutes(deps: Deps) {
   const { db } = deps.database;
   // GET and every list page: one prepared statement each (db/admin-reads.ts); writes read in their transaction.
   const reads = new AdminReads(deps.database);
   const actor = (c: Context<AppEnv>) => actorContext(c, deps.env.trustProxy);
-  const base = "/orgs/:org/oidc-connections";
   return new Hono<AppEnv>()
     .get(base, query(ConnectionListQuerySchema), async (c) => {
       return c.json(await listConnections(reads, c.get("org").id, c.req.valid("query")), 200);
