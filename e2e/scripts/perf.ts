@@ -93,7 +93,7 @@ try {
     // The page's own clock: from navigation start, without the test driver's overhead.
     results.inPage?.push(Math.round(await page.evaluate(() => performance.now())));
     results.rowsInDom?.push(Math.round(await page.evaluate(() => (window as unknown as { rowsInDom: number }).rowsInDom)));
-    if (process.env.PERF_DEBUG && run === 0)
+    if (process.env.PERF_DEBUG)
       console.log(
         await page.evaluate(() =>
           [
