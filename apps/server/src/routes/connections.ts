@@ -25,7 +25,7 @@ import {
 } from "../connections/service";
 import { AdminReads, type ConnectionPageRow, type PageValues, type SessionAccessRow, type SessionKey } from "../db/admin-reads";
 import { ValidationFailed } from "../domain/errors";
-import type { AppEnv, Deps } from "../http/context";
+import type { AppEnv, Deps, OrgAccess, SessionUser } from "../http/context";
 import { bearerToken, isOrgSlug, requireOwner } from "../http/middleware";
 import { actorContext, expectedVersion } from "../http/request-values";
 import { readSessionId } from "../http/session-cookie";
@@ -52,22 +52,24 @@ export function sessionReadRoutes(deps: Deps) {
     const slug = c.req.param("org") ?? "";
     return id && isOrgSlug(slug) ? sessionKey(id, slug) : undefined;
   };
-  /** What the session middleware and `orgAccess` would have set, from the folded statement's access columns. */
-  const signedIn = (c: Context<AppEnv>, key: SessionKey, row: SessionAccessRow) => {
-    const { user, org } = accessOf(row);
-    if (!org) return undefined;
+  /**
+   * The member's access from the folded statement's access columns, or undefined (no session row, not
+   * a member). Only an answered request sets what the session middleware and `orgAccess` would have.
+   */
+  const memberOf = (row: SessionAccessRow | undefined) => (row ? accessOf(row) : undefined);
+  const answeredFor = (c: Context<AppEnv>, key: SessionKey, user: SessionUser, org: OrgAccess) => {
     c.set("user", user);
     c.set("sessionHash", key.hash);
     c.set("org", org);
-    return org;
   };
   // Middleware (`use`), not routes: they add nothing to the API's types (the console's client is
   // typed by the general routes), and they answer GET only.
   return new Hono<AppEnv>()
     .use(base, async (c, next) => {
       const key = c.req.method === "GET" ? keyOf(c) : undefined;
+      if (!key) return next();
       const options = parseQuery(ConnectionListQuerySchema, c.req.queries());
-      if (!key || !options.success) return next();
+      if (!options.success) return next();
       let values: PageValues;
       try {
         values = pageValues(options.data);
@@ -75,21 +77,22 @@ export function sessionReadRoutes(deps: Deps) {
         return next(); // a cursor that is not one: 400, but only after the session (the general path)
       }
       const rows = await reads.sessionConnectionPage(key, values);
-      const first = rows[0];
-      const org = first && signedIn(c, key, first);
-      if (!first || !org) return next();
+      const access = memberOf(rows[0]);
+      if (!access?.org) return next();
+      answeredFor(c, key, access.user, access.org);
       // An empty page is one row of access with null connection columns.
-      return c.json(pageOf(first.id === null ? [] : (rows as ConnectionPageRow[]), options.data), 200);
+      return c.json(pageOf(rows[0]?.id === null ? [] : (rows as ConnectionPageRow[]), options.data), 200);
     })
     .use(`${base}/:id`, async (c, next) => {
       const key = c.req.method === "GET" ? keyOf(c) : undefined;
       const id = c.req.param("id") ?? "";
       if (!key || !isUuid(id)) return next();
       const row = await reads.sessionConnection(key, id.toLowerCase());
-      const org = row && signedIn(c, key, row);
-      if (!row || !org || row.id === null) return next();
+      const access = memberOf(row);
+      if (!row || row.id === null || !access?.org) return next();
+      answeredFor(c, key, access.user, access.org);
       c.header("ETag", etag(row.version));
-      return c.json(connectionOf(org, row), 200);
+      return c.json(connectionOf(access.org, row), 200);
     });
 }
 
