@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEnv } from "../src/env";
 import {
+  type Client,
   createExchangeFixture,
   createTestApp,
   DEV_ISSUER_URL,
@@ -24,11 +25,13 @@ const sampleValue = (line: string | undefined) => Number(line?.split(" ").at(-1)
 
 describe("GET /metrics (docs/operations.md)", () => {
   let t: TestApp;
+  let viewer: Client;
   let connectionId: string;
 
   beforeAll(async () => {
     const f = await createExchangeFixture("pglite");
     t = f.t;
+    viewer = f.viewer;
     ({ id: connectionId } = await f.createConnection({
       name: "Metrics",
       issuer: DEV_ISSUER_URL,
@@ -75,6 +78,18 @@ describe("GET /metrics (docs/operations.md)", () => {
     expect(samples(text, "oidc_database_pool_size ")).toHaveLength(1);
     expect(samples(text, 'oidc_exchange_database_gate{state="queued"}')).toHaveLength(1);
     expect(samples(text, "nodejs_eventloop_lag_p99_seconds")).toHaveLength(1);
+  });
+
+  it("the reads folded into the session (routes/connections.ts sessionReadRoutes) count under their routes as registered", async () => {
+    expect((await viewer.get(`/api/orgs/octo-org/oidc-connections/${connectionId}`)).status).toBe(200);
+    expect((await viewer.get("/api/orgs/octo-org/oidc-connections")).status).toBe(200);
+    const text = await scrape();
+    expect(
+      samples(text, 'http_request_duration_seconds_count{method="GET",route="/api/orgs/:org/oidc-connections/:id",status="200"}'),
+    ).toHaveLength(1);
+    expect(
+      samples(text, 'http_request_duration_seconds_count{method="GET",route="/api/orgs/:org/oidc-connections",status="200"}'),
+    ).toHaveLength(1);
   });
 
   it("keeps cardinality bounded: an unknown path or id creates no series of its own", async () => {
