@@ -261,33 +261,22 @@ function render<P extends string>(name: string, build: (p: Record<P, SQLWrapper>
   return { name, text: query.sql, params };
 }
 
+/** The parameters of a list page's filters, and of a session's access (the folded statements take both). */
+const PAGE_PARAMS = ["limit", "status", "like", "cursorAt", "cursorId"] as const;
+const ACCESS_PARAMS = ["hash", "now", "slug"] as const;
+
 /** Every statement of this module, rendered (the drift test runs each of them). */
 export const STATEMENTS = {
   connection: render("admin_connection", connectionQuery, ["orgId", "id"] as const),
-  connectionPage: render("admin_connection_page", connectionPageQuery, [
-    "orgId",
-    "limit",
-    "status",
-    "like",
-    "cursorAt",
-    "cursorId",
-  ] as const),
-  sessionAccess: render("session_access", sessionAccessQuery, ["hash", "now", "slug"] as const),
+  connectionPage: render("admin_connection_page", connectionPageQuery, ["orgId", ...PAGE_PARAMS] as const),
+  sessionAccess: render("session_access", sessionAccessQuery, ACCESS_PARAMS),
   sessionConnection: render("session_connection", (p) => foldedIntoSession(p, (orgId) => connectionQuery({ orgId, id: p.id })), [
-    "hash",
-    "now",
-    "slug",
+    ...ACCESS_PARAMS,
     "id",
   ] as const),
   sessionConnectionPage: render("session_connection_page", (p) => foldedIntoSession(p, (orgId) => connectionPageQuery({ ...p, orgId })), [
-    "hash",
-    "now",
-    "slug",
-    "limit",
-    "status",
-    "like",
-    "cursorAt",
-    "cursorId",
+    ...ACCESS_PARAMS,
+    ...PAGE_PARAMS,
   ] as const),
 };
 
