@@ -32,15 +32,15 @@ export const jsonBody = <S extends z.ZodType>(schema: S) =>
   );
 
 /** The query string checked against a shared schema: one value per key (the last when repeated). */
-export function parseQuery<S extends z.ZodType>(schema: S, queries: Record<string, string[]>) {
+export function parseQuery<S extends z.ZodType>(schema: S, queries: Record<string, string | string[]>) {
   const flat: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(queries)) flat[k] = v[v.length - 1];
+  for (const [k, v] of Object.entries(queries)) flat[k] = Array.isArray(v) ? v[v.length - 1] : v;
   return schema.safeParse(flat);
 }
 
 export const query = <S extends z.ZodType>(schema: S) =>
-  validator("query", (_value, c) => {
-    const parsed = parseQuery(schema, c.req.queries());
+  validator("query", (value) => {
+    const parsed = parseQuery(schema, value);
     if (!parsed.success) throw new ValidationFailed(zodIssues(parsed.error), "The query string is not valid; see issues");
     return parsed.data as z.output<S>;
   });
