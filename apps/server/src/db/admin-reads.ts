@@ -94,11 +94,9 @@ export interface SessionAccessRow {
 }
 
 /** GET one connection for a session: the access and, for a member only, the connection (null columns when none). */
-export type SessionConnectionRow = SessionAccessRow &
-  ({ [K in keyof ConnectionRow]: ConnectionRow[K] } | { [K in keyof ConnectionRow]: null });
+export type SessionConnectionRow = SessionAccessRow & (ConnectionRow | { [K in keyof ConnectionRow]: null });
 /** A list page for a session: the access on every row; one row with null connection columns when the page is empty or they are not a member. */
-export type SessionConnectionPageRow = SessionAccessRow &
-  ({ [K in keyof ConnectionPageRow]: ConnectionPageRow[K] } | { [K in keyof ConnectionPageRow]: null });
+export type SessionConnectionPageRow = SessionAccessRow & (ConnectionPageRow | { [K in keyof ConnectionPageRow]: null });
 
 /** The columns each statement answers, as the test checks them against a real database. */
 export const PAGE_COLUMNS = [

@@ -23,7 +23,7 @@ import {
   requireConnection,
   setStatus,
 } from "../connections/service";
-import { AdminReads, type ConnectionPageRow, type PageValues, type SessionAccessRow, type SessionKey } from "../db/admin-reads";
+import { AdminReads, type ConnectionPageRow, type PageValues, type SessionKey } from "../db/admin-reads";
 import { ValidationFailed } from "../domain/errors";
 import type { AppEnv, Deps, OrgAccess, SessionUser } from "../http/context";
 import { bearerToken, isOrgSlug, requireOwner } from "../http/middleware";
@@ -52,11 +52,7 @@ export function sessionReadRoutes(deps: Deps) {
     const slug = c.req.param("org") ?? "";
     return id && isOrgSlug(slug) ? sessionKey(id, slug) : undefined;
   };
-  /**
-   * The member's access from the folded statement's access columns, or undefined (no session row, not
-   * a member). Only an answered request sets what the session middleware and `orgAccess` would have.
-   */
-  const memberOf = (row: SessionAccessRow | undefined) => (row ? accessOf(row) : undefined);
+  /** Only an answered request sets what the session middleware and `orgAccess` would have. */
   const answeredFor = (c: Context<AppEnv>, key: SessionKey, user: SessionUser, org: OrgAccess) => {
     c.set("user", user);
     c.set("sessionHash", key.hash);
@@ -77,7 +73,7 @@ export function sessionReadRoutes(deps: Deps) {
         return next(); // a cursor that is not one: 400, but only after the session (the general path)
       }
       const rows = await reads.sessionConnectionPage(key, values);
-      const access = memberOf(rows[0]);
+      const access = rows[0] && accessOf(rows[0]);
       if (!access?.org) return next();
       answeredFor(c, key, access.user, access.org);
       // An empty page is one row of access with null connection columns.
@@ -88,7 +84,7 @@ export function sessionReadRoutes(deps: Deps) {
       const id = c.req.param("id") ?? "";
       if (!key || !isUuid(id)) return next();
       const row = await reads.sessionConnection(key, id.toLowerCase());
-      const access = memberOf(row);
+      const access = row && accessOf(row);
       if (!row || row.id === null || !access?.org) return next();
       answeredFor(c, key, access.user, access.org);
       c.header("ETag", etag(row.version));
