@@ -110,7 +110,13 @@ async function run(argv: string[], io: Io): Promise<number> {
   const token = io.env.OIDC_CONNECTIONS_TOKEN?.trim();
   if (!token) throw new UsageError("set OIDC_CONNECTIONS_TOKEN to an API token of the organisation");
 
-  const client = new AdminClient({ url, org, token, ...(io.fetch ? { fetch: io.fetch } : {}) });
+  const client = new AdminClient({
+    url,
+    org,
+    token,
+    ...(io.fetch ? { fetch: io.fetch } : {}),
+    onRateLimited: (seconds) => io.stderr(`The server's rate limit (API_RATE_LIMIT) was reached: waiting ${seconds} s, then going on.\n`),
+  });
   const current = await client.readAll();
   if (command === "export") {
     io.stdout(exportConnections(org, current, `${url.replace(/\/+$/, "")}/api/connections-file.schema.json`));

@@ -19,6 +19,7 @@ import {
   type TestDatabase,
   testEnv,
 } from "../../../apps/server/test/support/harness";
+import { AdminClient, RATE_LIMIT_RETRIES, READ_CONCURRENCY, retryAfterSeconds } from "../src/api";
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK, main } from "../src/main";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -285,6 +286,97 @@ describe.each(DB_KINDS)("oidc-connections CLI against a real server (%s)", (kind
     expect((await cli(["plan", "-f", "c.yaml"])).stderr).not.toContain("Warning");
   });
 
+  it("reads a larger org with several GETs at a time: the same export as one at a time, in name order", async () => {
+    await matchFile();
+    const names = Array.from({ length: 30 }, (_, i) => `Bulk ${String(29 - i).padStart(2, "0")}`);
+    for (const name of names) {
+      const created = await api("POST", "/oidc-connections", {
+        name,
+        type: "github-actions",
+        rulesets: [
+          {
+            label: "main",
+            subject: `repo:octo-org/${name.replace(" ", "-").toLowerCase()}:ref:refs/heads/main`,
+            resources: ["octo-org/api"],
+            scopes: ["pull"],
+          },
+        ],
+      });
+      expect(created.status).toBe(201);
+    }
+    let inFlight = 0;
+    let most = 0;
+    const counting: typeof fetch = async (input, init) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        return await fetch(input, init);
+      } finally {
+        inFlight--;
+      }
+    };
+    const parallel = await cli(["export", "--org", "octo-org"], { fetch: counting });
+    expect(parallel.code, parallel.stderr).toBe(EXIT_OK);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(READ_CONCURRENCY);
+    expect(parse(parallel.stdout).connections.map((c: { name: string }) => c.name)).toEqual([
+      "Bulk 00",
+      ...names.slice(0, -1).reverse(),
+      "Deploy API",
+      "Docs",
+    ]);
+    const one = await new AdminClient({ url: server.url, org: "octo-org", token: ownerToken, concurrency: 1 }).readAll();
+    expect(parse(parallel.stdout).connections.length).toBe(one.length);
+    expect(one.map((c) => c.name)).toEqual(parse(parallel.stdout).connections.map((c: { name: string }) => c.name));
+    // A connection deleted between the list and its GET is gone: left out, not an error.
+    let gets = 0;
+    const deleting: typeof fetch = async (input, init) => {
+      const id = /oidc-connections\/([0-9a-f-]{36})$/.exec(String(input))?.[1];
+      if (id && ++gets === 5) {
+        const gone = await api("GET", `/oidc-connections/${id}`);
+        expect((await api("DELETE", `/oidc-connections/${id}`, undefined, { "if-match": `"${gone.body.version}"` })).status).toBe(204);
+      }
+      return fetch(input, init);
+    };
+    const fewer = await cli(["export", "--org", "octo-org"], { fetch: deleting });
+    expect(fewer.code, fewer.stderr).toBe(EXIT_OK);
+    expect(parse(fewer.stdout).connections).toHaveLength(one.length - 1);
+    // Any other failed GET stops the reading: exit 1 with the server's answer, nothing printed.
+    gets = 0;
+    const failing: typeof fetch = async (input, init) =>
+      /oidc-connections\/[0-9a-f-]{36}$/.test(String(input)) && ++gets === 5
+        ? fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), authorization: "Bearer oidcc_revoked" } })
+        : fetch(input, init);
+    const failed = await cli(["export", "--org", "octo-org"], { fetch: failing });
+    expect(failed.code).toBe(EXIT_ERROR);
+    expect(failed.stdout).toBe("");
+    expect(failed.stderr).toContain("the server refused the API token");
+    await matchFile(); // --prune removes the bulk connections again
+  });
+
+  it("waits out the server's rate limit (429 with Retry-After) and goes on; gives up after three in a row", async () => {
+    await matchFile();
+    // The server's own 429 (SPEC §5 error body, Retry-After), as its API_RATE_LIMIT answers it, for chosen requests.
+    const limited = () =>
+      new Response(JSON.stringify({ error: { code: "rate_limited", message: "Too many requests; try again in 1 s" } }), {
+        status: 429,
+        headers: { "content-type": "application/json", "retry-after": "1" },
+      });
+    let calls = 0;
+    const once: typeof fetch = async (input, init) => (++calls === 2 ? limited() : fetch(input, init));
+    const started = Date.now();
+    const waited = await cli(["plan", "-f", "connections.yaml"], { fetch: once });
+    expect(waited.code, waited.stderr).toBe(EXIT_OK);
+    expect(waited.stderr).toContain("The server's rate limit (API_RATE_LIMIT) was reached: waiting 1 s, then going on.");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(calls).toBe(1 + 2 + 1); // the list, the refused GET and its retry, the other GET
+
+    const always: typeof fetch = async (input, init) => (String(input).includes("?limit=") ? limited() : fetch(input, init));
+    const gaveUp = await cli(["plan", "-f", "connections.yaml"], { fetch: always });
+    expect(gaveUp.code).toBe(EXIT_ERROR);
+    expect(gaveUp.stderr.match(/waiting 1 s/g)).toHaveLength(RATE_LIMIT_RETRIES);
+    expect(gaveUp.stderr).toContain("Too many requests; try again in 1 s");
+  }, 15_000);
+
   it("the bundled bin runs on plain Node without the server's code: exit codes 0 and 2", async () => {
     await promisify(execFile)(process.execPath, ["scripts/build.mjs"], { cwd: ROOT });
     const bin = join(ROOT, "dist/oidc-connections.js");
@@ -313,4 +405,17 @@ it("connections-file.schema.json is generated from the shared schema (run `pnpm 
   await expect(
     promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/schema.ts", "--check"], { cwd: ROOT }),
   ).resolves.toBeDefined();
+});
+
+it("Retry-After: seconds or an HTTP-date, at least 1 s and at most a minute; 1 s when absent or unreadable", () => {
+  const now = Date.parse("2026-11-23T10:00:00Z");
+  expect(retryAfterSeconds("7", now)).toBe(7);
+  expect(retryAfterSeconds(" 42 ", now)).toBe(42);
+  expect(retryAfterSeconds("0", now)).toBe(1);
+  expect(retryAfterSeconds("3600", now)).toBe(60);
+  expect(retryAfterSeconds("Mon, 23 Nov 2026 10:00:05 GMT", now)).toBe(5);
+  expect(retryAfterSeconds("Mon, 23 Nov 2026 09:00:00 GMT", now)).toBe(1);
+  expect(retryAfterSeconds(null, now)).toBe(1);
+  expect(retryAfterSeconds("soon", now)).toBe(1);
+  expect(retryAfterSeconds("-5", now)).toBe(1);
 });
