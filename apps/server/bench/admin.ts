@@ -8,7 +8,8 @@
  * postgres://postgres@127.0.0.1:5432/postgres. Options (env): BENCH_SECONDS or BENCH_DURATION (default 10),
  * BENCH_CONNECTIONS (default "10,50"), BENCH_KINDS (default "pglite,postgres"), DATABASE_POOL_SIZE,
  * WORKERS (PostgreSQL only: the server's node:cluster workers), BENCH_SERVER_NODE_FLAGS (extra node
- * flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ * flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_SKIP_CLI=1 (without the CLI's
+ * read of the whole org, measured after the endpoints).
  *
  * Server CPU per request is the user + system CPU of the server's whole process tree (primary and
  * workers, /proc/<pid>/stat) during the run divided by the answered requests; RSS is summed over
@@ -19,6 +20,7 @@ import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { AdminClient, READ_CONCURRENCY } from "../../../packages/cli/src/api";
 import { connectPostgres } from "../src/db/client";
 import { fmt, loadWarning, type RunConditions, serverNodeFlags, treeUsage, watchRun } from "./proc";
 
@@ -241,6 +243,7 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
         );
       }
     }
+    if (!process.env.BENCH_SKIP_CLI) await benchReadAll(base, cookie);
   } finally {
     // Let the last in-flight requests of the final run finish before the server stops.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -249,6 +252,43 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
     await drop();
   }
   return rows;
+}
+
+/**
+ * Connections as code (SPEC §10): the CLI's `readAll` — what `export`, `plan` and `apply` read first —
+ * over all 1,000 connections with an owner API token, one GET at a time against several at a time
+ * (the CLI's default), alternating, three runs each. Wall time: what the person at the terminal waits.
+ */
+async function benchReadAll(base: string, cookie: string) {
+  const created = await fetch(`${base}/api/orgs/octo-org/api-tokens`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: base, cookie },
+    body: JSON.stringify({ name: "bench cli", role: "owner" }),
+  });
+  if (created.status !== 201) throw new Error(`api token: ${created.status} ${await created.text()}`);
+  const { token } = (await created.json()) as { token: string };
+  const times: Record<string, number[]> = { "1": [], [String(READ_CONCURRENCY)]: [] };
+  for (let round = 0; round < 3; round++) {
+    for (const concurrency of [1, READ_CONCURRENCY]) {
+      let requests = 0;
+      const counting: typeof fetch = (input, init) => {
+        requests++;
+        return fetch(input, init);
+      };
+      const t = performance.now();
+      const all = await new AdminClient({ url: base, org: "octo-org", token, concurrency, fetch: counting }).readAll();
+      const ms = performance.now() - t;
+      if (all.length !== CONNECTIONS_IN_ORG) throw new Error(`readAll answered ${all.length} connections`);
+      times[String(concurrency)]?.push(ms);
+      if (round === 0 && concurrency === 1)
+        process.stdout.write(`  CLI readAll (export, plan, apply): ${requests} requests for ${all.length} connections\n`);
+    }
+  }
+  const med = (xs: number[] = []) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  for (const [concurrency, xs] of Object.entries(times))
+    process.stdout.write(
+      `  CLI readAll, ${concurrency} GET${concurrency === "1" ? "" : "s"} at a time: ${(med(xs) / 1000).toFixed(2)} s median (runs: ${xs.map((x) => (x / 1000).toFixed(2)).join(", ")} s)\n`,
+    );
 }
 
 async function main() {
