@@ -12,7 +12,7 @@ import { configureMetrics, setDatabasePoolSize } from "./metrics";
 import { apiTokenRoutes } from "./routes/api-tokens";
 import { authRoutes } from "./routes/auth";
 import { configRoutes } from "./routes/config";
-import { connectionRoutes, sessionReadRoutes } from "./routes/connections";
+import { connectionRoutes, foldedReadRoutes } from "./routes/connections";
 import { devIssuerRoutes } from "./routes/dev-issuer";
 import { docsRoutes } from "./routes/docs";
 import { publicMetricsRoutes } from "./routes/metrics";
@@ -43,8 +43,8 @@ function apiRoutes(deps: Deps, limits: RateLimits) {
     new Hono<AppEnv>()
       .use(apiRateLimit(deps, limits))
       .use(sameOriginWrites(deps))
-      // A member's two hot reads, folded into the session lookup; anything else goes on.
-      .route("/", sessionReadRoutes(deps))
+      // The two hot reads of a member or an API token, folded into its lookup; anything else goes on.
+      .route("/", foldedReadRoutes(deps))
       .use(loadSession(deps))
       .use("/orgs/*", requireUser)
       .use("/orgs/:org/*", orgAccess(deps))

@@ -9,8 +9,9 @@ import {
   readConnectionIn,
   type SessionKey,
   STATEMENTS,
+  TOKEN_ACCESS_COLUMNS,
 } from "../src/db/admin-reads";
-import { connections, memberships, organizations, orgPolicies, rulesets, sessions, users } from "../src/db/schema";
+import { apiTokens, connections, memberships, organizations, orgPolicies, rulesets, sessions, users } from "../src/db/schema";
 import { seedDemo } from "../src/seed";
 import { createTestDatabase, DB_KINDS, type TestDatabase, testEnv } from "./support/harness";
 
@@ -73,7 +74,49 @@ describe.each(DB_KINDS)("admin reads match the schema and the migrations (%s)", 
     expect(new Set(STATEMENTS.sessionConnectionPage.params)).toEqual(
       new Set(["hash", "now", "slug", "limit", "status", "like", "cursorAt", "cursorId"]),
     );
+    expect(new Set(STATEMENTS.tokenAccess.params)).toEqual(new Set(["hash", "slug"]));
+    expect(new Set(STATEMENTS.tokenConnection.params)).toEqual(new Set(["hash", "slug", "id"]));
+    expect(new Set(STATEMENTS.tokenConnectionPage.params)).toEqual(
+      new Set(["hash", "slug", "limit", "status", "like", "cursorAt", "cursorId"]),
+    );
     for (const statement of Object.values(STATEMENTS)) expect(statement.text).toMatch(/^select /);
+  });
+
+  it("the access columns and a read's columns share no name (a folded row would lose one)", () => {
+    for (const access of [ACCESS_COLUMNS, TOKEN_ACCESS_COLUMNS])
+      for (const read of [CONNECTION_COLUMNS, PAGE_COLUMNS])
+        expect(access.filter((c) => (read as readonly string[]).includes(c))).toEqual([]);
+  });
+
+  it("the token statements answer the token, its role only under its own org, and the plain reads' rows for it", async () => {
+    const d = db.handle.db;
+    const expiresAt = new Date(Date.now() + 86_400_000);
+    await d.insert(apiTokens).values({ orgId, name: "reads", role: "member", secretHash: "token-hash", prefix: "oidcc_abcd", expiresAt });
+    const key = (hash: string, slug = "octo-org") => ({ hash, slug });
+    const access = await reads.tokenAccess(key("token-hash"));
+    expect(Object.keys(access ?? {}).sort()).toEqual([...TOKEN_ACCESS_COLUMNS].sort());
+    expect(access).toMatchObject({ tokenName: "reads", secretHash: "token-hash", orgId, orgSlug: "octo-org", role: "member" });
+    expect(access?.tokenExpiresAt).toBe(expiresAt.toISOString());
+    expect(access?.tokenLastUsedAt).toBeNull();
+    expect(await reads.tokenAccess(key("token-hash", "acme"))).toMatchObject({ orgSlug: "octo-org", role: null });
+    expect(await reads.tokenAccess(key("no-such-hash"))).toBeUndefined();
+
+    const folded = await reads.tokenConnection(key("token-hash"), connectionId);
+    expect(Object.keys(folded ?? {}).sort()).toEqual([...TOKEN_ACCESS_COLUMNS, ...CONNECTION_COLUMNS].sort());
+    const { tokenId, tokenName, secretHash, tokenExpiresAt, tokenLastUsedAt, orgId: o, orgSlug, orgName, role, ...connection } = folded!;
+    expect({ tokenId, tokenName, secretHash, tokenExpiresAt, tokenLastUsedAt, orgId: o, orgSlug, orgName, role }).toEqual(access);
+    expect(connection).toEqual(await reads.connection(orgId, connectionId));
+    expect(await reads.tokenConnection(key("token-hash", "acme"), connectionId)).toMatchObject({ role: null, id: null, rulesets: null });
+    expect(await reads.tokenConnection(key("no-such-hash"), connectionId)).toBeUndefined();
+
+    const page = await reads.tokenConnectionPage(key("token-hash"), { limit: 100 });
+    expect(
+      page.map((row) => Object.fromEntries(Object.entries(row).filter(([k]) => !(TOKEN_ACCESS_COLUMNS as readonly string[]).includes(k)))),
+    ).toEqual(await reads.connectionPage({ orgId, limit: 100 }));
+    expect(await reads.tokenConnectionPage(key("token-hash", "acme"), { limit: 100 })).toEqual([
+      expect.objectContaining({ role: null, id: null }),
+    ]);
+    expect(await reads.tokenConnectionPage(key("no-such-hash"), { limit: 100 })).toEqual([]);
   });
 
   it("GET's statement answers the declared columns, prepared and in a transaction alike, with drizzle's values", async () => {

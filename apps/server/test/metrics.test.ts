@@ -80,7 +80,7 @@ describe("GET /metrics (docs/operations.md)", () => {
     expect(samples(text, "nodejs_eventloop_lag_p99_seconds")).toHaveLength(1);
   });
 
-  it("the reads folded into the session (routes/connections.ts sessionReadRoutes) count under their routes as registered", async () => {
+  it("the reads folded into the session (routes/connections.ts foldedReadRoutes) count under their routes as registered", async () => {
     expect((await viewer.get(`/api/orgs/octo-org/oidc-connections/${connectionId}`)).status).toBe(200);
     expect((await viewer.get("/api/orgs/octo-org/oidc-connections")).status).toBe(200);
     const text = await scrape();

@@ -2,8 +2,9 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { API_TOKEN_PATTERN, API_TOKEN_PREFIX, type ApiToken, type ApiTokenCreated } from "@oidc/shared";
 import { and, asc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { recordEvent } from "../audit/events";
+import type { AdminReads, TokenAccessRow, TokenKey } from "../db/admin-reads";
 import type { Database } from "../db/client";
-import { apiTokens, organizations, users } from "../db/schema";
+import { apiTokens, users } from "../db/schema";
 import type { OrgAccess, UserContext } from "../domain/context";
 import { NotFound } from "../domain/errors";
 
@@ -11,13 +12,6 @@ import { NotFound } from "../domain/errors";
 export const API_TOKEN_LAST_USED_INTERVAL_MS = 60_000;
 
 export const hashApiToken = (token: string) => createHash("sha256").update(token).digest("base64url");
-
-/** What the API token middleware puts in the context. */
-export interface ApiTokenAccess {
-  id: string;
-  name: string;
-  org: OrgAccess;
-}
 
 type Row = typeof apiTokens.$inferSelect;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -101,59 +95,63 @@ export async function deleteApiToken(db: Database, org: OrgAccess, { user, ip }:
   });
 }
 
-function prepareLookup(db: Database) {
-  return db
-    .select({
-      id: apiTokens.id,
-      name: apiTokens.name,
-      role: apiTokens.role,
-      secretHash: apiTokens.secretHash,
-      expiresAt: apiTokens.expiresAt,
-      lastUsedAt: apiTokens.lastUsedAt,
-      orgId: organizations.id,
-      orgSlug: organizations.slug,
-      orgName: organizations.name,
-    })
-    .from(apiTokens)
-    .innerJoin(organizations, eq(organizations.id, apiTokens.orgId))
-    .where(eq(apiTokens.secretHash, sql.placeholder("hash")))
-    .limit(1)
-    .prepare("api_token_by_hash");
+/** The lookup key of a bearer secret under the org `slug`; undefined when it is not shaped like one of our tokens. */
+export function tokenKey(secret: string, slug: string): TokenKey | undefined {
+  return API_TOKEN_PATTERN.test(secret) ? { hash: hashApiToken(secret), slug } : undefined;
 }
-const prepared = new WeakMap<Database, ReturnType<typeof prepareLookup>>();
+
+/** A live token as the lookup found it: its org only when that is the org in the path. */
+export interface LiveToken {
+  id: string;
+  name: string;
+  org: OrgAccess | undefined;
+  /** `lastUsedAt` is older than the coalescing interval: the general path writes it (`findApiToken`). */
+  lastUsedDue: boolean;
+}
 
 /**
- * The live token this secret is, or undefined (malformed, unknown, revoked or expired). Looked up
- * by the SHA-256 of the secret: timing reveals at most a prefix of a hash, which helps no one find
- * a secret; the stored hash is then compared in constant time all the same.
+ * The token a lookup row is, if it is live: the stored hash equals the secret's (compared in
+ * constant time, though it was looked up by it) and it has not expired. The one decision, for the
+ * API token middleware and the folded reads alike.
+ */
+export function liveToken(row: TokenAccessRow | undefined, key: TokenKey, now = Date.now()): LiveToken | undefined {
+  if (!row || !timingSafeEqual(Buffer.from(row.secretHash), Buffer.from(key.hash))) return undefined;
+  if (row.tokenExpiresAt && Date.parse(row.tokenExpiresAt) <= now) return undefined;
+  return {
+    id: row.tokenId,
+    name: row.tokenName,
+    org: row.role ? { id: row.orgId, slug: row.orgSlug, name: row.orgName, role: row.role } : undefined,
+    lastUsedDue: !row.tokenLastUsedAt || now - Date.parse(row.tokenLastUsedAt) >= API_TOKEN_LAST_USED_INTERVAL_MS,
+  };
+}
+
+/**
+ * The live token this secret is, or undefined (malformed, unknown, revoked or expired), with its
+ * org when that is `slug`. Looked up by the SHA-256 of the secret (`tokenAccessQuery`): timing
+ * reveals at most a prefix of a hash, which helps no one find a secret; the stored hash is then
+ * compared in constant time all the same. Writes `lastUsedAt` when due (coalesced).
  */
 export async function findApiToken(
+  reads: AdminReads,
   db: Database,
   secret: string,
+  slug: string,
   onLastUsedError: (err: unknown) => void,
-): Promise<ApiTokenAccess | undefined> {
-  if (!API_TOKEN_PATTERN.test(secret)) return undefined;
-  let lookup = prepared.get(db);
-  if (!lookup) {
-    lookup = prepareLookup(db);
-    prepared.set(db, lookup);
-  }
-  const hash = hashApiToken(secret);
-  const [row] = await lookup.execute({ hash });
-  if (!row || !timingSafeEqual(Buffer.from(row.secretHash), Buffer.from(hash))) return undefined;
-  const now = Date.now();
-  if (row.expiresAt && row.expiresAt.getTime() <= now) return undefined;
-  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() >= API_TOKEN_LAST_USED_INTERVAL_MS) {
+): Promise<LiveToken | undefined> {
+  const key = tokenKey(secret, slug);
+  if (!key) return undefined;
+  const token = liveToken(await reads.tokenAccess(key), key);
+  if (token?.lastUsedDue) {
     // Coalesced in SQL too: concurrent requests of one token write it once.
     const stale = sql`now() - make_interval(secs => ${API_TOKEN_LAST_USED_INTERVAL_MS / 1000})`;
     try {
       await db
         .update(apiTokens)
         .set({ lastUsedAt: sql`now()` })
-        .where(and(eq(apiTokens.id, row.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, stale))));
+        .where(and(eq(apiTokens.id, token.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, stale))));
     } catch (err) {
       onLastUsedError(err); // the request goes on; the next one retries
     }
   }
-  return { id: row.id, name: row.name, org: { id: row.orgId, slug: row.orgSlug, name: row.orgName, role: row.role } };
+  return token;
 }

@@ -23,7 +23,7 @@ import { POLICY_RULES } from "@oidc/shared";
 import { type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import { alias, PgDialect } from "drizzle-orm/pg-core";
 import type { DatabaseHandle, Executor } from "./client";
-import { connections, memberships, organizations, orgPolicies, rulesets, sessions, users } from "./schema";
+import { apiTokens, connections, memberships, organizations, orgPolicies, rulesets, sessions, users } from "./schema";
 
 /** A ruleset as the statements answer it (JSON built by the database). */
 export interface RulesetOut {
@@ -93,10 +93,32 @@ export interface SessionAccessRow {
   role: "owner" | "member" | null;
 }
 
+/**
+ * The API token with this secret hash, and its organisation; `role` (the token's) only when that
+ * organisation is the one in the path (null otherwise: a token works only under its own org). No
+ * row when no token has this hash. Expiry and the constant-time comparison are `auth/api-tokens.ts`'s.
+ */
+export interface TokenAccessRow {
+  tokenId: string;
+  tokenName: string;
+  secretHash: string;
+  /** `token…`: the folded reads' rows also have the connection's `lastUsedAt`. */
+  tokenExpiresAt: string | null;
+  tokenLastUsedAt: string | null;
+  orgId: string;
+  orgSlug: string;
+  orgName: string;
+  role: "owner" | "member" | null;
+}
+
 /** GET one connection for a session: the access and, for a member only, the connection (null columns when none). */
 export type SessionConnectionRow = SessionAccessRow & (ConnectionRow | { [K in keyof ConnectionRow]: null });
 /** A list page for a session: the access on every row; one row with null connection columns when the page is empty or they are not a member. */
 export type SessionConnectionPageRow = SessionAccessRow & (ConnectionPageRow | { [K in keyof ConnectionPageRow]: null });
+
+/** The same two reads for an API token. */
+export type TokenConnectionRow = TokenAccessRow & (ConnectionRow | { [K in keyof ConnectionRow]: null });
+export type TokenConnectionPageRow = TokenAccessRow & (ConnectionPageRow | { [K in keyof ConnectionPageRow]: null });
 
 /** The columns each statement answers, as the test checks them against a real database. */
 export const PAGE_COLUMNS = [
@@ -130,6 +152,18 @@ export const ACCESS_COLUMNS = [
   "orgName",
   "role",
 ] as const satisfies readonly (keyof SessionAccessRow)[];
+
+export const TOKEN_ACCESS_COLUMNS = [
+  "tokenId",
+  "tokenName",
+  "secretHash",
+  "tokenExpiresAt",
+  "tokenLastUsedAt",
+  "orgId",
+  "orgSlug",
+  "orgName",
+  "role",
+] as const satisfies readonly (keyof TokenAccessRow)[];
 
 type Param = SQLWrapper | string | number | null;
 
@@ -231,16 +265,32 @@ export function sessionAccessQuery(p: { hash: Param; now: Param; slug: Param }):
 }
 
 /**
- * A read folded into the session lookup: one statement, one round trip, instead of the session's
- * and then the read's. The read's org is the membership's (null when there is none, so it reads
- * nothing): what a caller may see is decided inside the statement, exactly as `orgAccess` decides
- * it for the general path.
+ * The API token whose secret hashes to `hash`, and its role under the org `slug` (`TokenAccessRow`).
+ * The one definition of "which token is calling, and may it see this org": the API token middleware
+ * runs it alone, the folded reads below as their first part.
  */
-function foldedIntoSession(access: { hash: Param; now: Param; slug: Param }, read: (orgId: SQL) => SQL): SQL {
-  const memberOrgId = sql`(case when ${sql.identifier("access")}."role" is not null then ${sql.identifier("access")}."orgId" end)`;
+export function tokenAccessQuery(p: { hash: Param; slug: Param }): SQL {
+  return sql`select ${apiTokens.id} as "tokenId", ${apiTokens.name} as "tokenName", ${apiTokens.secretHash} as "secretHash",
+    ${iso(apiTokens.expiresAt)} as "tokenExpiresAt", ${iso(apiTokens.lastUsedAt)} as "tokenLastUsedAt",
+    ${organizations.id} as "orgId", ${organizations.slug} as "orgSlug", ${organizations.name} as "orgName",
+    case when ${organizations.slug} = ${p.slug}::text then ${apiTokens.role} end as "role"
+  from ${apiTokens}
+  join ${organizations} on ${organizations.id} = ${apiTokens.orgId}
+  where ${apiTokens.secretHash} = ${p.hash}::text
+  limit 1`;
+}
+
+/**
+ * A read folded into the caller's lookup (a session's or an API token's): one statement, one round
+ * trip, instead of the lookup's and then the read's. The read's org is the caller's role's (null
+ * when there is none, so it reads nothing): what a caller may see is decided inside the statement,
+ * exactly as `orgAccess` decides it for the general path.
+ */
+function foldedInto(access: SQL, read: (orgId: SQL) => SQL): SQL {
+  const allowedOrgId = sql`(case when ${sql.identifier("access")}."role" is not null then ${sql.identifier("access")}."orgId" end)`;
   return sql`select ${sql.identifier("access")}.*, ${sql.identifier("folded")}.*
-  from (${sessionAccessQuery(access)}) as ${sql.identifier("access")}
-  left join lateral (${read(memberOrgId)}) as ${sql.identifier("folded")} on true`;
+  from (${access}) as ${sql.identifier("access")}
+  left join lateral (${read(allowedOrgId)}) as ${sql.identifier("folded")} on true`;
 }
 
 const dialect = new PgDialect();
@@ -262,20 +312,33 @@ function render<P extends string>(name: string, build: (p: Record<P, SQLWrapper>
 /** The parameters of a list page's filters, and of a session's access (the folded statements take both). */
 const PAGE_PARAMS = ["limit", "status", "like", "cursorAt", "cursorId"] as const;
 const ACCESS_PARAMS = ["hash", "now", "slug"] as const;
+const TOKEN_PARAMS = ["hash", "slug"] as const;
 
 /** Every statement of this module, rendered (the drift test runs each of them). */
 export const STATEMENTS = {
   connection: render("admin_connection", connectionQuery, ["orgId", "id"] as const),
   connectionPage: render("admin_connection_page", connectionPageQuery, ["orgId", ...PAGE_PARAMS] as const),
   sessionAccess: render("session_access", sessionAccessQuery, ACCESS_PARAMS),
-  sessionConnection: render("session_connection", (p) => foldedIntoSession(p, (orgId) => connectionQuery({ orgId, id: p.id })), [
-    ...ACCESS_PARAMS,
+  sessionConnection: render(
+    "session_connection",
+    (p) => foldedInto(sessionAccessQuery(p), (orgId) => connectionQuery({ orgId, id: p.id })),
+    [...ACCESS_PARAMS, "id"] as const,
+  ),
+  sessionConnectionPage: render(
+    "session_connection_page",
+    (p) => foldedInto(sessionAccessQuery(p), (orgId) => connectionPageQuery({ ...p, orgId })),
+    [...ACCESS_PARAMS, ...PAGE_PARAMS] as const,
+  ),
+  tokenAccess: render("token_access", tokenAccessQuery, TOKEN_PARAMS),
+  tokenConnection: render("token_connection", (p) => foldedInto(tokenAccessQuery(p), (orgId) => connectionQuery({ orgId, id: p.id })), [
+    ...TOKEN_PARAMS,
     "id",
   ] as const),
-  sessionConnectionPage: render("session_connection_page", (p) => foldedIntoSession(p, (orgId) => connectionPageQuery({ ...p, orgId })), [
-    ...ACCESS_PARAMS,
-    ...PAGE_PARAMS,
-  ] as const),
+  tokenConnectionPage: render(
+    "token_connection_page",
+    (p) => foldedInto(tokenAccessQuery(p), (orgId) => connectionPageQuery({ ...p, orgId })),
+    [...TOKEN_PARAMS, ...PAGE_PARAMS] as const,
+  ),
 };
 
 function bind<P extends string>(statement: Statement<P>, values: Partial<Record<P, unknown>>): unknown[] {
@@ -318,6 +381,29 @@ export class AdminReads {
       bind(STATEMENTS.sessionConnectionPage, { ...key, ...values }),
     );
   }
+
+  /** No row: no token has this hash. Otherwise the token, its org, and its role under `key.slug` (null when another org). */
+  async tokenAccess(key: TokenKey): Promise<TokenAccessRow | undefined> {
+    const [row] = await this.database.query<TokenAccessRow>(STATEMENTS.tokenAccess.text, bind(STATEMENTS.tokenAccess, key));
+    return row;
+  }
+
+  /** As `sessionConnection`, for an API token. */
+  async tokenConnection(key: TokenKey, id: string): Promise<TokenConnectionRow | undefined> {
+    const [row] = await this.database.query<TokenConnectionRow>(
+      STATEMENTS.tokenConnection.text,
+      bind(STATEMENTS.tokenConnection, { ...key, id }),
+    );
+    return row;
+  }
+
+  /** As `sessionConnectionPage`, for an API token. */
+  tokenConnectionPage(key: TokenKey, values: PageValues): Promise<TokenConnectionPageRow[]> {
+    return this.database.query<TokenConnectionPageRow>(
+      STATEMENTS.tokenConnectionPage.text,
+      bind(STATEMENTS.tokenConnectionPage, { ...key, ...values }),
+    );
+  }
 }
 
 /** The values a list page's statement binds (the filters of ConnectionListOptions, already decoded). */
@@ -335,6 +421,12 @@ export interface SessionKey {
   slug: string;
   /** ISO 8601: sessions that expire before this are dead. */
   now: string;
+}
+
+/** Which API token is calling (by the SHA-256 of its secret), for the org `slug`: `AdminReads.tokenAccess` and the folded reads. */
+export interface TokenKey {
+  hash: string;
+  slug: string;
 }
 
 /** GET's statement inside a transaction (a write answers with what it is about to commit). */

@@ -124,12 +124,12 @@ export function loadSession(deps: Deps): MiddlewareHandler<AppEnv> {
     if (bearer !== undefined) {
       const slug = /^\/api\/orgs\/([^/]+)/.exec(c.req.path)?.[1];
       if (!slug) throw new ApiError(401, "unauthenticated", BEARER_ONLY_UNDER_ORGS);
-      const found = await findApiToken(deps.database.db, bearer, (err) =>
+      const found = await findApiToken(reads, deps.database.db, bearer, slug, (err) =>
         c.get("log").warn({ err }, "api token: could not update lastUsedAt"),
       );
       if (!found) throw new ApiError(401, "unauthenticated", "The API token is malformed, unknown, revoked or expired");
       c.set("apiToken", { id: found.id, name: found.name });
-      c.set("orgLookup", { slug, org: found.org.slug === slug ? found.org : undefined });
+      c.set("orgLookup", { slug, org: found.org });
       return next();
     }
     const id = readSessionId(c, deps.env);

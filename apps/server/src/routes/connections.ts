@@ -11,6 +11,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { decodeJwt } from "jose";
 import { auditSummary, listConnectionEvents } from "../audit/events";
+import { liveToken, tokenKey } from "../auth/api-tokens";
 import { accessOf, sessionKey } from "../auth/sessions";
 import {
   connectionOf,
@@ -23,9 +24,17 @@ import {
   requireConnection,
   setStatus,
 } from "../connections/service";
-import { AdminReads, type ConnectionPageRow, type PageValues, type SessionKey } from "../db/admin-reads";
+import {
+  AdminReads,
+  type ConnectionPageRow,
+  type PageValues,
+  type SessionAccessRow,
+  type SessionKey,
+  type TokenAccessRow,
+  type TokenKey,
+} from "../db/admin-reads";
 import { ValidationFailed } from "../domain/errors";
-import type { AppEnv, Deps, OrgAccess, SessionUser } from "../http/context";
+import type { AppEnv, Deps, OrgAccess } from "../http/context";
 import { bearerToken, isOrgSlug, requireOwner } from "../http/middleware";
 import { actorContext, expectedVersion } from "../http/request-values";
 import { readSessionId } from "../http/session-cookie";
@@ -36,59 +45,81 @@ const etag = (version: number) => `"${version}"`;
 const base = "/orgs/:org/oidc-connections";
 
 /**
- * The console's two hot reads — a page of the list, one connection — for a signed-in user, each
- * folded into the session lookup: one statement and one round trip instead of two
- * (`db/admin-reads.ts`, docs/performance.md). Mounted in front of the session middleware, they
- * answer only a member's success. Everything else — an API token, no session or a dead one, not a
- * member, a query or id that is not valid, a connection that is not there — goes on (`next()`) to
- * the general path below, which answers it as it always has: one place decides every error.
+ * The two hot reads — a page of the list, one connection — for a signed-in user (the console) or
+ * an API token (scripts, the connections-as-code tool), each folded into the caller's lookup: one
+ * statement and one round trip instead of two (`db/admin-reads.ts`, docs/performance.md). Mounted
+ * in front of the session middleware, they answer only a success. Everything else — no session or
+ * a dead one, a token that is not live or not this org's (or whose `lastUsedAt` is due, which the
+ * general path writes), not a member, a query or id that is not valid, a connection that is not
+ * there — goes on (`next()`) to the general path below, which answers it as it always has: one
+ * place decides every error.
  */
-export function sessionReadRoutes(deps: Deps) {
+export function foldedReadRoutes(deps: Deps) {
   const reads = new AdminReads(deps.database);
-  /** The session and org to fold in, or undefined when the general path must decide. */
-  const keyOf = (c: Context<AppEnv>): SessionKey | undefined => {
-    if (bearerToken(c) !== undefined) return undefined;
-    const id = readSessionId(c, deps.env);
+  type Caller = { session: SessionKey; token?: undefined } | { token: TokenKey; session?: undefined };
+  /** Who is calling, to fold in, or undefined when the general path must decide. */
+  const callerOf = (c: Context<AppEnv>): Caller | undefined => {
     const slug = c.req.param("org") ?? "";
-    return id && isOrgSlug(slug) ? sessionKey(id, slug) : undefined;
+    if (!isOrgSlug(slug)) return undefined;
+    const bearer = bearerToken(c);
+    if (bearer !== undefined) {
+      const token = tokenKey(bearer, slug);
+      return token && { token };
+    }
+    const id = readSessionId(c, deps.env);
+    return id ? { session: sessionKey(id, slug) } : undefined;
   };
-  /** Only an answered request sets what the session middleware and `orgAccess` would have. */
-  const answeredFor = (c: Context<AppEnv>, key: SessionKey, user: SessionUser, org: OrgAccess) => {
-    c.set("user", user);
-    c.set("sessionHash", key.hash);
-    c.set("org", org);
+  /** The caller and their org if the fold may answer; only then is the context set as the general path would. */
+  const allowed = (c: Context<AppEnv>, caller: Caller, row: SessionAccessRow | TokenAccessRow | undefined): OrgAccess | undefined => {
+    if (!row) return undefined;
+    if (caller.session) {
+      const access = accessOf(row as SessionAccessRow);
+      if (!access.org) return undefined;
+      c.set("user", access.user);
+      c.set("sessionHash", caller.session.hash);
+      return access.org;
+    }
+    const token = liveToken(row as TokenAccessRow, caller.token);
+    if (!token?.org || token.lastUsedDue) return undefined;
+    c.set("apiToken", { id: token.id, name: token.name });
+    return token.org;
   };
   // Middleware (`use`), not routes: they add nothing to the API's types (the console's client is
   // typed by the general routes), and they answer GET only.
   return new Hono<AppEnv>()
     .use(base, async (c, next) => {
-      const key = c.req.method === "GET" ? keyOf(c) : undefined;
-      if (!key) return next();
+      const caller = c.req.method === "GET" ? callerOf(c) : undefined;
+      if (!caller) return next();
       const options = parseQuery(ConnectionListQuerySchema, c.req.queries());
       if (!options.success) return next();
       let values: PageValues;
       try {
         values = pageValues(options.data);
       } catch {
-        return next(); // a cursor that is not one: 400, but only after the session (the general path)
+        return next(); // a cursor that is not one: 400, but only after the caller is known (the general path)
       }
-      const rows = await reads.sessionConnectionPage(key, values);
-      const access = rows[0] && accessOf(rows[0]);
-      if (!access?.org) return next();
-      answeredFor(c, key, access.user, access.org);
+      const rows: (ConnectionPageRow | { id: null })[] = caller.session
+        ? await reads.sessionConnectionPage(caller.session, values)
+        : await reads.tokenConnectionPage(caller.token, values);
+      const org = allowed(c, caller, rows[0] as SessionAccessRow | TokenAccessRow | undefined);
+      if (!org) return next();
+      c.set("org", org);
       // An empty page is one row of access with null connection columns.
       return c.json(pageOf(rows[0]?.id === null ? [] : (rows as ConnectionPageRow[]), options.data), 200);
     })
     .use(`${base}/:id`, async (c, next) => {
-      const key = c.req.method === "GET" ? keyOf(c) : undefined;
+      const caller = c.req.method === "GET" ? callerOf(c) : undefined;
       const id = c.req.param("id") ?? "";
-      if (!key || !isUuid(id)) return next();
-      const row = await reads.sessionConnection(key, id.toLowerCase());
-      const access = row && accessOf(row);
-      if (!row || row.id === null || !access?.org) return next();
-      answeredFor(c, key, access.user, access.org);
+      if (!caller || !isUuid(id)) return next();
+      const row = caller.session
+        ? await reads.sessionConnection(caller.session, id.toLowerCase())
+        : await reads.tokenConnection(caller.token, id.toLowerCase());
+      if (!row || row.id === null) return next();
+      const org = allowed(c, caller, row);
+      if (!org) return next();
+      c.set("org", org);
       c.header("ETag", etag(row.version));
-      return c.json(connectionOf(access.org, row), 200);
+      return c.json(connectionOf(org, row), 200);
     });
 }
 

@@ -1,23 +1,45 @@
+import { ConnectionListQuerySchema } from "@oidc/shared";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { listConnections, requireConnection } from "../src/connections/service";
+import { AdminReads } from "../src/db/admin-reads";
+import { parseQuery } from "../src/http/validate";
 import { CONNECTIONS, expectError, query, ruleset } from "./admin-support";
 import { ACME_OWNER, ADMIN, Client, connectionBody, createTestApp, DB_KINDS, type TestApp, VIEWER } from "./support/harness";
 
 /**
- * The console's hot reads are folded into the session lookup (routes/connections.ts
- * `sessionReadRoutes`): one statement answers a member's list page or connection. Everything
- * else falls through to the general path. These tests pin both halves: the folded answer is the
- * general path's answer (the same request with an API token of the same org, which never folds),
- * it takes one statement, and every other case — no session, a dead one, not a member, a bad
- * query or id, an unknown connection — keeps the general path's status and body.
+ * The hot reads are folded into the caller's lookup (routes/connections.ts `foldedReadRoutes`):
+ * one statement answers a member's or an API token's list page or connection. Everything else
+ * falls through to the general path. These tests pin both halves: the folded answer is the general
+ * path's answer (what its service functions, `listConnections` and `requireConnection`, answer for
+ * the same org), it takes one statement, and every other case — no session, a dead one, not a
+ * member, a token that is not live or not this org's, a bad query or id, an unknown connection —
+ * keeps the general path's status and body.
  */
-describe.each(DB_KINDS)("reads folded into the session lookup (%s)", (kind) => {
+describe.each(DB_KINDS)("reads folded into the session or API token lookup (%s)", (kind) => {
   let t: TestApp;
   let admin: Client;
   let viewer: Client;
   let acme: Client;
   let bearer: Client;
   let ids: string[];
+  let secret: string;
+  let orgId: string;
+  /** What the general path's service answers for octo-org: the list page of `suffix`, or one connection. */
+  async function general(path: string) {
+    const url = new URL(path, "http://x");
+    const reads = new AdminReads(t.deps.database);
+    const id = /oidc-connections\/([^/]+)$/.exec(url.pathname)?.[1];
+    if (id)
+      return JSON.parse(
+        JSON.stringify(await requireConnection(reads, { id: orgId, slug: "octo-org", name: "Octo Org", role: "member" }, id.toLowerCase())),
+      );
+    const raw: Record<string, string[]> = {};
+    for (const k of new Set(url.searchParams.keys())) raw[k] = url.searchParams.getAll(k);
+    const options = parseQuery(ConnectionListQuerySchema, raw);
+    if (!options.success) throw new Error(`not a valid query: ${path}`);
+    return JSON.parse(JSON.stringify(await listConnections(reads, orgId, options.data)));
+  }
   /** Statements sent through the database handle's prepared path during `run`. */
   async function statements<T>(run: () => Promise<T>): Promise<{ result: T; count: number }> {
     const spy = vi.spyOn(t.deps.database, "query");
@@ -51,8 +73,11 @@ describe.each(DB_KINDS)("reads folded into the session lookup (%s)", (kind) => {
     );
     const token = await admin.post("/api/orgs/octo-org/api-tokens", { name: "folded-reads", role: "member" });
     expect(token.status, JSON.stringify(token.body)).toBe(201);
+    secret = token.body.token;
+    const [org] = await query<{ id: string }>(t, sql`select id from organizations where slug = 'octo-org'`);
+    orgId = org!.id;
     bearer = new Client(t.app);
-    const header = { authorization: `Bearer ${token.body.token}` };
+    const header = { authorization: `Bearer ${secret}` };
     const plain = bearer.request.bind(bearer);
     bearer.request = (method, path, options = {}) => plain(method, path, { ...options, headers: { ...header, ...options.headers } });
   });
@@ -68,30 +93,75 @@ describe.each(DB_KINDS)("reads folded into the session lookup (%s)", (kind) => {
     "?limit=1&limit=3", // the last value wins, as on the general path
   ];
 
-  it("a member's list page: the API token's (general path) answer, in one statement", async () => {
+  it("a member's and an API token's list page: the general path's answer, in one statement", async () => {
+    await bearer.get(CONNECTIONS); // the token's first use writes lastUsedAt (the general path); then it folds
     for (const suffix of pages) {
-      const general = await bearer.get(`${CONNECTIONS}${suffix}`);
-      const { result: folded, count } = await statements(() => viewer.get(`${CONNECTIONS}${suffix}`));
-      expect(folded.status, suffix).toBe(200);
-      expect(folded.body, suffix).toEqual(general.body);
-      expect(count, suffix).toBe(1);
+      const expected = await general(`${CONNECTIONS}${suffix}`);
+      for (const client of [viewer, bearer]) {
+        const { result: folded, count } = await statements(() => client.get(`${CONNECTIONS}${suffix}`));
+        expect(folded.status, suffix).toBe(200);
+        expect(folded.body, suffix).toEqual(expected);
+        expect(count, `${suffix} ${client === bearer ? "token" : "session"}`).toBe(1);
+      }
     }
-    // The next page through the cursor, on both paths.
+    // The next page through the cursor.
     const first = await viewer.get(`${CONNECTIONS}?limit=2`);
     expect(first.body.nextCursor).toEqual(expect.any(String));
     const next = `${CONNECTIONS}?limit=2&cursor=${first.body.nextCursor}`;
-    expect((await viewer.get(next)).body).toEqual((await bearer.get(next)).body);
+    expect((await viewer.get(next)).body).toEqual(await general(next));
+    expect((await bearer.get(next)).body).toEqual(await general(next));
   });
 
-  it("a member's connection: the general path's body and ETag, in one statement", async () => {
+  it("a member's and an API token's connection: the general path's body and ETag, in one statement", async () => {
+    await bearer.get(CONNECTIONS);
     for (const id of [ids[0]!, ids[2]!.toUpperCase()]) {
-      const general = await bearer.get(`${CONNECTIONS}/${id}`);
-      const { result: folded, count } = await statements(() => viewer.get(`${CONNECTIONS}/${id}`));
-      expect(folded.status).toBe(200);
-      expect(folded.body).toEqual(general.body);
-      expect(folded.headers.get("etag")).toBe(general.headers.get("etag"));
-      expect(count).toBe(1);
+      const expected = await general(`${CONNECTIONS}/${id}`);
+      for (const client of [viewer, bearer]) {
+        const { result: folded, count } = await statements(() => client.get(`${CONNECTIONS}/${id}`));
+        expect(folded.status).toBe(200);
+        expect(folded.body).toEqual(expected);
+        expect(folded.headers.get("etag")).toBe(`"${expected.version}"`);
+        expect(count).toBe(1);
+      }
     }
+  });
+
+  it("an API token: lastUsedAt still written when due (the general path), revoked, expired, another org's, malformed: as before", async () => {
+    const tokens = new Client(t.app);
+    await tokens.login(ADMIN);
+    const created = await tokens.post("/api/orgs/octo-org/api-tokens", { name: "short-lived", role: "owner" });
+    const as = (token: string) => ({ authorization: `Bearer ${token}` });
+    // Its first use: lastUsedAt is due, so the general path answers (and writes it); then one statement.
+    const { result: firstUse, count } = await statements(() => new Client(t.app).get(CONNECTIONS, as(created.body.token)));
+    expect(firstUse.status).toBe(200);
+    expect(count).toBeGreaterThan(1);
+    const [used] = await query<{ last_used_at: unknown }>(t, sql`select last_used_at from api_tokens where id = ${created.body.id}`);
+    expect(used!.last_used_at).not.toBeNull();
+    expect((await statements(() => new Client(t.app).get(`${CONNECTIONS}/${ids[0]}`, as(created.body.token)))).count).toBe(1);
+    // lastUsedAt older than the interval: written again on the next read.
+    await query(t, sql`update api_tokens set last_used_at = now() - interval '2 minutes' where id = ${created.body.id}`);
+    expect((await new Client(t.app).get(CONNECTIONS, as(created.body.token))).status).toBe(200);
+    const [again] = await query<{ fresh: boolean }>(
+      t,
+      sql`select last_used_at > now() - interval '1 minute' as fresh from api_tokens where id = ${created.body.id}`,
+    );
+    expect(again!.fresh).toBe(true);
+    // Expired: 401, folded or not.
+    await query(t, sql`update api_tokens set expires_at = now() - interval '1 second' where id = ${created.body.id}`);
+    for (const path of [CONNECTIONS, `${CONNECTIONS}/${ids[0]}`])
+      expectError(await new Client(t.app).get(path, as(created.body.token)), 401, "unauthenticated");
+    // Revoked: 401 at once.
+    await query(t, sql`update api_tokens set expires_at = null where id = ${created.body.id}`);
+    expect((await new Client(t.app).get(CONNECTIONS, as(created.body.token))).status).toBe(200);
+    expect((await tokens.delete(`/api/orgs/octo-org/api-tokens/${created.body.id}`)).status).toBe(204);
+    for (const path of [CONNECTIONS, `${CONNECTIONS}/${ids[0]}`])
+      expectError(await new Client(t.app).get(path, as(created.body.token)), 401, "unauthenticated");
+    // Another org's reads with this org's token: 404, as for any org one cannot see.
+    for (const path of ["/api/orgs/acme/oidc-connections", `/api/orgs/acme/oidc-connections/${ids[0]}`])
+      expectError(await bearer.get(path), 404, "not_found");
+    // Not shaped like a token, or a secret no token has: 401.
+    for (const token of ["not-a-token", `${secret.slice(0, -4)}AAAA`])
+      expectError(await new Client(t.app).get(CONNECTIONS, as(token)), 401, "unauthenticated");
   });
 
   it("revocation at once: a signed-out session and a removed membership fold nothing", async () => {
