@@ -8,8 +8,9 @@
  * postgres://postgres@127.0.0.1:5432/postgres. Options (env): BENCH_SECONDS or BENCH_DURATION (default 10),
  * BENCH_CONNECTIONS (default "10,50"), BENCH_KINDS (default "pglite,postgres"), DATABASE_POOL_SIZE,
  * WORKERS (PostgreSQL only: the server's node:cluster workers), BENCH_SERVER_NODE_FLAGS (extra node
- * flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_SKIP_CLI=1 (without the CLI's
- * read of the whole org, measured after the endpoints).
+ * flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_AUTH=token (the endpoints read
+ * with an owner API token instead of the admin's session), BENCH_SKIP_CLI=1 (without the CLI's read of
+ * the whole org, measured after the endpoints).
  *
  * Server CPU per request is the user + system CPU of the server's whole process tree (primary and
  * workers, /proc/<pid>/stat) during the run divided by the answered requests; RSS is summed over
@@ -144,7 +145,7 @@ async function login(base: string): Promise<string> {
   return (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
 }
 
-function run(opts: { url: string; connections: number; seconds: number; cookie: string; paths: () => string }) {
+function run(opts: { url: string; connections: number; seconds: number; auth: Record<string, string>; paths: () => string }) {
   return new Promise<{ result: AutocannonResult; perSecond: number[] }>((resolve, reject) => {
     const perSecond: number[] = [];
     const instance = autocannon(
@@ -152,7 +153,7 @@ function run(opts: { url: string; connections: number; seconds: number; cookie: 
         url: opts.url,
         connections: opts.connections,
         duration: opts.seconds,
-        headers: { cookie: opts.cookie, accept: "application/json" },
+        headers: { ...opts.auth, accept: "application/json" },
         requests: [{ method: "GET", setupRequest: (req: Record<string, unknown>) => ({ ...req, path: opts.paths() }) }],
       },
       (err, result) => (err ? reject(err) : resolve({ result, perSecond })),
@@ -198,6 +199,9 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
   try {
     const base = `http://127.0.0.1:${ready.port}`;
     const cookie = await login(base);
+    // BENCH_AUTH=token: the endpoints are read with an API token (scripts) instead of the session (the console).
+    const auth: Record<string, string> =
+      process.env.BENCH_AUTH === "token" ? { authorization: `Bearer ${await apiToken(base, cookie)}` } : { cookie };
     const list = "/api/orgs/octo-org/oidc-connections";
     const first = (await (await fetch(`${base}${list}`, { headers: { cookie } })).json()) as { items: unknown[]; nextCursor: string };
     if (first.items.length !== 25 || !first.nextCursor) throw new Error("the list did not answer a first page of 25");
@@ -209,8 +213,8 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
       ["list (first page)", () => list],
       ["get", () => `${list}/${ready.ids[n++ % ready.ids.length]}`],
     ];
-    await run({ url: base, connections: 10, seconds: 1, cookie, paths: endpoints[0]![1] }); // warm-up
-    await run({ url: base, connections: 10, seconds: 1, cookie, paths: endpoints[1]![1] });
+    await run({ url: base, connections: 10, seconds: 1, auth, paths: endpoints[0]![1] }); // warm-up
+    await run({ url: base, connections: 10, seconds: 1, auth, paths: endpoints[1]![1] });
     const idle = child.pid ? treeUsage(child.pid) : undefined;
     process.stdout.write(
       `  server RSS idle (after start-up, seed and warm-up): ${fmt(idle?.rssMiB, 0)} MiB in ${idle?.processes ?? "?"} node processes\n`,
@@ -218,7 +222,7 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
     for (const [endpoint, paths] of endpoints) {
       for (const connections of concurrencies) {
         const watch = watchRun(child.pid);
-        const { result, perSecond } = await run({ url: base, connections, seconds, cookie, paths });
+        const { result, perSecond } = await run({ url: base, connections, seconds, auth, paths });
         const conditions = watch.stop();
         const answered = result.requests.average * seconds;
         const row: Row = {
@@ -254,19 +258,24 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
   return rows;
 }
 
+/** A new owner API token of octo-org, created with the admin's session. */
+async function apiToken(base: string, cookie: string): Promise<string> {
+  const created = await fetch(`${base}/api/orgs/octo-org/api-tokens`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: base, cookie },
+    body: JSON.stringify({ name: `bench ${randomBytes(4).toString("hex")}`, role: "owner" }),
+  });
+  if (created.status !== 201) throw new Error(`api token: ${created.status} ${await created.text()}`);
+  return ((await created.json()) as { token: string }).token;
+}
+
 /**
  * Connections as code (SPEC §10): the CLI's `readAll` — what `export`, `plan` and `apply` read first —
  * over all 1,000 connections with an owner API token, one GET at a time against several at a time
  * (the CLI's default), alternating, three runs each. Wall time: what the person at the terminal waits.
  */
 async function benchReadAll(base: string, cookie: string) {
-  const created = await fetch(`${base}/api/orgs/octo-org/api-tokens`, {
-    method: "POST",
-    headers: { "content-type": "application/json", origin: base, cookie },
-    body: JSON.stringify({ name: "bench cli", role: "owner" }),
-  });
-  if (created.status !== 201) throw new Error(`api token: ${created.status} ${await created.text()}`);
-  const { token } = (await created.json()) as { token: string };
+  const token = await apiToken(base, cookie);
   const times: Record<string, number[]> = { "1": [], [String(READ_CONCURRENCY)]: [] };
   for (let round = 0; round < 3; round++) {
     for (const concurrency of [1, READ_CONCURRENCY]) {
