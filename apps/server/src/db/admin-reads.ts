@@ -351,58 +351,50 @@ const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : ((
 export class AdminReads {
   constructor(private readonly database: DatabaseHandle) {}
 
-  async connection(orgId: string, id: string): Promise<ConnectionRow | undefined> {
-    const [row] = await this.database.query<ConnectionRow>(STATEMENTS.connection.text, bind(STATEMENTS.connection, { orgId, id }));
-    return row;
+  /** A statement of `STATEMENTS` with its values, on the driver. */
+  private rows<T, P extends string>(statement: Statement<P>, values: Partial<Record<P, unknown>>): Promise<T[]> {
+    return this.database.query<T>(statement.text, bind(statement, values));
+  }
+
+  private async first<T, P extends string>(statement: Statement<P>, values: Partial<Record<P, unknown>>): Promise<T | undefined> {
+    return (await this.rows<T, P>(statement, values))[0];
+  }
+
+  connection(orgId: string, id: string): Promise<ConnectionRow | undefined> {
+    return this.first(STATEMENTS.connection, { orgId, id });
   }
 
   connectionPage(values: PageValues & { orgId: string }): Promise<ConnectionPageRow[]> {
-    return this.database.query<ConnectionPageRow>(STATEMENTS.connectionPage.text, bind(STATEMENTS.connectionPage, values));
+    return this.rows(STATEMENTS.connectionPage, values);
   }
 
-  async sessionAccess(key: SessionKey): Promise<SessionAccessRow | undefined> {
-    const [row] = await this.database.query<SessionAccessRow>(STATEMENTS.sessionAccess.text, bind(STATEMENTS.sessionAccess, key));
-    return row;
+  sessionAccess(key: SessionKey): Promise<SessionAccessRow | undefined> {
+    return this.first(STATEMENTS.sessionAccess, key);
   }
 
   /** No row: no live session. Otherwise its access, and the connection's columns (null unless a member's and found). */
-  async sessionConnection(key: SessionKey, id: string): Promise<SessionConnectionRow | undefined> {
-    const [row] = await this.database.query<SessionConnectionRow>(
-      STATEMENTS.sessionConnection.text,
-      bind(STATEMENTS.sessionConnection, { ...key, id }),
-    );
-    return row;
+  sessionConnection(key: SessionKey, id: string): Promise<SessionConnectionRow | undefined> {
+    return this.first(STATEMENTS.sessionConnection, { ...key, id });
   }
 
   /** No rows: no live session. Otherwise the access on every row and the page's rows (one row of nulls when none). */
   sessionConnectionPage(key: SessionKey, values: PageValues): Promise<SessionConnectionPageRow[]> {
-    return this.database.query<SessionConnectionPageRow>(
-      STATEMENTS.sessionConnectionPage.text,
-      bind(STATEMENTS.sessionConnectionPage, { ...key, ...values }),
-    );
+    return this.rows(STATEMENTS.sessionConnectionPage, { ...key, ...values });
   }
 
   /** No row: no token has this hash. Otherwise the token, its org, and its role under `key.slug` (null when another org). */
-  async tokenAccess(key: TokenKey): Promise<TokenAccessRow | undefined> {
-    const [row] = await this.database.query<TokenAccessRow>(STATEMENTS.tokenAccess.text, bind(STATEMENTS.tokenAccess, key));
-    return row;
+  tokenAccess(key: TokenKey): Promise<TokenAccessRow | undefined> {
+    return this.first(STATEMENTS.tokenAccess, key);
   }
 
   /** As `sessionConnection`, for an API token. */
-  async tokenConnection(key: TokenKey, id: string): Promise<TokenConnectionRow | undefined> {
-    const [row] = await this.database.query<TokenConnectionRow>(
-      STATEMENTS.tokenConnection.text,
-      bind(STATEMENTS.tokenConnection, { ...key, id }),
-    );
-    return row;
+  tokenConnection(key: TokenKey, id: string): Promise<TokenConnectionRow | undefined> {
+    return this.first(STATEMENTS.tokenConnection, { ...key, id });
   }
 
   /** As `sessionConnectionPage`, for an API token. */
   tokenConnectionPage(key: TokenKey, values: PageValues): Promise<TokenConnectionPageRow[]> {
-    return this.database.query<TokenConnectionPageRow>(
-      STATEMENTS.tokenConnectionPage.text,
-      bind(STATEMENTS.tokenConnectionPage, { ...key, ...values }),
-    );
+    return this.rows(STATEMENTS.tokenConnectionPage, { ...key, ...values });
   }
 }
 
