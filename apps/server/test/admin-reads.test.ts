@@ -7,6 +7,7 @@ import {
   CONNECTION_COLUMNS,
   PAGE_COLUMNS,
   readConnectionIn,
+  readRevocation,
   type SessionKey,
   STATEMENTS,
   TOKEN_ACCESS_COLUMNS,
@@ -80,6 +81,21 @@ describe.each(DB_KINDS)("admin reads match the schema and the migrations (%s)", 
       new Set(["hash", "slug", "limit", "status", "like", "cursorAt", "cursorId"]),
     );
     for (const statement of Object.values(STATEMENTS)) expect(statement.text).toMatch(/^select /);
+  });
+
+  it("the revocation read answers the connection's status and tokensValidAfter in whole milliseconds, as drizzle reads them", async () => {
+    const d = db.handle.db;
+    const at = new Date("2026-11-23T05:50:12.345Z");
+    await d.update(connections).set({ tokensValidAfter: at }).where(eq(connections.id, connectionId));
+    const [plain] = await d
+      .select({ status: connections.status, after: connections.tokensValidAfter })
+      .from(connections)
+      .where(eq(connections.id, connectionId));
+    expect(await readRevocation(db.handle, connectionId)).toEqual({ status: plain!.status, tokensValidAfterMs: plain!.after!.getTime() });
+    expect(plain!.after!.getTime()).toBe(at.getTime());
+    await d.update(connections).set({ tokensValidAfter: null }).where(eq(connections.id, connectionId));
+    expect(await readRevocation(db.handle, connectionId)).toEqual({ status: plain!.status, tokensValidAfterMs: null });
+    expect(await readRevocation(db.handle, "7d1f3a52-55d5-4c9e-9a43-3c1e0b7a0c11")).toBeUndefined();
   });
 
   it("the access columns and a read's columns share no name (a folded row would lose one)", () => {

@@ -1,8 +1,9 @@
 /**
  * The admin API's hot reads (GET one connection, a page of the list), each ONE statement — one
  * round trip — that also brings what the answer needs besides the rows: the creator and updater,
- * the rulesets, the organisation's policy and its GitHub owner ID. Measured facts and the bench
- * commands behind this design: docs/performance.md.
+ * the rulesets, the organisation's policy and its GitHub owner ID; and the revocation check that
+ * every use of an access token reads (`readRevocation`). Measured facts and the bench commands
+ * behind this design: docs/performance.md.
  *
  * The statements are written with drizzle's `sql` template over the tables of `schema.ts`, so tsc
  * checks every table and column they name; `test/admin-reads.test.ts` runs each one on a migrated
@@ -293,6 +294,22 @@ function foldedInto(access: SQL, read: (orgId: SQL) => SQL): SQL {
   left join lateral (${read(allowedOrgId)}) as ${sql.identifier("folded")} on true`;
 }
 
+/**
+ * What revokes an access token (SPEC §6.4), read at every use of one (the registry realm, the
+ * resource route): its connection's status and `tokensValidAfter`, in milliseconds (whole, as
+ * `Date#getTime` gives them). No row: the connection was deleted.
+ */
+export interface RevocationRow {
+  status: "active" | "inactive";
+  tokensValidAfterMs: number | null;
+}
+
+export function revocationQuery(p: { id: Param }): SQL {
+  return sql`select ${connections.status} as "status",
+    floor(extract(epoch from ${connections.tokensValidAfter}) * 1000)::float8 as "tokensValidAfterMs"
+  from ${connections} where ${connections.id} = ${p.id}::uuid`;
+}
+
 const dialect = new PgDialect();
 
 /** A statement rendered once: its text and, in order, the names of its parameters. */
@@ -329,6 +346,7 @@ export const STATEMENTS = {
     (p) => foldedInto(sessionAccessQuery(p), (orgId) => connectionPageQuery({ ...p, orgId })),
     [...ACCESS_PARAMS, ...PAGE_PARAMS] as const,
   ),
+  revocation: render("access_token_revocation", revocationQuery, ["id"] as const),
   tokenAccess: render("token_access", tokenAccessQuery, TOKEN_PARAMS),
   tokenConnection: render("token_connection", (p) => foldedInto(tokenAccessQuery(p), (orgId) => connectionQuery({ orgId, id: p.id })), [
     ...TOKEN_PARAMS,
@@ -396,6 +414,12 @@ export class AdminReads {
   tokenConnectionPage(key: TokenKey, values: PageValues): Promise<TokenConnectionPageRow[]> {
     return this.rows(STATEMENTS.tokenConnectionPage, { ...key, ...values });
   }
+}
+
+/** `revocationQuery` for one connection id (a UUID: the caller checks), prepared like the reads above. */
+export async function readRevocation(database: DatabaseHandle, connectionId: string): Promise<RevocationRow | undefined> {
+  const [row] = await database.query<RevocationRow>(STATEMENTS.revocation.text, bind(STATEMENTS.revocation, { id: connectionId }));
+  return row;
 }
 
 /** The values a list page's statement binds (the filters of ConnectionListOptions, already decoded). */

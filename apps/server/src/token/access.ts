@@ -1,7 +1,6 @@
-import { eq } from "drizzle-orm";
 import { errors, jwtVerify } from "jose";
+import { readRevocation } from "../db/admin-reads";
 import type { DatabaseHandle } from "../db/client";
-import { connections } from "../db/schema";
 import type { Env } from "../env";
 import { ACCESS_TOKEN_ALG, type SigningKeyStore } from "./keys";
 
@@ -79,16 +78,14 @@ export async function verifyAccessToken(token: string, env: Env, keys: SigningKe
   }
   if (typeof claims.connection_id !== "string" || typeof claims.org !== "string" || !Array.isArray(claims.access))
     throw new InvalidAccessToken("The token is malformed");
-  const [connection] = await database.db
-    .select({ status: connections.status, tokensValidAfter: connections.tokensValidAfter })
-    .from(connections)
-    .where(eq(connections.id, claims.connection_id));
+  // One prepared statement (db/admin-reads.ts); our own signature vouches for connection_id being one of our ids.
+  const connection = await readRevocation(database, claims.connection_id);
   if (!connection) throw new InvalidAccessToken("The token has been revoked: its connection was deleted");
   if (connection.status !== "active") throw new InvalidAccessToken("The token has been revoked: its connection is inactive");
   // tokensValidAfter is the last deactivation or re-activation (milliseconds); iat_ms says when the
   // token was issued to the millisecond (tokens from before it existed: iat, whole seconds).
   const issuedAtMs = typeof claims.iat_ms === "number" ? claims.iat_ms : (claims.iat as number) * 1000;
-  if (connection.tokensValidAfter && issuedAtMs < connection.tokensValidAfter.getTime())
+  if (connection.tokensValidAfterMs !== null && issuedAtMs < connection.tokensValidAfterMs)
     throw new InvalidAccessToken("The token has been revoked: its connection was deactivated after it was issued");
   return claims as unknown as AccessClaims;
 }
