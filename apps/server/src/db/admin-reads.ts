@@ -365,61 +365,67 @@ function bind<P extends string>(statement: Statement<P>, values: Partial<Record<
 
 const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
 
-/** The hot reads on the database itself, prepared once per connection (postgres.js) or parameterised (PGlite). */
+/** A statement of `STATEMENTS` with its values, on the driver: prepared once per connection (postgres.js) or parameterised (PGlite). */
+function run<T, P extends string>(database: DatabaseHandle, statement: Statement<P>, values: Partial<Record<P, unknown>>): Promise<T[]> {
+  return database.query<T>(statement.text, bind(statement, values));
+}
+
+async function runFirst<T, P extends string>(
+  database: DatabaseHandle,
+  statement: Statement<P>,
+  values: Partial<Record<P, unknown>>,
+): Promise<T | undefined> {
+  return (await run<T, P>(database, statement, values))[0];
+}
+
+/** The hot reads on the database itself (`run`). */
 export class AdminReads {
   constructor(private readonly database: DatabaseHandle) {}
 
-  /** A statement of `STATEMENTS` with its values, on the driver. */
-  private rows<T, P extends string>(statement: Statement<P>, values: Partial<Record<P, unknown>>): Promise<T[]> {
-    return this.database.query<T>(statement.text, bind(statement, values));
-  }
-
-  private async first<T, P extends string>(statement: Statement<P>, values: Partial<Record<P, unknown>>): Promise<T | undefined> {
-    return (await this.rows<T, P>(statement, values))[0];
-  }
-
   connection(orgId: string, id: string): Promise<ConnectionRow | undefined> {
-    return this.first(STATEMENTS.connection, { orgId, id });
+    return runFirst(this.database, STATEMENTS.connection, { orgId, id });
   }
 
   connectionPage(values: PageValues & { orgId: string }): Promise<ConnectionPageRow[]> {
-    return this.rows(STATEMENTS.connectionPage, values);
+    return run(this.database, STATEMENTS.connectionPage, values);
   }
 
   sessionAccess(key: SessionKey): Promise<SessionAccessRow | undefined> {
-    return this.first(STATEMENTS.sessionAccess, key);
+    return runFirst(this.database, STATEMENTS.sessionAccess, key);
   }
 
   /** No row: no live session. Otherwise its access, and the connection's columns (null unless a member's and found). */
   sessionConnection(key: SessionKey, id: string): Promise<SessionConnectionRow | undefined> {
-    return this.first(STATEMENTS.sessionConnection, { ...key, id });
+    return runFirst(this.database, STATEMENTS.sessionConnection, { ...key, id });
   }
 
   /** No rows: no live session. Otherwise the access on every row and the page's rows (one row of nulls when none). */
   sessionConnectionPage(key: SessionKey, values: PageValues): Promise<SessionConnectionPageRow[]> {
-    return this.rows(STATEMENTS.sessionConnectionPage, { ...key, ...values });
+    return run(this.database, STATEMENTS.sessionConnectionPage, { ...key, ...values });
   }
 
   /** No row: no token has this hash. Otherwise the token, its org, and its role under `key.slug` (null when another org). */
   tokenAccess(key: TokenKey): Promise<TokenAccessRow | undefined> {
-    return this.first(STATEMENTS.tokenAccess, key);
+    return runFirst(this.database, STATEMENTS.tokenAccess, key);
   }
 
   /** As `sessionConnection`, for an API token. */
   tokenConnection(key: TokenKey, id: string): Promise<TokenConnectionRow | undefined> {
-    return this.first(STATEMENTS.tokenConnection, { ...key, id });
+    return runFirst(this.database, STATEMENTS.tokenConnection, { ...key, id });
   }
 
   /** As `sessionConnectionPage`, for an API token. */
   tokenConnectionPage(key: TokenKey, values: PageValues): Promise<TokenConnectionPageRow[]> {
-    return this.rows(STATEMENTS.tokenConnectionPage, { ...key, ...values });
+    return run(this.database, STATEMENTS.tokenConnectionPage, { ...key, ...values });
   }
 }
 
-/** `revocationQuery` for one connection id (a UUID: the caller checks), prepared like the reads above. */
-export async function readRevocation(database: DatabaseHandle, connectionId: string): Promise<RevocationRow | undefined> {
-  const [row] = await database.query<RevocationRow>(STATEMENTS.revocation.text, bind(STATEMENTS.revocation, { id: connectionId }));
-  return row;
+/**
+ * `revocationQuery` for one connection id, run like the reads above. The id must be a UUID (the
+ * statement casts it); an access token's `connection_id` is one, as our signature vouches.
+ */
+export function readRevocation(database: DatabaseHandle, connectionId: string): Promise<RevocationRow | undefined> {
+  return runFirst(database, STATEMENTS.revocation, { id: connectionId });
 }
 
 /** The values a list page's statement binds (the filters of ConnectionListOptions, already decoded). */
