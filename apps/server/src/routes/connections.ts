@@ -27,11 +27,10 @@ import {
 import {
   AdminReads,
   type ConnectionPageRow,
+  type ConnectionRow,
   type PageValues,
   type SessionAccessRow,
-  type SessionKey,
   type TokenAccessRow,
-  type TokenKey,
 } from "../db/admin-reads";
 import { ValidationFailed } from "../domain/errors";
 import type { AppEnv, Deps, OrgAccess } from "../http/context";
@@ -56,33 +55,41 @@ const base = "/orgs/:org/oidc-connections";
  */
 export function foldedReadRoutes(deps: Deps) {
   const reads = new AdminReads(deps.database);
-  type Caller = { session: SessionKey; token?: undefined } | { token: TokenKey; session?: undefined };
-  /** Who is calling, to fold in, or undefined when the general path must decide. */
-  const callerOf = (c: Context<AppEnv>): Caller | undefined => {
+  /** Who is calling, as a `Fold`, or undefined when the general path must decide. */
+  const callerOf = (c: Context<AppEnv>): Fold | undefined => {
     const slug = c.req.param("org") ?? "";
     if (!isOrgSlug(slug)) return undefined;
     const bearer = bearerToken(c);
     if (bearer !== undefined) {
-      const token = tokenKey(bearer, slug);
-      return token && { token };
+      const key = tokenKey(bearer, slug);
+      return (
+        key &&
+        fold<TokenAccessRow>(
+          (values) => reads.tokenConnectionPage(key, values),
+          (id) => reads.tokenConnection(key, id),
+          (c, row) => {
+            const token = liveToken(row, key);
+            if (!token?.org || token.lastUsedDue) return undefined;
+            c.set("apiToken", { id: token.id, name: token.name });
+            return token.org;
+          },
+        )
+      );
     }
     const id = readSessionId(c, deps.env);
-    return id ? { session: sessionKey(id, slug) } : undefined;
-  };
-  /** The caller and their org if the fold may answer; only then is the context set as the general path would. */
-  const allowed = (c: Context<AppEnv>, caller: Caller, row: SessionAccessRow | TokenAccessRow | undefined): OrgAccess | undefined => {
-    if (!row) return undefined;
-    if (caller.session) {
-      const access = accessOf(row as SessionAccessRow);
-      if (!access.org) return undefined;
-      c.set("user", access.user);
-      c.set("sessionHash", caller.session.hash);
-      return access.org;
-    }
-    const token = liveToken(row as TokenAccessRow, caller.token);
-    if (!token?.org || token.lastUsedDue) return undefined;
-    c.set("apiToken", { id: token.id, name: token.name });
-    return token.org;
+    if (!id) return undefined;
+    const key = sessionKey(id, slug);
+    return fold<SessionAccessRow>(
+      (values) => reads.sessionConnectionPage(key, values),
+      (id) => reads.sessionConnection(key, id),
+      (c, row) => {
+        const { user, org } = accessOf(row);
+        if (!org) return undefined;
+        c.set("user", user);
+        c.set("sessionHash", key.hash);
+        return org;
+      },
+    );
   };
   // Middleware (`use`), not routes: they add nothing to the API's types (the console's client is
   // typed by the general routes), and they answer GET only.
@@ -98,29 +105,57 @@ export function foldedReadRoutes(deps: Deps) {
       } catch {
         return next(); // a cursor that is not one: 400, but only after the caller is known (the general path)
       }
-      const rows: (ConnectionPageRow | { id: null })[] = caller.session
-        ? await reads.sessionConnectionPage(caller.session, values)
-        : await reads.tokenConnectionPage(caller.token, values);
-      const org = allowed(c, caller, rows[0] as SessionAccessRow | TokenAccessRow | undefined);
-      if (!org) return next();
-      c.set("org", org);
-      // An empty page is one row of access with null connection columns.
-      return c.json(pageOf(rows[0]?.id === null ? [] : (rows as ConnectionPageRow[]), options.data), 200);
+      const rows = await caller.page(c, values);
+      return rows ? c.json(pageOf(rows, options.data), 200) : next();
     })
     .use(`${base}/:id`, async (c, next) => {
       const caller = c.req.method === "GET" ? callerOf(c) : undefined;
       const id = c.req.param("id") ?? "";
       if (!caller || !isUuid(id)) return next();
-      const row = caller.session
-        ? await reads.sessionConnection(caller.session, id.toLowerCase())
-        : await reads.tokenConnection(caller.token, id.toLowerCase());
-      if (!row || row.id === null) return next();
-      const org = allowed(c, caller, row);
-      if (!org) return next();
-      c.set("org", org);
-      c.header("ETag", etag(row.version));
-      return c.json(connectionOf(org, row), 200);
+      const found = await caller.connection(c, id.toLowerCase());
+      if (!found) return next();
+      c.header("ETag", etag(found.row.version));
+      return c.json(connectionOf(found.org, found.row), 200);
     });
+}
+
+/** A caller's two folded reads, each answering only when the fold may answer (else undefined: the general path decides). */
+interface Fold {
+  page(c: Context<AppEnv>, values: PageValues): Promise<ConnectionPageRow[] | undefined>;
+  connection(c: Context<AppEnv>, id: string): Promise<{ org: OrgAccess; row: ConnectionRow } | undefined>;
+}
+
+type Nulls<T> = { [K in keyof T]: null };
+
+/**
+ * The folded reads of one kind of caller, whose lookup columns are `A`: `admit` decides from them
+ * whether the fold answers and, only then, sets on the context what the general path's middleware
+ * would have (the org too).
+ */
+function fold<A>(
+  page: (values: PageValues) => Promise<(A & (ConnectionPageRow | Nulls<ConnectionPageRow>))[]>,
+  connection: (id: string) => Promise<(A & (ConnectionRow | Nulls<ConnectionRow>)) | undefined>,
+  admit: (c: Context<AppEnv>, access: A) => OrgAccess | undefined,
+): Fold {
+  const admitted = (c: Context<AppEnv>, access: A) => {
+    const org = admit(c, access);
+    if (org) c.set("org", org);
+    return org;
+  };
+  return {
+    async page(c, values) {
+      const rows = await page(values);
+      if (!rows[0] || !admitted(c, rows[0])) return undefined;
+      // An empty page is one row of access with null connection columns.
+      return rows[0].id === null ? [] : (rows as ConnectionPageRow[]);
+    },
+    async connection(c, id) {
+      const row = await connection(id);
+      if (!row || row.id === null) return undefined;
+      const org = admitted(c, row);
+      return org && { org, row: row as ConnectionRow };
+    },
+  };
 }
 
 export function connectionRoutes(deps: Deps) {
