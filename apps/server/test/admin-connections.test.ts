@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONNECTIONS, counts, expectError, query, ruleset } from "./admin-support";
-import { ACME_OWNER, ADMIN, Client, connectionBody, createTestApp, DB_KINDS, type TestApp, VIEWER } from "./support/harness";
+import { ACME_OWNER, ADMIN, Client, connectionBody, createTestApp, DB_KINDS, signedIn, type TestApp, VIEWER } from "./support/harness";
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
@@ -12,10 +12,7 @@ describe.each(DB_KINDS)("admin API: connections (%s)", (kind) => {
   let acme: Client;
   beforeAll(async () => {
     t = await createTestApp(kind);
-    admin = new Client(t.app);
-    viewer = new Client(t.app);
-    acme = new Client(t.app);
-    await Promise.all([admin.login(ADMIN), viewer.login(VIEWER), acme.login(ACME_OWNER)]);
+    [admin, viewer, acme] = await signedIn(t.app, ADMIN, VIEWER, ACME_OWNER);
   });
   afterAll(() => t.close());
 

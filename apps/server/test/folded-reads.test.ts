@@ -5,7 +5,7 @@ import { listConnections, requireConnection } from "../src/connections/service";
 import { AdminReads } from "../src/db/admin-reads";
 import { parseQuery } from "../src/http/validate";
 import { CONNECTIONS, expectError, query, ruleset } from "./admin-support";
-import { ACME_OWNER, ADMIN, Client, connectionBody, createTestApp, DB_KINDS, type TestApp, VIEWER } from "./support/harness";
+import { ACME_OWNER, ADMIN, Client, connectionBody, createTestApp, DB_KINDS, signedIn, type TestApp, VIEWER } from "./support/harness";
 
 /**
  * The hot reads are folded into the caller's lookup (routes/connections.ts `foldedReadRoutes`):
@@ -53,10 +53,7 @@ describe.each(DB_KINDS)("reads folded into the session or API token lookup (%s)"
 
   beforeAll(async () => {
     t = await createTestApp(kind);
-    admin = new Client(t.app);
-    viewer = new Client(t.app);
-    acme = new Client(t.app);
-    await Promise.all([admin.login(ADMIN), viewer.login(VIEWER), acme.login(ACME_OWNER)]);
+    [admin, viewer, acme] = await signedIn(t.app, ADMIN, VIEWER, ACME_OWNER);
     ids = [];
     for (let i = 0; i < 3; i++) {
       const res = await admin.post(

@@ -21,6 +21,7 @@ import {
   createTestApp,
   createTestDatabase,
   DB_KINDS,
+  signedIn,
   type TestApp,
   testEnv,
   VIEWER,
@@ -162,9 +163,7 @@ describe.each(DB_KINDS)("webhooks API and delivery (%s)", (kind) => {
   let worker: WebhookWorker;
   beforeAll(async () => {
     t = await createTestApp(kind);
-    admin = new Client(t.app);
-    viewer = new Client(t.app);
-    await Promise.all([admin.login(ADMIN), viewer.login(VIEWER)]);
+    [admin, viewer] = await signedIn(t.app, ADMIN, VIEWER);
     r = await receiver(() => answer);
     worker = new WebhookWorker(t.deps.database.db, t.deps.env, silent, FAST);
   });

@@ -176,6 +176,17 @@ export class Client {
   }
 }
 
+/** One client per email, each signed in (together). */
+export async function signedIn<E extends string[]>(app: TestApp["app"], ...emails: E): Promise<{ [K in keyof E]: Client }> {
+  return (await Promise.all(
+    emails.map(async (email) => {
+      const client = new Client(app);
+      await client.login(email);
+      return client;
+    }),
+  )) as { [K in keyof E]: Client };
+}
+
 export const ADMIN = "admin@example.com";
 export const VIEWER = "viewer@example.com";
 export const ACME_OWNER = "owner@acme.example";
@@ -284,9 +295,7 @@ export interface ExchangeFixture {
  */
 export async function createExchangeFixture(kind: DbKind, envOverrides: Record<string, string> = {}): Promise<ExchangeFixture> {
   const t = await createTestApp(kind, { ...EXCHANGE_ENV, ...envOverrides });
-  const admin = new Client(t.app);
-  const viewer = new Client(t.app);
-  await Promise.all([admin.login(ADMIN), viewer.login(VIEWER)]);
+  const [admin, viewer] = await signedIn(t.app, ADMIN, VIEWER);
   return {
     t,
     admin,
