@@ -23,7 +23,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { AdminClient, READ_CONCURRENCY } from "../../../packages/cli/src/api";
 import { connectPostgres } from "../src/db/client";
-import { fmt, loadWarning, type RunConditions, serverNodeFlags, treeUsage, watchRun } from "./proc";
+import { fmt, loadWarning, median, type RunConditions, serverNodeFlags, treeUsage, watchRun } from "./proc";
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface AutocannonResult {
@@ -293,10 +293,9 @@ async function benchReadAll(base: string, cookie: string) {
         process.stdout.write(`  CLI readAll (export, plan, apply): ${requests} requests for ${all.length} connections\n`);
     }
   }
-  const med = (xs: number[] = []) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   for (const [concurrency, xs] of Object.entries(times))
     process.stdout.write(
-      `  CLI readAll, ${concurrency} GET${concurrency === "1" ? "" : "s"} at a time: ${(med(xs) / 1000).toFixed(2)} s median (runs: ${xs.map((x) => (x / 1000).toFixed(2)).join(", ")} s)\n`,
+      `  CLI readAll, ${concurrency} GET${concurrency === "1" ? "" : "s"} at a time: ${(median(xs) / 1000).toFixed(2)} s median (runs: ${xs.map((x) => (x / 1000).toFixed(2)).join(", ")} s)\n`,
     );
 }
 
