@@ -10,7 +10,7 @@
  * WORKERS (PostgreSQL only: the server's node:cluster workers), BENCH_SERVER_NODE_FLAGS (extra node
  * flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_AUTH=token (the endpoints read
  * with an owner API token instead of the admin's session), BENCH_SKIP_CLI=1 (without the CLI's read of
- * the whole org, measured after the endpoints).
+ * the whole org, measured after the endpoints), BENCH_SKIP_FLOOR=1 (without the floor's runs: serveFloor).
  *
  * Server CPU per request is the user + system CPU of the server's whole process tree (primary and
  * workers, /proc/<pid>/stat) during the run divided by the answered requests; RSS is summed over
@@ -42,7 +42,7 @@ const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 const PASSWORD = "bench-password-123";
 const CONNECTIONS_IN_ORG = 1000;
 
-type Ready = { type: "ready"; port: number; ids: string[] };
+type Ready = { type: "ready"; port: number; floorPort: number; ids: string[] };
 
 // ---------------------------------------------------------------- server side (child process)
 
@@ -98,10 +98,53 @@ async function serve() {
       ),
     );
   }
-  process.send?.({ type: "ready", port: started.port, ids } satisfies Ready);
+  const floorPort = await serveFloor(started.deps);
+  process.send?.({ type: "ready", port: started.port, floorPort, ids } satisfies Ready);
   process.on("SIGTERM", () => {
     started.stop(2000).finally(() => process.exit(0));
   });
+}
+
+/**
+ * The floor: what answering GET one connection or a list page must cost at the least on this
+ * machine, measured in the same run as the product, like the exchange's ceiling. A bare Hono app
+ * on its own port, in the server's process (the same heap, database handle and pool, so the same
+ * JIT and GC conditions), that reads the caller's credential the product's way and runs the
+ * product's one folded statement for it (`AdminReads`: the session's, or the API token's with
+ * BENCH_AUTH=token) and answers its rows as JSON. Nothing else: no middleware (request context,
+ * logging, metrics, security headers, deadline), no validation of the query, no decision on the
+ * access row, no mapping of rows to the API's shape, no lints. With WORKERS > 1 it runs in the
+ * primary only (one process).
+ */
+async function serveFloor(deps: import("../src/http/context").Deps): Promise<number> {
+  const { Hono } = await import("hono");
+  const { serve } = await import("@hono/node-server");
+  const { AdminReads } = await import("../src/db/admin-reads");
+  const { sessionKey } = await import("../src/auth/sessions");
+  const { tokenKey } = await import("../src/auth/api-tokens");
+  const { bearerToken } = await import("../src/http/middleware");
+  const { readSessionId } = await import("../src/http/session-cookie");
+  const reads = new AdminReads(deps.database);
+  const path = "/api/orgs/:org/oidc-connections";
+  const floor = new Hono()
+    .get(path, async (c) => {
+      const slug = c.req.param("org");
+      const bearer = bearerToken(c);
+      const key = bearer === undefined ? undefined : tokenKey(bearer, slug);
+      // The product reads one row more than the page (limit 25) to know whether a next page exists.
+      const values = { limit: 26 };
+      if (key) return c.json(await reads.tokenConnectionPage(key, values));
+      return c.json(await reads.sessionConnectionPage(sessionKey(readSessionId(c, deps.env) ?? "", slug), values));
+    })
+    .get(`${path}/:id`, async (c) => {
+      const slug = c.req.param("org");
+      const bearer = bearerToken(c);
+      const key = bearer === undefined ? undefined : tokenKey(bearer, slug);
+      const id = c.req.param("id");
+      if (key) return c.json(await reads.tokenConnection(key, id));
+      return c.json(await reads.sessionConnection(sessionKey(readSessionId(c, deps.env) ?? "", slug), id));
+    });
+  return new Promise((resolve) => serve({ fetch: floor.fetch, port: 0, hostname: "127.0.0.1" }, (info) => resolve(info.port)));
 }
 
 // ---------------------------------------------------------------- load generator (parent)
@@ -121,6 +164,8 @@ interface Row {
   /** Server CPU (user + system, primary and workers) per answered request. */
   cpuMs: number | undefined;
   conditions: RunConditions;
+  /** The floor's run just before (serveFloor), unless BENCH_SKIP_FLOOR. */
+  floor?: { rps: number; p99: number; cpuMs: number | undefined };
 }
 
 function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; ready: Ready }> {
@@ -213,14 +258,32 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
       ["list (first page)", () => list],
       ["get", () => `${list}/${ready.ids[n++ % ready.ids.length]}`],
     ];
-    await run({ url: base, connections: 10, seconds: 1, auth, paths: endpoints[0]![1] }); // warm-up
-    await run({ url: base, connections: 10, seconds: 1, auth, paths: endpoints[1]![1] });
+    const floorBase = process.env.BENCH_SKIP_FLOOR ? undefined : `http://127.0.0.1:${ready.floorPort}`;
+    if (floorBase) await checkFloor(floorBase, auth, list, ready.ids[0]!);
+    for (const url of floorBase ? [floorBase, base] : [base]) {
+      await run({ url, connections: 10, seconds: 1, auth, paths: endpoints[0]![1] }); // warm-up
+      await run({ url, connections: 10, seconds: 1, auth, paths: endpoints[1]![1] });
+    }
     const idle = child.pid ? treeUsage(child.pid) : undefined;
     process.stdout.write(
       `  server RSS idle (after start-up, seed and warm-up): ${fmt(idle?.rssMiB, 0)} MiB in ${idle?.processes ?? "?"} node processes\n`,
     );
     for (const [endpoint, paths] of endpoints) {
       for (const connections of concurrencies) {
+        // A B: the floor, then the product, so both see the same minute of a shared machine.
+        let floor: Row["floor"];
+        if (floorBase) {
+          const watch = watchRun(child.pid);
+          const { result } = await run({ url: floorBase, connections, seconds, auth, paths });
+          const { serverCpuMs } = watch.stop();
+          const answered = result.requests.average * seconds;
+          if (result.non2xx || result.errors) throw new Error(`the floor answered ${result.non2xx} non-2xx and ${result.errors} errors`);
+          floor = {
+            rps: result.requests.average,
+            p99: result.latency.p99,
+            cpuMs: answered && serverCpuMs !== undefined ? serverCpuMs / answered : undefined,
+          };
+        }
         const watch = watchRun(child.pid);
         const { result, perSecond } = await run({ url: base, connections, seconds, auth, paths });
         const conditions = watch.stop();
@@ -240,11 +303,16 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
           trend: perSecond.length > 2 ? `${perSecond[0]}→${perSecond[perSecond.length - 2]}` : "",
           cpuMs: answered && conditions.serverCpuMs !== undefined ? conditions.serverCpuMs / answered : undefined,
           conditions,
+          floor,
         };
         rows.push(row);
         process.stdout.write(
           `  ${endpoint.padEnd(18)} c=${String(connections).padEnd(3)} ${Math.round(row.rps)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  server CPU ${fmt(row.cpuMs, 3)} ms/req, peak RSS ${fmt(conditions.serverPeakRssMiB, 0)} MiB  (non-2xx ${row.non2xx}, errors ${row.errors}, req/s first→last full second ${row.trend}, load ${fmt(conditions.loadAtStart, 2)}→${fmt(conditions.loadDuring, 2)}, steal ${fmt(conditions.stealPct)} %)\n`,
         );
+        if (floor)
+          process.stdout.write(
+            `  ${"".padEnd(18)}       floor: ${Math.round(floor.rps)} req/s  p99 ${floor.p99} ms  CPU ${fmt(floor.cpuMs, 3)} ms/req; the product costs ${fmt(ratio(row.cpuMs, floor.cpuMs), 2)}× the floor's CPU\n`,
+          );
       }
     }
     if (!process.env.BENCH_SKIP_CLI) await benchReadAll(base, cookie);
@@ -256,6 +324,15 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
     await drop();
   }
   return rows;
+}
+
+const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
+
+/** The floor answers what the product reads (a page of 26 rows, the connection asked for), not a row of nulls. */
+async function checkFloor(floorBase: string, auth: Record<string, string>, list: string, id: string) {
+  const page = (await (await fetch(`${floorBase}${list}`, { headers: auth })).json()) as { id: string | null }[];
+  const one = (await (await fetch(`${floorBase}${list}/${id}`, { headers: auth })).json()) as { id: string | null };
+  if (page.length !== 26 || page.some((r) => !r.id) || one.id !== id) throw new Error("the floor did not read what the product reads");
 }
 
 /** A new owner API token of octo-org, created with the admin's session. */
@@ -321,6 +398,9 @@ async function main() {
     "p99 ms",
     "max ms",
     "server CPU ms/req",
+    "floor CPU ms/req",
+    "× floor",
+    "floor p99 ms",
     "peak RSS MiB",
     "non-2xx",
     "errors",
@@ -338,6 +418,9 @@ async function main() {
     String(r.p99),
     String(r.max),
     fmt(r.cpuMs, 3),
+    fmt(r.floor?.cpuMs, 3),
+    fmt(ratio(r.cpuMs, r.floor?.cpuMs), 2),
+    r.floor ? String(r.floor.p99) : "n/a",
     fmt(r.conditions.serverPeakRssMiB, 0),
     String(r.non2xx),
     String(r.errors),
@@ -364,7 +447,7 @@ async function main() {
   for (const r of rows.filter((x) => x.database === "postgres")) {
     if (r.cpuMs !== undefined)
       verdicts.push(
-        `postgres ${r.endpoint} c=${r.connections}: ${r.cpuMs.toFixed(3)} ms CPU/req (≤ 0.3: ${r.cpuMs <= 0.3 ? "met" : "MISSED"})`,
+        `postgres ${r.endpoint} c=${r.connections}: ${r.cpuMs.toFixed(3)} ms CPU/req (≤ 0.3: ${r.cpuMs <= 0.3 ? "met" : "MISSED"})${r.floor?.cpuMs ? `; the floor ${r.floor.cpuMs.toFixed(3)} ms in the same run (${fmt(ratio(r.cpuMs, r.floor.cpuMs), 2)}×)` : ""}`,
       );
   }
   if (verdicts.length) process.stdout.write(`\ngoals (issue #14):\n${verdicts.map((v) => `  ${v}`).join("\n")}\n`);
