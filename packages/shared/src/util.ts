@@ -5,10 +5,18 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** The index of the first character of `s` at or after `from` that is one of `chars`, or `s.length`. */
+/**
+ * The index of the first character of `s` at or after `from` that is one of `chars`, or `s.length`.
+ * One native `indexOf` per character of `chars` (a handful): several times faster than a loop over
+ * `s` in JavaScript, and the admin API's GET lints every pair of rulesets with it.
+ */
 export function indexOfAny(s: string, chars: string, from: number): number {
-  for (let i = from; i < s.length; i++) if (chars.includes(s.charAt(i))) return i;
-  return s.length;
+  let first = s.length;
+  for (let k = 0; k < chars.length; k++) {
+    const i = s.indexOf(chars.charAt(k), from);
+    if (i >= 0 && i < first) first = i;
+  }
+  return first;
 }
 
 /** An ASCII digit (0-9), as GitHub's numeric IDs are written. */
