@@ -2,12 +2,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { type Context, Hono } from "hono";
-import { secureHeaders } from "hono/secure-headers";
 import { bodyLimit } from "./http/body";
 import type { AppEnv, Deps } from "./http/context";
 import { errorBody, RETRY_AFTER_SECONDS, serviceUnavailable, toErrorResponse } from "./http/errors";
 import { apiRateLimit, databaseDeadline, loadSession, orgAccess, requestContext, requireUser, sameOriginWrites } from "./http/middleware";
 import { RateLimits } from "./http/rate-limit";
+import { securityHeaders } from "./http/response-headers";
 import { configureMetrics, setDatabasePoolSize } from "./metrics";
 import { apiTokenRoutes } from "./routes/api-tokens";
 import { authRoutes } from "./routes/auth";
@@ -68,35 +68,12 @@ function consoleDir(deps: Deps): string {
   );
 }
 
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "object-src 'none'",
-].join("; ");
-
 export function createApp(deps: Deps) {
   configureMetrics(deps.env.metrics.enabled);
   setDatabasePoolSize(deps.database.kind === "pglite" ? 1 : deps.env.databasePoolSize);
   const app = new Hono<AppEnv>();
   app.use(requestContext(deps));
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy: undefined,
-      strictTransportSecurity: deps.env.publicUrl.startsWith("https://") ? "max-age=31536000; includeSubDomains" : false,
-      referrerPolicy: "no-referrer",
-    }),
-  );
-  app.use(async (c, next) => {
-    await next();
-    if (c.res.headers.get("content-type")?.startsWith("text/html")) c.header("Content-Security-Policy", CSP);
-  });
+  app.use(securityHeaders(deps.env.publicUrl));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }, 200));
   // docs/operations.md: open outside production, behind METRICS_TOKEN, or only on METRICS_PORT.

@@ -5,7 +5,18 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerHeader, securityHeaderList, withHeaders } from "../src/http/response-headers";
 import { type Started, startServer } from "../src/server";
-import { ADMIN, connectionBody, createTestApp, createTestDatabase, DB_KINDS, PASSWORD, PUBLIC_URL, type TestApp, type TestDatabase, testEnv } from "./support/harness";
+import {
+  ADMIN,
+  connectionBody,
+  createTestApp,
+  createTestDatabase,
+  DB_KINDS,
+  PASSWORD,
+  PUBLIC_URL,
+  type TestApp,
+  type TestDatabase,
+  testEnv,
+} from "./support/harness";
 
 /** Both ways an answer is made: Hono's `app.request()` (tests) and a real Node server (production). */
 type Fetcher = (path: string, init?: RequestInit) => Promise<Response>;
@@ -83,7 +94,13 @@ describe("security headers of the product", () => {
   it("has the usual set, the console's CSP, and HSTS only behind https", () => {
     const names = SECURITY.map(([name]) => name.toLowerCase());
     expect(names).toEqual(
-      expect.arrayContaining(["content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy", "cross-origin-opener-policy"]),
+      expect.arrayContaining([
+        "content-security-policy",
+        "x-content-type-options",
+        "x-frame-options",
+        "referrer-policy",
+        "cross-origin-opener-policy",
+      ]),
     );
     expect(names).not.toContain("strict-transport-security");
     expect(new Map(securityHeaderList("https://oidc.example.com")).get("Strict-Transport-Security")).toMatch(/^max-age=\d+/);
@@ -148,6 +165,8 @@ describe.each(DB_KINDS)("security headers and request id on every answer of the 
     expect(one.headers.get("content-type")).toMatch(/^application\/json/);
     expect(page.headers.get("etag")).toBeNull();
     // A sane incoming request id is echoed back.
-    expect((await fetcher("/healthz", { headers: { "x-request-id": "trace-12345678" } })).headers.get("x-request-id")).toBe("trace-12345678");
+    expect((await fetcher("/healthz", { headers: { "x-request-id": "trace-12345678" } })).headers.get("x-request-id")).toBe(
+      "trace-12345678",
+    );
   });
 });

@@ -14,6 +14,7 @@ import { findMembership } from "../orgs/membership";
 import type { AppEnv, Deps } from "./context";
 import { ApiError } from "./errors";
 import { type RateLimits, rateLimit } from "./rate-limit";
+import { answerHeader } from "./response-headers";
 import { readSessionId, sessionCookieName } from "./session-cookie";
 
 /** The caller's address: the socket's, or the first X-Forwarded-For hop with TRUST_PROXY=1. */
@@ -37,7 +38,7 @@ export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
     const log = deps.log.child({ requestId });
     c.set("requestId", requestId);
     c.set("log", log);
-    c.header("X-Request-Id", requestId);
+    answerHeader(c, "X-Request-Id", requestId);
     const started = performance.now();
     await next();
     const elapsed = performance.now() - started;

@@ -36,6 +36,7 @@ import { ValidationFailed } from "../domain/errors";
 import type { AppEnv, Deps, OrgAccess } from "../http/context";
 import { bearerToken, isOrgSlug, requireOwner } from "../http/middleware";
 import { actorContext, expectedVersion } from "../http/request-values";
+import { answerHeader } from "../http/response-headers";
 import { readSessionId } from "../http/session-cookie";
 import { isUuid, jsonBody, parseQuery, query, uuidParam } from "../http/validate";
 
@@ -114,7 +115,7 @@ export function foldedReadRoutes(deps: Deps) {
       if (!caller || !isUuid(id)) return next();
       const found = await caller.connection(c, id.toLowerCase());
       if (!found) return next();
-      c.header("ETag", etag(found.row.version));
+      answerHeader(c, "ETag", etag(found.row.version));
       return c.json(connectionOf(found.org, found.row), 200);
     });
 }
