@@ -56,6 +56,8 @@ describe.skipIf(missing.length > 0)("a real registry (docker-registry + skopeo) 
     });
     const body = (await exchanged.json()) as { access_token?: string };
     if (!body.access_token) throw new Error(`exchange failed: ${JSON.stringify(body)}`);
+    // RFC 6749 §5.1, over Node as over app.request (http/response-headers.ts).
+    expect([exchanged.headers.get("cache-control"), exchanged.headers.get("pragma")]).toEqual(["no-store", "no-cache"]);
     return body.access_token;
   }
 
@@ -251,6 +253,11 @@ describe.skipIf(missing.length > 0)("a real registry (docker-registry + skopeo) 
     const token = await accessToken(publishId);
     const before = await skopeo("inspect", "--creds", `octo-org:${token}`, "--tls-verify=false", image("v1"));
     expect(before.code, before.stderr).toBe(0);
+    const granted = await fetch(`${server.url}/registry/token?service=${registryHost}&scope=repository:octo-org/api:pull`, {
+      headers: { authorization: `Basic ${Buffer.from(`octo-org:${token}`).toString("base64")}` },
+    });
+    expect(granted.status).toBe(200);
+    expect([granted.headers.get("cache-control"), granted.headers.get("pragma")]).toEqual(["no-store", "no-cache"]);
 
     const deactivated = await admin.request("POST", `/api/orgs/octo-org/oidc-connections/${publishId}/deactivate`, { headers: origin() });
     expect(deactivated.status).toBe(200);
