@@ -24,6 +24,7 @@ import { POLICY_RULES } from "@oidc/shared";
 import { type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import { alias, PgDialect } from "drizzle-orm/pg-core";
 import type { DatabaseHandle, Executor } from "./client";
+import { rowsOf } from "./raw";
 import { apiTokens, connections, memberships, organizations, orgPolicies, rulesets, sessions, users } from "./schema";
 
 /** A ruleset as the statements answer it (JSON built by the database). */
@@ -362,8 +363,6 @@ export const STATEMENTS = {
 function bind<P extends string>(statement: Statement<P>, values: Partial<Record<P, unknown>>): unknown[] {
   return statement.params.map((name) => values[name] ?? null);
 }
-
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
 
 /** A statement of `STATEMENTS` with its values, on the driver: prepared once per connection (postgres.js) or parameterised (PGlite). */
 function run<T, P extends string>(database: DatabaseHandle, statement: Statement<P>, values: Partial<Record<P, unknown>>): Promise<T[]> {

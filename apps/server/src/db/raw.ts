@@ -6,10 +6,10 @@
 import type { DatabaseHandle } from "./client";
 import { requestScope } from "./deadline";
 
-/** The rows of a raw `execute`: postgres.js answers an array, PGlite `{ rows }`. */
-export function rowsOf(result: unknown): Record<string, unknown>[] {
-  if (Array.isArray(result)) return result as Record<string, unknown>[];
-  return ((result as { rows?: Record<string, unknown>[] }).rows ?? []) as Record<string, unknown>[];
+/** The rows of a raw `execute`: postgres.js answers an array, PGlite `{ rows }` (typed `T` by a caller that knows its statement's columns). */
+export function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
 /** The postgres.js client under drizzle, for the recorder's prepared array statement; none on PGlite. */
