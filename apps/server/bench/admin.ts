@@ -281,7 +281,7 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
           floor = {
             rps: result.requests.average,
             p99: result.latency.p99,
-            cpuMs: answered && serverCpuMs !== undefined ? serverCpuMs / answered : undefined,
+            cpuMs: perRequest(serverCpuMs, answered),
           };
         }
         const watch = watchRun(child.pid);
@@ -301,7 +301,7 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
           errors: result.errors + result.timeouts,
           // the last tick is a partial second
           trend: perSecond.length > 2 ? `${perSecond[0]}→${perSecond[perSecond.length - 2]}` : "",
-          cpuMs: answered && conditions.serverCpuMs !== undefined ? conditions.serverCpuMs / answered : undefined,
+          cpuMs: perRequest(conditions.serverCpuMs, answered),
           conditions,
           floor,
         };
@@ -325,6 +325,9 @@ async function benchKind(kind: "pglite" | "postgres", adminUrl: string, seconds:
   }
   return rows;
 }
+
+/** The server's CPU during a run, per answered request. */
+const perRequest = (cpuMs: number | undefined, answered: number) => (answered && cpuMs !== undefined ? cpuMs / answered : undefined);
 
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b ? a / b : undefined);
 
